@@ -1,0 +1,111 @@
+"""The one exception tree of Autopack. Adapters translate library errors into it (`raise ... from exc`).
+
+    AutopackError
+    ├── SpecError               a run spec is invalid (carries every problem found)
+    ├── EditError               an edit op cannot be applied
+    │   └── PathPolicyError     a path is outside the repo, under .git/, or otherwise refused
+    ├── StreamError             the NDJSON stream is malformed in a way that cannot be recovered
+    ├── WorkspaceError          git or file-system work failed (dirty tree, push refused, ...)
+    ├── ModelError              the model API failed
+    │   ├── RateLimitError      429 (retry_after when known)
+    │   ├── OverloadedError     529
+    │   ├── ServerError         other 5xx
+    │   ├── ModelConnectionError  the connection dropped or timed out (mid-stream included)
+    │   └── ModelRequestError   4xx other than 429: bad request, auth, not found
+    ├── ReplayError             a replay transcript is malformed or exhausted
+    ├── ForgeError              the forge (GitHub or local) refused an operation
+    ├── TestRunError            the repo's tests could not be started or parsed
+    ├── GovernanceError         a governance decision is refused (tampered ops, moved head, ...)
+    └── BudgetExceededError     a run would exceed its cost budget
+"""
+
+from __future__ import annotations
+
+
+class AutopackError(Exception):
+    """Base class of every error Autopack raises on purpose."""
+
+
+class SpecError(AutopackError):
+    """A run spec is invalid. `problems` lists every problem, each naming its field."""
+
+    def __init__(self, problems: list[str], source: str | None = None) -> None:
+        self.problems = list(problems)
+        self.source = source
+        where = f"{source}: " if source else ""
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{where}invalid run spec ({len(self.problems)} problem(s)):\n{lines}")
+
+
+class EditError(AutopackError):
+    """An edit op cannot be applied."""
+
+
+class PathPolicyError(EditError):
+    """A path is refused by the path policy."""
+
+
+class StreamError(AutopackError):
+    """The NDJSON edit stream is malformed beyond recovery."""
+
+
+class WorkspaceError(AutopackError):
+    """Git or file-system work failed."""
+
+
+class ModelError(AutopackError):
+    """The model API failed."""
+
+    retryable: bool = False
+
+
+class RateLimitError(ModelError):
+    retryable = True
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class OverloadedError(ModelError):
+    retryable = True
+
+
+class ServerError(ModelError):
+    retryable = True
+
+
+class ModelConnectionError(ModelError):
+    """The connection dropped or timed out; `partial_text` holds what arrived before."""
+
+    retryable = True
+
+    def __init__(self, message: str, partial_text: str = "") -> None:
+        super().__init__(message)
+        self.partial_text = partial_text
+
+
+class ModelRequestError(ModelError):
+    """A 4xx other than 429: not retryable."""
+
+
+class ReplayError(AutopackError):
+    """A replay transcript is malformed or has no response left for a request."""
+
+
+class ForgeError(AutopackError):
+    """The forge refused an operation."""
+
+
+class TestRunError(AutopackError):
+    """The repo's tests could not be started or their report could not be read."""
+
+    __test__ = False  # not a pytest test class
+
+
+class GovernanceError(AutopackError):
+    """A governance decision is refused."""
+
+
+class BudgetExceededError(AutopackError):
+    """A run would exceed its cost budget."""
