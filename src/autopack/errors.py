@@ -1,22 +1,23 @@
 """The one exception tree of Autopack. Adapters translate library errors into it (`raise ... from exc`).
 
-    AutopackError
-    ├── SpecError               a run spec is invalid (carries every problem found)
-    ├── EditError               an edit op cannot be applied
-    │   └── PathPolicyError     a path is outside the repo, under .git/, or otherwise refused
-    ├── StreamError             the NDJSON stream is malformed in a way that cannot be recovered
-    ├── WorkspaceError          git or file-system work failed (dirty tree, push refused, ...)
-    ├── ModelError              the model API failed
-    │   ├── RateLimitError      429 (retry_after when known)
-    │   ├── OverloadedError     529
-    │   ├── ServerError         other 5xx
-    │   ├── ModelConnectionError  the connection dropped or timed out (mid-stream included)
-    │   └── ModelRequestError   4xx other than 429: bad request, auth, not found
-    ├── ReplayError             a replay transcript is malformed or exhausted
-    ├── ForgeError              the forge (GitHub or local) refused an operation
-    ├── TestRunError            the repo's tests could not be started or parsed
-    ├── GovernanceError         a governance decision is refused (tampered ops, moved head, ...)
-    └── BudgetExceededError     a run would exceed its cost budget
+AutopackError
+├── SpecError               a run spec is invalid (carries every problem found)
+├── EditError               an edit op cannot be applied
+│   └── PathPolicyError     a path is outside the repo, under .git/, or otherwise refused
+├── StreamError             the NDJSON stream is malformed in a way that cannot be recovered
+├── WorkspaceError          git or file-system work failed (dirty tree, push refused, ...)
+├── ModelError              the model API failed
+│   ├── RateLimitError      429 (retry_after when known)
+│   ├── OverloadedError     529
+│   ├── ServerError         other 5xx
+│   ├── ModelConnectionError  the connection dropped or timed out (mid-stream included)
+│   └── ModelRequestError   4xx other than 429: bad request, auth, not found
+├── ReplayError             a replay transcript is malformed or exhausted
+├── ForgeError              the forge (GitHub or local) refused an operation
+├── TestRunError            the repo's tests could not be started or parsed
+├── GovernanceError         a governance decision is refused (tampered ops, moved head, ...)
+├── BudgetExceededError     a run would exceed its cost budget
+└── RecordError             a JSONL record file (estimate/bench input) is malformed
 """
 
 from __future__ import annotations
@@ -109,3 +110,7 @@ class GovernanceError(AutopackError):
 
 class BudgetExceededError(AutopackError):
     """A run would exceed its cost budget."""
+
+
+class RecordError(AutopackError):
+    """A JSONL record file is malformed; the message names the file, line and field."""
