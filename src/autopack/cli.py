@@ -8,6 +8,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
 from autopack import __version__
 from autopack.errors import AutopackError
 
@@ -46,6 +48,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AutopackError as exc:
         print(f"autopack: error: {exc}", file=sys.stderr)
         return 1
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(x) for x in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()
+        )
+        print(f"autopack: error: invalid setting: {problems}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("autopack: interrupted", file=sys.stderr)
         return 130

@@ -26,7 +26,7 @@ def find_cycle(nodes: Sequence[_Node]) -> list[str] | None:
             if dep not in deps:
                 continue
             if state.get(dep) == 1:
-                return [*stack[stack.index(dep):], dep]
+                return [*stack[stack.index(dep) :], dep]
             if dep not in state:
                 found = visit(dep)
                 if found:

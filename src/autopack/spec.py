@@ -60,7 +60,9 @@ class Phase(_Strict):
     title: str = Field(min_length=1)
     goal: str = ""
     complexity: Complexity | None = None
-    category: str | None = Field(default=None, description="backend | frontend | tests | docs | ...")
+    category: str | None = Field(
+        default=None, description="backend | frontend | tests | docs | ..."
+    )
     deliverables: tuple[Deliverable, ...] = ()
     depends_on: tuple[str, ...] = ()
     validation_tests: tuple[str, ...] = ()
@@ -171,7 +173,9 @@ def parse_spec_text(text: str, source: str | None = None, fmt: str | None = None
     try:
         data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise SpecError([f"(file): not valid {'JSON' if fmt == 'json' else 'YAML'}: {exc}"], source) from None
+        raise SpecError(
+            [f"(file): not valid {'JSON' if fmt == 'json' else 'YAML'}: {exc}"], source
+        ) from None
     return parse_spec(data, source)
 
 

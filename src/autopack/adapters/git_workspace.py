@@ -1,0 +1,199 @@
+"""Workspace adapter on GitPython: files confined to the repo, one commit per phase, trailers."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+import git
+
+from autopack.errors import PathPolicyError, WorkspaceError
+from autopack.paths import check_repo_path
+
+PHASE_TRAILER = "Autopack-Phase"
+OPS_TRAILER = "Autopack-Ops"
+DEFAULT_AUTHOR = git.Actor("autopack[bot]", "autopack@users.noreply.github.com")
+
+
+class GitWorkspace:
+    def __init__(self, root: str | Path, author: git.Actor | None = None) -> None:
+        path = Path(root)
+        try:
+            self._repo = git.Repo(path)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
+            raise WorkspaceError(f"{path} is not a git repository") from exc
+        if self._repo.bare:
+            raise WorkspaceError(f"{path} is a bare repository; a checkout is needed")
+        self._root = Path(self._repo.working_tree_dir or path).resolve()
+        self._author = author or DEFAULT_AUTHOR
+
+    @property
+    def root(self) -> str:
+        return str(self._root)
+
+    @property
+    def repo(self) -> git.Repo:
+        return self._repo
+
+    # -- files -----------------------------------------------------------------------------
+    def _resolve(self, path: str) -> Path:
+        norm = check_repo_path(path)
+        target = self._root / norm
+        # Every existing component must stay inside the repo; the last may not be a symlink.
+        real_parent = target.parent.resolve()
+        if real_parent != self._root and self._root not in real_parent.parents:
+            raise PathPolicyError(f"path {path!r} leads outside the repo through a symlink")
+        if target.is_symlink():
+            raise PathPolicyError(
+                f"path {path!r} is a symlink; Autopack does not write through symlinks"
+            )
+        if target.is_dir():
+            raise PathPolicyError(f"path {path!r} is a directory, not a file")
+        return target
+
+    def read(self, path: str) -> bytes | None:
+        target = self._resolve(path)
+        try:
+            return target.read_bytes()
+        except FileNotFoundError:
+            return None
+        except NotADirectoryError:
+            raise PathPolicyError(f"path {path!r}: a parent is a file, not a directory") from None
+
+    def write_changes(self, changes: dict[str, bytes | None]) -> None:
+        targets = {p: self._resolve(p) for p in changes}  # validate all before writing any
+        for path, data in changes.items():
+            target = targets[path]
+            if data is None:
+                with contextlib.suppress(FileNotFoundError):
+                    target.unlink()
+                continue
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
+                fd, tmp = tempfile.mkstemp(
+                    dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+                )
+                try:
+                    with os.fdopen(fd, "wb") as fh:
+                        fh.write(data)
+                    os.chmod(tmp, mode)
+                    os.replace(tmp, target)
+                except BaseException:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(tmp)
+                    raise
+            except OSError as exc:
+                raise WorkspaceError(f"cannot write {path}: {exc.strerror}") from exc
+
+    def discard_changes(self, paths: list[str]) -> None:
+        head_files = set(self._repo.git.ls_tree("-r", "--name-only", "HEAD").splitlines())
+        tracked = [p for p in paths if p in head_files]
+        if tracked:
+            self._repo.git.checkout("HEAD", "--", *tracked)
+        for p in paths:
+            if p not in head_files:
+                with contextlib.suppress(FileNotFoundError):
+                    (self._root / check_repo_path(p)).unlink()
+
+    def diff(self, paths: list[str]) -> str:
+        if not paths:
+            return ""
+        self._repo.git.add(
+            "--intent-to-add", "--", *[p for p in paths if (self._root / p).exists()]
+        )
+        try:
+            out: str = self._repo.git.diff("HEAD", "--", *paths)
+        finally:
+            with contextlib.suppress(git.GitCommandError):
+                self._repo.git.reset("-q", "--", *paths)
+        return out + ("\n" if out else "")
+
+    def list_files(self) -> list[str]:
+        return sorted(self._repo.git.ls_files().splitlines())
+
+    # -- git -------------------------------------------------------------------------------
+    def head_sha(self) -> str:
+        return self._repo.head.commit.hexsha
+
+    def is_dirty(self) -> bool:
+        return self._repo.is_dirty(untracked_files=False)
+
+    def prepare_branch(self, branch: str) -> str:
+        if self.is_dirty():
+            raise WorkspaceError(
+                f"{self._root} has uncommitted changes; commit or stash them before a run"
+            )
+        try:
+            base = self._repo.head.commit.hexsha
+        except ValueError as exc:
+            raise WorkspaceError(f"{self._root} has no commits yet") from exc
+        try:
+            if branch in self._repo.heads:
+                if self._repo.head.is_detached or self._repo.active_branch.name != branch:
+                    self._repo.heads[branch].checkout()
+                base = self._fork_point(branch)
+            else:
+                self._repo.create_head(branch, base).checkout()
+        except git.GitCommandError as exc:
+            raise WorkspaceError(f"cannot check out {branch}: {exc.stderr.strip()}") from exc
+        return base
+
+    def _fork_point(self, branch: str) -> str:
+        """The newest commit on `branch` that is not an Autopack phase commit."""
+        for commit in self._repo.iter_commits(branch, first_parent=True):
+            if PHASE_TRAILER not in self._trailers(commit.message):
+                return str(commit.hexsha)
+        raise WorkspaceError(f"branch {branch} has only Autopack commits; cannot find its base")
+
+    @staticmethod
+    def _trailers(message: str | bytes) -> dict[str, str]:
+        text = message.decode() if isinstance(message, bytes) else message
+        out: dict[str, str] = {}
+        for line in text.strip().splitlines()[::-1]:
+            if not line.strip():
+                break
+            key, sep, value = line.partition(": ")
+            if sep:
+                out[key.strip()] = value.strip()
+        return out
+
+    def committed_phases(self, base_sha: str) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for commit in self._repo.iter_commits(f"{base_sha}..HEAD"):
+            phase = self._trailers(commit.message).get(PHASE_TRAILER)
+            if phase and phase not in found:
+                found[phase] = commit.hexsha
+        return found
+
+    def commit_phase(
+        self, phase_id: str, title: str, paths: list[str], trailers: dict[str, str]
+    ) -> str:
+        lines = [f"autopack({phase_id}): {title}", ""]
+        lines += [f"{PHASE_TRAILER}: {phase_id}"] + [f"{k}: {v}" for k, v in trailers.items()]
+        try:
+            if paths:
+                self._repo.git.add("-A", "--", *paths)
+            env = {
+                "GIT_AUTHOR_NAME": self._author.name or "autopack",
+                "GIT_AUTHOR_EMAIL": self._author.email or "autopack@localhost",
+                "GIT_COMMITTER_NAME": self._author.name or "autopack",
+                "GIT_COMMITTER_EMAIL": self._author.email or "autopack@localhost",
+            }
+            with self._repo.git.custom_environment(**env):
+                self._repo.git.commit("--no-verify", "--allow-empty", "-q", "-m", "\n".join(lines))
+        except git.GitCommandError as exc:
+            raise WorkspaceError(
+                f"commit of phase {phase_id} failed: {exc.stderr.strip()}"
+            ) from exc
+        return self.head_sha()
+
+    def push(self, branch: str, remote: str = "origin") -> None:
+        try:
+            self._repo.git.push(remote, f"{branch}:refs/heads/{branch}")
+        except git.GitCommandError as exc:
+            raise WorkspaceError(
+                f"push of {branch} to {remote} failed: {exc.stderr.strip()}"
+            ) from exc

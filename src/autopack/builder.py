@@ -1,0 +1,155 @@
+"""Builds one phase: streams requests to the model, decodes the NDJSON as it arrives, applies each op
+to an in-memory ChangeSet, continues after truncation (Contract 3) and sends one repair turn for
+rejected ops. Nothing here writes to disk."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from autopack.edits.changeset import ChangeSet, OpResult
+from autopack.edits.decoder import DecodedOp, MalformedLine, StreamDecoder
+from autopack.model_api import Message, ModelClient, ModelRequest, StopReason
+from autopack.prompts import continue_prompt, repair_prompt
+from autopack.usage import Usage
+
+
+class BuildSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_tokens: int = Field(default=16_000, gt=0)
+    max_continuations: int = Field(default=8, ge=0)
+    repair_turns: int = Field(default=1, ge=0)
+
+
+class RequestRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    purpose: str
+    max_tokens: int
+    stop_reason: StopReason
+    usage: Usage
+    ops_received: int
+    malformed_lines: int
+
+
+class BuildOutcome(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    complete: bool
+    error: str = ""
+    requests: list[RequestRecord] = Field(default_factory=list)
+    continuations: int = 0
+    repairs: int = 0
+
+    @property
+    def usage(self) -> Usage:
+        total = Usage()
+        for r in self.requests:
+            total = total + r.usage
+        return total
+
+
+OpListener = Callable[[OpResult], None]
+
+
+class _Turn:
+    """One response: decodes text as it arrives and applies each complete op at once."""
+
+    def __init__(self, changes: ChangeSet, on_op: OpListener | None) -> None:
+        self.changes = changes
+        self.on_op = on_op
+        self.decoder = StreamDecoder()
+        self.received = 0
+        self.malformed = 0
+        self.rejected: list[str] = []
+
+    def on_text(self, chunk: str) -> None:
+        for item in self.decoder.feed(chunk):
+            if isinstance(item, DecodedOp):
+                self.received += 1
+                result = self.changes.apply(item.op)
+            else:
+                self.malformed += 1
+                result = self.changes.reject_line(item)
+            if result.status == "rejected":
+                self.rejected.append(result.describe())
+            if self.on_op is not None:
+                self.on_op(result)
+
+
+def build_phase(
+    client: ModelClient,
+    *,
+    model: str,
+    system: str,
+    prompt: str,
+    changes: ChangeSet,
+    settings: BuildSettings,
+    phase_id: str | None = None,
+    on_op: OpListener | None = None,
+) -> BuildOutcome:
+    messages: list[Message] = [Message(role="user", content=prompt)]
+    outcome = BuildOutcome(complete=False)
+    purpose: str = "build"
+    while True:
+        turn = _Turn(changes, on_op)
+        request = ModelRequest(
+            model=model,
+            system=system,
+            messages=tuple(messages),
+            max_tokens=settings.max_tokens,
+            phase_id=phase_id,
+            purpose=purpose,
+        )
+        response = client.stream(request, turn.on_text)
+        outcome.requests.append(
+            RequestRecord(
+                purpose=purpose,
+                max_tokens=settings.max_tokens,
+                stop_reason=response.stop_reason,
+                usage=response.usage,
+                ops_received=turn.received,
+                malformed_lines=turn.malformed,
+            )
+        )
+        decoder, rejected_now = turn.decoder, turn.rejected
+        if response.truncated:
+            if outcome.continuations >= settings.max_continuations:
+                outcome.error = (
+                    f"output still cut off after {outcome.continuations} continuation(s) "
+                    f"(limit {settings.max_continuations}); last complete op id {changes.last_id}"
+                )
+                return outcome
+            outcome.continuations += 1
+            changes.resume_after(changes.last_id)
+            kept = decoder.complete_text
+            if kept:
+                messages += [
+                    Message(role="assistant", content=kept.rstrip("\n")),
+                    Message(role="user", content=continue_prompt(changes.last_id)),
+                ]
+            purpose = "continue"
+            continue
+        if decoder.tail.strip():
+            # The response ended (not truncated) inside a line: report it, never guess.
+            tail = MalformedLine(decoder.lines_seen + 1, decoder.tail, "incomplete last line")
+            rejected_now.append(changes.reject_line(tail).describe())
+        if changes.done and not rejected_now:
+            outcome.complete = True
+            return outcome
+        problems = rejected_now or ["the stream ended without a 'done' op"]
+        if outcome.repairs >= settings.repair_turns:
+            outcome.error = "; ".join(problems[:5]) + (
+                f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+            )
+            return outcome
+        outcome.repairs += 1
+        changes.reopen()
+        changes.resume_after(changes.last_id)
+        messages += [
+            Message(role="assistant", content=(decoder.complete_text + decoder.tail).rstrip("\n") or "(no output)"),
+            Message(role="user", content=repair_prompt(changes.last_id, problems)),
+        ]
+        purpose = "repair"

@@ -1,0 +1,194 @@
+"""The executor: runs a spec's phases in dependency order through the ports. Per phase:
+building (model -> ChangeSet in memory), applying (write, finalize), committed or failed. A failed
+phase leaves the working tree clean (its changes are kept as a patch artifact) and its dependents are
+blocked. A phase already committed on the branch (found from its trailer) is not run again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from autopack.builder import BuildSettings, build_phase
+from autopack.dag import topological_order
+from autopack.edits.changeset import ChangeSet, OpResult
+from autopack.gates import Finalizer, NoGates, PhaseDecision
+from autopack.model_api import ModelClient
+from autopack.modeltable import DEFAULT_MODEL, lookup
+from autopack.ports import Forge, Workspace
+from autopack.prompts import FileContext, phase_prompt, system_prompt
+from autopack.reports import phase_check_run, render_pr_body, render_summary
+from autopack.spec import DeliverableAction, Phase, RunSpec
+from autopack.state import PhaseRecord, PhaseStatus, RunState
+
+Progress = Callable[[str], None]
+MAX_CONTEXT_FILE_BYTES = 200_000
+
+
+class ExecutorConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    run_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    model: str | None = None
+    base_branch: str = "main"
+    build: BuildSettings = BuildSettings()
+    push: bool = False
+    issue_number: int | None = None
+
+    @property
+    def branch(self) -> str:
+        return f"autopack/{self.run_id}"
+
+
+class Executor:
+    def __init__(
+        self,
+        spec: RunSpec,
+        workspace: Workspace,
+        model: ModelClient,
+        forge: Forge,
+        config: ExecutorConfig,
+        *,
+        finalizer: Finalizer | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.spec = spec
+        self.ws = workspace
+        self.model = model
+        self.forge = forge
+        self.config = config
+        self.finalizer = finalizer or NoGates()
+        self.progress = progress or (lambda _msg: None)
+        self.model_id = config.model or spec.model or DEFAULT_MODEL
+        self.model_info = lookup(self.model_id)
+        self.state = RunState(run_id=config.run_id, branch=config.branch, goal=spec.goal)
+
+    # -- the run ---------------------------------------------------------------------------
+    def run(self) -> RunState:
+        state = self.state
+        state.base_sha = self.ws.prepare_branch(state.branch)
+        done = self.ws.committed_phases(state.base_sha)
+        order = topological_order(self.spec.phases)
+        state.phases = [PhaseRecord(id=p, title=self.spec.phase(p).title) for p in order]
+        pr = self.forge.ensure_pull_request(
+            state.branch, self.config.base_branch, self._pr_title(), self._pr_body(), draft=True
+        )
+        state.pr_url = pr.url
+        for n, phase_id in enumerate(order, 1):
+            phase, record = self.spec.phase(phase_id), state.phase(phase_id)
+            prefix = f"[{n}/{len(order)}] {phase_id}"
+            if phase_id in done:
+                record.commit_sha, record.resumed = done[phase_id], True
+                record.move(PhaseStatus.committed, "")
+                self.progress(f"{prefix}: already committed in {done[phase_id][:10]}, skipped")
+                continue
+            missing = [
+                d for d in phase.depends_on if state.phase(d).status != PhaseStatus.committed
+            ]
+            if missing:
+                record.move(PhaseStatus.blocked, f"dependency {', '.join(missing)} did not commit")
+                self.progress(f"{prefix}: blocked ({record.reason})")
+                self._publish(phase, record, None)
+                continue
+            self._run_phase(phase, record, prefix)
+        if self.config.push and any(p.status is PhaseStatus.committed for p in state.phases):
+            self.ws.push(state.branch)
+            self.progress(f"pushed {state.branch}")
+        self.forge.ensure_pull_request(
+            state.branch, self.config.base_branch, self._pr_title(), self._pr_body(), draft=True
+        )
+        self.forge.upsert_comment("summary", render_summary(state))
+        self.forge.save_artifact("state.json", state.model_dump_json(indent=2) + "\n")
+        return state
+
+    def _run_phase(self, phase: Phase, record: PhaseRecord, prefix: str) -> None:
+        record.move(PhaseStatus.building)
+        self.progress(f"{prefix}: building ({phase.title})")
+        changes = ChangeSet(self.ws)
+
+        def on_op(result: OpResult) -> None:
+            mark = (
+                "+" if result.status == "applied" else ("=" if result.status == "ignored" else "!")
+            )
+            self.progress(f"    {mark} {result.describe()}")
+
+        outcome = build_phase(
+            self.model,
+            model=self.model_id,
+            system=system_prompt(),
+            prompt=phase_prompt(
+                self.spec.goal, phase, self._context_files(phase), list(self.spec.protected_paths)
+            ),
+            changes=changes,
+            settings=self.config.build,
+            phase_id=phase.id,
+            on_op=on_op,
+        )
+        record.ops = list(changes.results)
+        record.requests = len(outcome.requests)
+        record.usage = outcome.usage
+        record.cost_usd = sum(self.model_info.cost_usd(r.usage) for r in outcome.requests)
+        if not outcome.complete:
+            self._fail(phase, record, changes, f"build incomplete: {outcome.error}")
+            return
+        record.move(PhaseStatus.applying)
+        paths = changes.changed_paths()
+        self.ws.write_changes({p: changes.changes[p] for p in paths})
+        record.changed_paths = paths
+        decision = self.finalizer.finalize(phase, changes)
+        if decision.blocked:
+            self._fail(phase, record, changes, "; ".join(decision.block_reasons()), decision, True)
+            return
+        trailers = {"Autopack-Ops": str(record.ops_applied), "Autopack-Run": self.config.run_id}
+        record.commit_sha = self.ws.commit_phase(phase.id, phase.title, paths, trailers)
+        record.move(PhaseStatus.committed)
+        self.progress(
+            f"{prefix}: committed {record.commit_sha[:10]} ({record.ops_applied} ops, "
+            f"{len(paths)} files, {record.usage.output_tokens} output tokens)"
+        )
+        self._publish(phase, record, decision)
+
+    def _fail(
+        self,
+        phase: Phase,
+        record: PhaseRecord,
+        changes: ChangeSet,
+        reason: str,
+        decision: PhaseDecision | None = None,
+        written: bool = False,
+    ) -> None:
+        paths = changes.changed_paths() if not written else record.changed_paths
+        if paths:
+            if not written:
+                self.ws.write_changes({p: changes.changes[p] for p in paths})
+            patch = self.ws.diff(paths)
+            self.ws.discard_changes(paths)
+            record.patch_file = self.forge.save_artifact(f"patches/{phase.id}.patch", patch)
+        record.move(PhaseStatus.failed, reason)
+        kept = f"; its changes are in {record.patch_file}" if record.patch_file else ""
+        self.progress(f"  {phase.id}: failed: {reason}{kept}")
+        self._publish(phase, record, decision)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _context_files(self, phase: Phase) -> list[FileContext]:
+        files = []
+        for d in phase.deliverables:
+            if d.action is DeliverableAction.create:
+                continue
+            data = self.ws.read(d.old_path or d.path)
+            if data is None or len(data) > MAX_CONTEXT_FILE_BYTES or b"\x00" in data:
+                continue
+            files.append(
+                FileContext(path=d.old_path or d.path, text=data.decode("utf-8", "replace"))
+            )
+        return files
+
+    def _publish(self, phase: Phase, record: PhaseRecord, decision: PhaseDecision | None) -> None:
+        self.forge.publish_check_run(phase_check_run(phase, record, self.ws.head_sha(), decision))
+
+    def _pr_title(self) -> str:
+        goal = self.spec.goal.strip().splitlines()[0]
+        return f"Autopack: {goal[:100]}"
+
+    def _pr_body(self) -> str:
+        return render_pr_body(self.state, self.config.issue_number)

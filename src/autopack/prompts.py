@@ -1,0 +1,52 @@
+"""Prompt rendering from the jinja2 templates in `autopack/templates`."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import jinja2
+from pydantic import BaseModel
+
+from autopack.spec import Phase
+
+CHUNK_LINES = 120
+
+
+@cache
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("autopack", "templates"),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=False,
+        autoescape=False,  # Markdown and plain text, never HTML
+    )
+
+
+def render(name: str, **context: object) -> str:
+    return environment().get_template(name).render(**context)
+
+
+class FileContext(BaseModel):
+    path: str
+    text: str
+
+
+def system_prompt() -> str:
+    return render("system.md.j2", chunk_lines=CHUNK_LINES)
+
+
+def phase_prompt(
+    run_goal: str, phase: Phase, files: list[FileContext], protected_paths: list[str]
+) -> str:
+    return render(
+        "phase.md.j2", run_goal=run_goal, phase=phase, files=files, protected_paths=protected_paths
+    )
+
+
+def continue_prompt(last_id: int) -> str:
+    return render("continue.md.j2", last_id=last_id)
+
+
+def repair_prompt(last_id: int, rejected: list[str]) -> str:
+    return render("repair.md.j2", last_id=last_id, rejected=rejected)
