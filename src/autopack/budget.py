@@ -41,7 +41,7 @@ class BudgetSettings(BaseModel):
     prefer_edit: bool = True
     margin_whole: float = Field(default=0.15, ge=0)
     margin_edit: float = Field(default=1.0, ge=0)
-    pad_tokens: NonNegativeInt = 2048
+    pad_tokens: NonNegativeInt = 1536
     continuation_growth: float = Field(default=2.0, ge=1)
     static_fallback: bool = True
     static_budgets: dict[Complexity, PositiveInt] = Field(

@@ -20,6 +20,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "validate",
     "plan",
     "schema",
+    "estimate",
+    "bench",
 )
 
 

@@ -1,0 +1,79 @@
+"""`autopack bench KIND --cases FILE`: benchmarks on recorded cases.
+
+Each kind is one entry of `BENCH_KINDS`: a name mapped either to a function here or to the dotted
+path of a module exposing `register(kinds)`; either adds the kind's parser to the `kinds`
+sub-parsers with `set_defaults(func=...)`, func(args) -> exit code. A new kind is one entry, e.g.
+`"finalizer": "autopack.commands.bench_finalizer"`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from autopack.bench_estimator import (
+    BenchRecord,
+    bench_estimator,
+    load_records,
+    render_estimator_table,
+)
+from autopack.bench_policy import SimConfig, bench_policy, render_policy_table
+from autopack.modeltable import DEFAULT_MODEL, lookup
+
+Registrar = Callable[[Any], None]
+
+
+def _cases_parser(kinds: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = kinds.add_parser(name, help=help_text)
+    p.add_argument("--cases", required=True, metavar="FILE", help="JSONL records (bench format)")
+    p.add_argument("--model", default=DEFAULT_MODEL, help=f"model id (default {DEFAULT_MODEL})")
+    return p
+
+
+def _register_estimator(kinds: Any) -> None:
+    p = _cases_parser(kinds, "estimator", "estimator error vs baselines (full-file and edit)")
+    p.set_defaults(func=_run_estimator)
+
+
+def _run_estimator(args: argparse.Namespace) -> int:
+    records = load_records(args.cases, BenchRecord)
+    results = bench_estimator(records, lookup(args.model))
+    print(render_estimator_table(results, len(records)))
+    return 0
+
+
+def _register_policy(kinds: Any) -> None:
+    p = _cases_parser(kinds, "policy", "simulate budget policies: cost, requests, failures")
+    p.add_argument("--max-output", type=int, default=64_000, help="max output tokens (64000)")
+    p.set_defaults(func=_run_policy)
+
+
+def _run_policy(args: argparse.Namespace) -> int:
+    records = load_records(args.cases, BenchRecord)
+    rows = bench_policy(records, SimConfig(model=args.model, max_output=args.max_output))
+    print(render_policy_table(rows, len(records)))
+    return 0
+
+
+BENCH_KINDS: dict[str, Registrar | str] = {
+    "estimator": _register_estimator,
+    "policy": _register_policy,
+}
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser("bench", help="run a benchmark on recorded cases")
+    kinds = p.add_subparsers(dest="bench_kind", metavar="KIND")
+    for entry in BENCH_KINDS.values():
+        if isinstance(entry, str):
+            importlib.import_module(entry).register(kinds)
+        else:
+            entry(kinds)
+
+    def usage(args: argparse.Namespace) -> int:
+        p.print_help()
+        return 2
+
+    p.set_defaults(func=usage)
