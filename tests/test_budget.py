@@ -1,0 +1,88 @@
+"""Tests of the budget policy."""
+
+from __future__ import annotations
+
+import pytest
+
+from autopack.budget import BudgetSettings, next_max_tokens, plan_budget
+from autopack.estimator import DeliverableSize, EstimateInput, estimate
+from autopack.modeltable import lookup
+
+SONNET = lookup("claude-sonnet-4-5")
+OPUS41 = lookup("claude-opus-4-1")
+
+
+def _mod(path: str, tokens: int) -> DeliverableSize:
+    return DeliverableSize(path=path, action="modify", tokens=tokens, chars=tokens * 4, lines=1)
+
+
+def test_edit_format_by_default_with_margin_and_pad() -> None:
+    est = estimate(EstimateInput(deliverables=[_mod("a.py", 5000)]))
+    s = BudgetSettings()
+    plan = plan_budget(est, SONNET, s)
+    assert plan.format == "edit" and not plan.fallback
+    assert plan.estimate_tokens == est.edit_tokens
+    assert plan.max_tokens == est.edit_tokens * (1 + s.margin_edit) + s.pad_tokens
+    assert len(plan.requests) == 1 and plan.requests[0].paths == ["a.py"]
+    assert plan.estimate is est
+
+
+def test_whole_format_for_created_files_only() -> None:
+    est = estimate(EstimateInput(deliverables=[DeliverableSize(path="n.py", action="create")]))
+    assert plan_budget(est, SONNET).format == "whole"
+    mixed = estimate(
+        EstimateInput(deliverables=[DeliverableSize(path="n.py", action="create"), _mod("a", 9)])
+    )
+    assert plan_budget(mixed, SONNET).format == "edit"
+    assert plan_budget(mixed, SONNET, BudgetSettings(prefer_edit=False)).format == "whole"
+
+
+def test_large_output_is_split_into_ordered_requests_within_model_max() -> None:
+    files = [_mod(f"f{i}.py", 20_000) for i in range(6)]  # 120K tokens whole
+    est = estimate(EstimateInput(deliverables=files))
+    plan = plan_budget(est, SONNET, BudgetSettings(prefer_edit=False))
+    assert len(plan.requests) >= 2
+    assert all(r.max_tokens <= SONNET.max_output_tokens for r in plan.requests)
+    covered = [p for r in plan.requests for p in r.paths]
+    assert covered == [f.path for f in files]  # each once, in order
+    assert sum(r.estimate_tokens for r in plan.requests) == est.full_file_tokens
+    assert plan.reserved_tokens >= est.full_file_tokens
+
+
+def test_file_larger_than_one_response_spans_parts() -> None:
+    est = estimate(EstimateInput(deliverables=[_mod("huge.py", 70_000)]))
+    plan = plan_budget(est, OPUS41, BudgetSettings(prefer_edit=False))  # 32K max output
+    parts = [r for r in plan.requests if r.paths == ["huge.py"]]
+    assert len(parts) == parts[0].parts >= 3
+    assert [r.part for r in parts] == list(range(1, len(parts) + 1))
+    assert all(r.max_tokens <= 32_000 for r in parts)
+
+
+def test_context_window_bounds_max_tokens() -> None:
+    est = estimate(EstimateInput(deliverables=[_mod("a.py", 50_000)]))
+    plan = plan_budget(est, SONNET, BudgetSettings(prefer_edit=False), input_tokens=190_000)
+    assert all(r.max_tokens <= SONNET.context_window - 190_000 for r in plan.requests)
+
+
+def test_static_fallback_when_nothing_can_be_estimated() -> None:
+    unknown = estimate(EstimateInput(deliverables=[DeliverableSize(path="a", action="modify")]))
+    plan = plan_budget(unknown, SONNET, complexity="high")
+    assert plan.fallback and plan.max_tokens == 16384 and plan.estimate_tokens is None
+    assert plan_budget(None, SONNET, complexity="low").max_tokens == 8192
+    assert next_max_tokens(plan, 16384, SONNET) == 24576  # the seed's x1.5
+    off = plan_budget(None, SONNET, BudgetSettings(static_fallback=False))
+    assert off.fallback and off.max_tokens == SONNET.max_output_tokens
+
+
+def test_continuation_grows_and_is_capped() -> None:
+    est = estimate(EstimateInput(deliverables=[_mod("a.py", 100)]))
+    plan = plan_budget(est, SONNET)
+    assert next_max_tokens(plan, 4000, SONNET) == 8000
+    assert next_max_tokens(plan, 60_000, SONNET) == SONNET.max_output_tokens
+
+
+def test_settings_reject_nonsense() -> None:
+    with pytest.raises(ValueError, match="margin_edit"):
+        BudgetSettings(margin_edit=-1)
+    with pytest.raises(ValueError, match="extra"):
+        BudgetSettings.model_validate({"marginn": 1})
