@@ -5,12 +5,14 @@ rejected ops. Nothing here writes to disk."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from autopack.edits.changeset import ChangeSet, OpResult
-from autopack.edits.decoder import DecodedOp, MalformedLine, StreamDecoder
-from autopack.model_api import Message, ModelClient, ModelRequest, StopReason
+from autopack.edits.decoder import DecodedOp, StreamDecoder
+from autopack.errors import ModelConnectionError, ModelError
+from autopack.model_api import Message, ModelClient, ModelRequest, ModelResponse, StopReason
 from autopack.prompts import continue_prompt, repair_prompt
 from autopack.usage import Usage
 
@@ -28,10 +30,12 @@ class RequestRecord(BaseModel):
 
     purpose: str
     max_tokens: int
-    stop_reason: StopReason
+    stop_reason: StopReason | Literal["dropped", "error"]
     usage: Usage
     ops_received: int
     malformed_lines: int
+    elapsed_s: float | None = None
+    error: str = ""
 
 
 class BuildOutcome(BaseModel):
@@ -103,19 +107,14 @@ def build_phase(
             phase_id=phase_id,
             purpose=purpose,
         )
-        response = client.stream(request, turn.on_text)
-        outcome.requests.append(
-            RequestRecord(
-                purpose=purpose,
-                max_tokens=settings.max_tokens,
-                stop_reason=response.stop_reason,
-                usage=response.usage,
-                ops_received=turn.received,
-                malformed_lines=turn.malformed,
-            )
-        )
+        response, failure = _send(client, request, turn)
+        outcome.requests.append(_record(request, response, failure, turn))
+        if failure is not None and not isinstance(failure, ModelConnectionError):
+            outcome.error = f"model API error on {purpose} request: {failure}"
+            return outcome
         decoder, rejected_now = turn.decoder, turn.rejected
-        if response.truncated:
+        # A dropped stream is cut off like max_tokens: continue after its last complete line.
+        if response is None or response.truncated:
             if outcome.continuations >= settings.max_continuations:
                 outcome.error = (
                     f"output still cut off after {outcome.continuations} continuation(s) "
@@ -133,9 +132,9 @@ def build_phase(
             purpose = "continue"
             continue
         if decoder.tail.strip():
-            # The response ended (not truncated) inside a line: report it, never guess.
-            tail = MalformedLine(decoder.lines_seen + 1, decoder.tail, "incomplete last line")
-            rejected_now.append(changes.reject_line(tail).describe())
+            # The response ended (not cut off) without a final newline: its last line is all the
+            # model wrote, so it is decoded like any other; a broken one is reported as malformed.
+            turn.on_text("\n")
         if changes.done and not rejected_now:
             outcome.complete = True
             return outcome
@@ -149,7 +148,42 @@ def build_phase(
         changes.reopen()
         changes.resume_after(changes.last_id)
         messages += [
-            Message(role="assistant", content=(decoder.complete_text + decoder.tail).rstrip("\n") or "(no output)"),
+            Message(
+                role="assistant",
+                content=(decoder.complete_text + decoder.tail).rstrip("\n") or "(no output)",
+            ),
             Message(role="user", content=repair_prompt(changes.last_id, problems)),
         ]
         purpose = "repair"
+
+
+def _send(
+    client: ModelClient, request: ModelRequest, turn: _Turn
+) -> tuple[ModelResponse | None, ModelError | None]:
+    """One streamed request; a model error is returned (the text that arrived is already applied)."""
+    try:
+        return client.stream(request, turn.on_text), None
+    except ModelError as exc:
+        return None, exc
+
+
+def _record(
+    request: ModelRequest, response: ModelResponse | None, failure: ModelError | None, turn: _Turn
+) -> RequestRecord:
+    if response is not None:
+        stop: StopReason | Literal["dropped", "error"] = response.stop_reason
+        usage, elapsed = response.usage, response.elapsed_s
+    else:
+        stop = "dropped" if isinstance(failure, ModelConnectionError) else "error"
+        usage = getattr(failure, "usage", None) or Usage()
+        elapsed = None
+    return RequestRecord(
+        purpose=request.purpose,
+        max_tokens=request.max_tokens,
+        stop_reason=stop,
+        usage=usage,
+        ops_received=turn.received,
+        malformed_lines=turn.malformed,
+        elapsed_s=elapsed,
+        error=str(failure) if failure is not None else "",
+    )

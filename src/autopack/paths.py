@@ -18,6 +18,10 @@ def check_repo_path(path: str) -> str:
         raise PathPolicyError(f"path {path!r} contains a NUL byte")
     if any(ord(c) < 32 for c in path):
         raise PathPolicyError(f"path {path!r} contains a control character")
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PathPolicyError(f"path {path!r} is not valid UTF-8 (lone surrogate)") from None
     if "\\" in path:
         raise PathPolicyError(f"path {path!r} contains a backslash; use '/' separators")
     if path.startswith("/") or (len(path) > 1 and path[1] == ":"):

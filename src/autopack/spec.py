@@ -145,10 +145,15 @@ def _graph_problems(nodes: list[_RawNode]) -> list[str]:
                 problems.append(f"phases[{i}].depends_on[{j}]: unknown phase {dep!r}")
             elif dep == phase.id:
                 problems.append(f"phases[{i}].depends_on[{j}]: phase {dep!r} depends on itself")
-    if not problems:
-        cycle = find_cycle(nodes)
-        if cycle:
-            problems.append("phases.depends_on: dependency cycle " + " -> ".join(cycle))
+    # Self-dependencies are reported above; look for longer cycles alongside the other problems
+    # (the dependencies of duplicate ids merged, so a duplicate cannot hide a cycle).
+    merged: dict[str, list[str]] = {}
+    for n in nodes:
+        merged.setdefault(n.id, []).extend(d for d in n.depends_on if d != n.id)
+    cycle = find_cycle([_RawNode(id=k, depends_on=tuple(v)) for k, v in merged.items()])
+    if cycle:
+        first = next(i for i, n in enumerate(nodes) if n.id == cycle[0])
+        problems.append(f"phases[{first}].depends_on: dependency cycle " + " -> ".join(cycle))
     return problems
 
 

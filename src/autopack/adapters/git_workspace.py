@@ -45,6 +45,9 @@ class GitWorkspace:
         real_parent = target.parent.resolve()
         if real_parent != self._root and self._root not in real_parent.parents:
             raise PathPolicyError(f"path {path!r} leads outside the repo through a symlink")
+        inside = real_parent.relative_to(self._root).parts
+        if any(part.lower() == ".git" for part in inside):
+            raise PathPolicyError(f"path {path!r} leads into .git/ through a symlink")
         if target.is_symlink():
             raise PathPolicyError(
                 f"path {path!r} is a symlink; Autopack does not write through symlinks"

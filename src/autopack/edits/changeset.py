@@ -5,6 +5,7 @@ them on disk. Every op gets a result: applied, rejected (with the reason) or ign
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import Protocol
@@ -25,6 +26,9 @@ from autopack.edits.ops import (
 )
 from autopack.errors import EditError, PathPolicyError
 from autopack.paths import check_repo_path
+
+_RAW_ID = re.compile(r'"id"\s*:\s*"?(\d+)')
+_RAW_OP = re.compile(r'"op"\s*:\s*"(\w+)"')
 
 
 class FileSource(Protocol):
@@ -77,6 +81,7 @@ class ChangeSet:
         self.summary: str | None = None
         self.last_id = 0
         self._replay_upto = 0
+        self._unknown_ids = 0  # malformed lines whose id could not be read
 
     # -- queries ---------------------------------------------------------------------------
     @property
@@ -118,6 +123,10 @@ class ChangeSet:
         path = getattr(op, "path", None)
         if op.id <= self.last_id and op.id <= self._replay_upto:
             return self._record(op, path, OpStatus.ignored, "repeated after continuation")
+        gap = self._unknown_ids
+        self._unknown_ids = 0
+        if gap and self.last_id + 1 < op.id <= self.last_id + 1 + gap:
+            self.last_id = op.id - 1  # the unreadable line(s) before held the ids skipped
         if op.id != self.last_id + 1:
             kind = "duplicate" if op.id <= self.last_id else "skipped"
             reason = f"{kind} id: got {op.id}, expected {self.last_id + 1}"
@@ -144,8 +153,14 @@ class ChangeSet:
             if isinstance(raw_id, int) and not isinstance(raw_id, bool):
                 op_id = raw_id
             kind = raw_op if isinstance(raw_op, str) else "?"
+        if op_id == 0:  # not JSON, or a wrong id type: read what the line says
+            found_id, found_op = _RAW_ID.search(line.raw), _RAW_OP.search(line.raw)
+            op_id = int(found_id.group(1)) if found_id else 0
+            kind = found_op.group(1) if found_op and kind == "?" else kind
         if op_id == self.last_id + 1 and not self.done:
             self.last_id = op_id
+        elif op_id == 0 and not self.done:
+            self._unknown_ids += 1
         result = OpResult(
             id=op_id, op=kind, status=OpStatus.rejected, reason=f"line {line.line_no}: {line.error}"
         )
@@ -153,6 +168,8 @@ class ChangeSet:
         return result
 
     def _record(self, op: Op, path: str | None, status: OpStatus, reason: str) -> OpResult:
+        if path is not None and not path.isprintable():  # NUL, newline, lone surrogate: escaped
+            path = repr(path)[1:-1]
         result = OpResult(id=op.id, op=op.op, path=path, status=status, reason=reason)
         self.results.append(result)
         return result
@@ -162,9 +179,25 @@ class ChangeSet:
         self._source.read(norm)  # raises PathPolicyError for symlinks, escapes, directories
         return norm
 
+    def _check_file_slot(self, path: str) -> None:
+        """`path` may hold a file: no parent is a file and it is no directory in this stream."""
+        parts = path.split("/")
+        for n in range(1, len(parts)):
+            parent = "/".join(parts[:n])
+            if self._files.get(parent) is not None:
+                raise PathPolicyError(
+                    f"path {path!r}: its parent {parent!r} is a file written in this stream"
+                )
+        prefix = path + "/"
+        if any(p.startswith(prefix) and new is not None for p, new in self._files.items()):
+            raise PathPolicyError(
+                f"path {path!r} is a directory of files written in this stream, not a file"
+            )
+
     def _apply(self, op: Op) -> None:
         if isinstance(op, WriteOp):
             path = self._checked(op.path)
+            self._check_file_slot(path)
             self._files[path] = _text_bytes(op.content, f"content for {path}")
             self._written.add(path)
         elif isinstance(op, AppendOp):
@@ -194,6 +227,7 @@ class ChangeSet:
                 raise EditError(
                     f"rename {src} -> {dst}: the target exists; rename never overwrites"
                 )
+            self._check_file_slot(dst)
             self._files[dst], self._files[src] = data, None
             if src in self._written:
                 self._written.discard(src)
