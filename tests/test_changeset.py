@@ -1,0 +1,209 @@
+"""ChangeSet: in-memory application of ops over a FileSource; nothing reaches disk before
+Workspace.write_changes."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import git
+import pytest
+
+from autopack.adapters.git_workspace import GitWorkspace
+from autopack.edits.changeset import ChangeSet, OpStatus
+from autopack.edits.decoder import MalformedLine
+from autopack.edits.ops import (
+    AppendOp,
+    DeleteOp,
+    DoneOp,
+    EditOp,
+    ManifestFile,
+    ManifestOp,
+    RenameOp,
+    WriteOp,
+)
+from autopack.errors import PathPolicyError
+from autopack.paths import check_repo_path
+
+
+class DictSource:
+    """A FileSource over a dict: the port's contract without a file system."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files = files
+
+    def read(self, path: str) -> bytes | None:
+        return self.files.get(check_repo_path(path))
+
+
+def write(i: int, path: str, content: str) -> WriteOp:
+    return WriteOp(op="write", id=i, path=path, content=content)
+
+
+def test_every_op_kind_applies_in_memory() -> None:
+    src = DictSource({"a.py": b"x = 1\nx = 1\n", "old.txt": b"old\n", "gone.txt": b"bye\n"})
+    cs = ChangeSet(src)
+    results = cs.apply_all(
+        [
+            write(1, "new/n.py", "first\n"),
+            AppendOp(op="append", id=2, path="new/n.py", content="second\n"),
+            EditOp(op="edit", id=3, path="a.py", old="x = 1", new="x = 2", count=2),
+            DeleteOp(op="delete", id=4, path="gone.txt"),
+            RenameOp(op="rename", id=5, path="old.txt", to="moved/old.txt"),
+            ManifestOp(op="manifest", id=6, files=[ManifestFile(path="new/n.py", symbols=["f"])]),
+            DoneOp(op="done", id=7, summary="all done"),
+        ]
+    )
+    assert [r.status for r in results] == [OpStatus.applied] * 7
+    assert cs.changes == {
+        "new/n.py": b"first\nsecond\n",
+        "a.py": b"x = 2\nx = 2\n",
+        "gone.txt": None,
+        "old.txt": None,
+        "moved/old.txt": b"old\n",
+    }
+    assert cs.changed_paths() == ["a.py", "gone.txt", "moved/old.txt", "new/n.py", "old.txt"]
+    assert cs.manifest == [ManifestFile(path="new/n.py", symbols=["f"])]
+    assert cs.summary == "all done" and cs.done
+    assert src.files["a.py"] == b"x = 1\nx = 1\n"  # the source is never written
+
+
+def test_unchanged_and_transient_files_are_not_changed_paths() -> None:
+    cs = ChangeSet(DictSource({"same.txt": b"same\n"}))
+    cs.apply_all(
+        [
+            write(1, "same.txt", "same\n"),
+            write(2, "tmp.txt", "scratch"),
+            DeleteOp(op="delete", id=3, path="tmp.txt"),
+        ]
+    )
+    assert [r.status for r in cs.results] == [OpStatus.applied] * 3
+    assert cs.changed_paths() == []
+
+
+def test_rename_carries_the_right_to_append() -> None:
+    cs = ChangeSet(DictSource({}))
+    cs.apply_all(
+        [
+            write(1, "a.txt", "a"),
+            RenameOp(op="rename", id=2, path="a.txt", to="b.txt"),
+            AppendOp(op="append", id=3, path="b.txt", content="b"),
+            AppendOp(op="append", id=4, path="a.txt", content="c"),
+        ]
+    )
+    assert [r.status for r in cs.results][:3] == [OpStatus.applied] * 3
+    assert cs.results[3].status is OpStatus.rejected
+    assert "append to a.txt" in cs.results[3].reason
+    assert cs.changes == {"a.txt": None, "b.txt": b"ab"}
+
+
+def test_edit_sees_earlier_ops_of_the_stream() -> None:
+    cs = ChangeSet(DictSource({}))
+    cs.apply_all(
+        [
+            write(1, "m.py", "def f():\n    pass\n"),
+            EditOp(op="edit", id=2, path="m.py", old="pass", new="return 1"),
+        ]
+    )
+    assert cs.current("m.py") == b"def f():\n    return 1\n"
+
+
+def test_edit_of_a_binary_file_is_refused() -> None:
+    cs = ChangeSet(DictSource({"img.bin": b"\xff\xd8\xff"}))
+    result = cs.apply(EditOp(op="edit", id=1, path="img.bin", old="a", new="b"))
+    assert result.status is OpStatus.rejected
+    assert result.reason == "edit img.bin: the file is not UTF-8 text"
+
+
+def test_repeated_ops_after_a_continuation_are_ignored() -> None:
+    cs = ChangeSet(DictSource({}))
+    cs.apply_all([write(1, "a", "1"), write(2, "b", "2")])
+    cs.resume_after(cs.last_id)
+    again = cs.apply_all([write(2, "b", "changed"), write(3, "c", "3")])
+    assert [r.status for r in again] == [OpStatus.ignored, OpStatus.applied]
+    assert again[0].reason == "repeated after continuation"
+    assert cs.changes["b"] == b"2"
+
+
+def test_duplicate_without_continuation_is_rejected() -> None:
+    cs = ChangeSet(DictSource({}))
+    cs.apply(write(1, "a", "1"))
+    dup = cs.apply(write(1, "a", "x"))
+    assert dup.status is OpStatus.rejected
+    assert dup.reason == "duplicate id: got 1, expected 2"
+
+
+def test_malformed_line_uses_up_its_id() -> None:
+    cs = ChangeSet(DictSource({}))
+    cs.apply(write(1, "a", "1"))
+    bad = cs.reject_line(MalformedLine(2, '{"op":"write","id":2,"path":"b"}', "missing 'content'"))
+    assert (bad.id, bad.op, bad.status) == (2, "write", OpStatus.rejected)
+    assert bad.reason == "line 2: missing 'content'"
+    assert cs.apply(write(3, "c", "3")).status is OpStatus.applied
+
+
+def test_unreadable_line_lets_the_next_op_skip_one_id_only() -> None:
+    cs = ChangeSet(DictSource({}))
+    cs.reject_line(MalformedLine(1, "garbage", "not valid JSON"))
+    assert cs.apply(write(2, "a", "1")).status is OpStatus.applied
+    cs.reject_line(MalformedLine(2, "garbage", "not valid JSON"))
+    skipped = cs.apply(write(5, "b", "2"))
+    assert skipped.status is OpStatus.rejected
+    assert skipped.reason == "skipped id: got 5, expected 3"
+
+
+def test_reopen_accepts_ops_after_done() -> None:
+    cs = ChangeSet(DictSource({}))
+    cs.apply_all([write(1, "a", "1"), DoneOp(op="done", id=2)])
+    assert cs.apply(write(3, "b", "x")).reason == "op after 'done'"
+    cs.reopen()
+    assert not cs.done
+    assert cs.apply(write(4, "b", "2")).status is OpStatus.applied
+
+
+def test_source_policy_errors_become_rejections() -> None:
+    class Refusing(DictSource):
+        def read(self, path: str) -> bytes | None:
+            if path.startswith("vendor/"):
+                raise PathPolicyError(f"path {path!r} is a symlink")
+            return super().read(path)
+
+    cs = ChangeSet(Refusing({}))
+    result = cs.apply(write(1, "vendor/x.py", "x"))
+    assert result.status is OpStatus.rejected
+    assert result.describe() == "op 1 (write vendor/x.py) rejected: path 'vendor/x.py' is a symlink"
+
+
+def test_nothing_reaches_disk_before_write_changes(tmp_path: Path) -> None:
+    git.Repo.init(tmp_path)
+    (tmp_path / "run.sh").write_text("echo 1\n", encoding="utf-8")
+    os.chmod(tmp_path / "run.sh", 0o755)
+    (tmp_path / "old.txt").write_text("old\n", encoding="utf-8")
+    ws = GitWorkspace(tmp_path)
+    cs = ChangeSet(ws)
+    cs.apply_all(
+        [
+            EditOp(op="edit", id=1, path="run.sh", old="1", new="2"),
+            write(2, "deep/new/file.txt", "n\n"),
+            DeleteOp(op="delete", id=3, path="old.txt"),
+        ]
+    )
+    assert (tmp_path / "run.sh").read_text(encoding="utf-8") == "echo 1\n"
+    assert not (tmp_path / "deep").exists() and (tmp_path / "old.txt").exists()
+
+    ws.write_changes({p: cs.changes[p] for p in cs.changed_paths()})
+    assert (tmp_path / "run.sh").read_text(encoding="utf-8") == "echo 2\n"
+    assert stat.S_IMODE((tmp_path / "run.sh").stat().st_mode) == 0o755  # mode kept
+    assert (tmp_path / "deep/new/file.txt").read_bytes() == b"n\n"
+    assert not (tmp_path / "old.txt").exists()
+    leftovers = [p.name for p in tmp_path.rglob("*.tmp")]
+    assert leftovers == []
+
+
+def test_write_changes_validates_every_path_before_writing_any(tmp_path: Path) -> None:
+    git.Repo.init(tmp_path)
+    ws = GitWorkspace(tmp_path)
+    with pytest.raises(PathPolicyError, match=r"\.git/"):
+        ws.write_changes({"a.txt": b"a", ".git/config": b"x"})
+    assert not (tmp_path / "a.txt").exists()
