@@ -1,0 +1,185 @@
+"""GitHubForge through the real PyGithub against the local stateful GitHub server."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import git
+import pytest
+
+from autopack.adapters.github_forge import GitHubForge
+from autopack.adapters.github_push import ActionWorkspace, auth_config
+from autopack.errors import ForgeError, WorkspaceError
+from autopack.ports import Annotation, CheckRun
+from support.github_server import GitHubServer, GitHubState
+
+TOKEN = "ghs_test_token_123"
+
+
+@pytest.fixture
+def gh(git_repo: Path) -> Iterator[GitHubServer]:
+    state = GitHubState(owner="acme", name="calc", origin=git_repo.parent / "origin.git", token=TOKEN)
+    with GitHubServer(state) as server:
+        yield server
+
+
+def make_forge(gh: GitHubServer, target: int | None = None, tmp: Path | None = None) -> GitHubForge:
+    return GitHubForge(
+        "acme/calc",
+        TOKEN,
+        api_url=gh.base_url,
+        target=target,
+        artifacts=tmp or Path("/tmp/autopack-forge-test"),
+        retry=None,
+        throttle=False,
+    )
+
+
+def commit_and_push(work: Path, branch: str, name: str = "f.txt") -> str:
+    repo = git.Repo(work)
+    if branch not in repo.heads:
+        repo.create_head(branch)
+    repo.heads[branch].checkout()
+    (work / name).write_text(f"{name}\n", encoding="utf-8")
+    repo.git.add(name)
+    repo.git.commit("-q", "-m", f"add {name}")
+    repo.git.push("-q", "origin", branch)
+    return repo.head.commit.hexsha
+
+
+def test_keyed_comment_is_edited_in_place_never_duplicated(gh: GitHubServer) -> None:
+    n = gh.state.create_issue("Add mul", "please")
+    forge = make_forge(gh, target=n)
+    first = forge.upsert_comment_on(n, "tracking", "v1")
+    second = forge.upsert_comment_on(n, "tracking", "v2")
+    forge.upsert_comment_on(n, "tracking", "v2")  # unchanged: no write at all
+    assert first.id == second.id
+    bodies = [c["body"] for c in gh.state.comments_on(n)]
+    assert bodies == ["<!-- autopack:tracking -->\nv2"]
+    assert len(gh.state.writes("PATCH", r"/issues/comments/")) == 1
+
+
+def test_a_planted_marker_from_someone_else_is_ignored(gh: GitHubServer) -> None:
+    n = gh.state.create_issue("Add mul", "please")
+    gh.state.comments[1] = {
+        "id": 1,
+        "issue": n,
+        "body": "<!-- autopack:tracking -->\nforged",
+        "user": "mallory",
+        "created_at": gh.state.tick(),
+        "updated_at": gh.state.tick(),
+    }
+    forge = make_forge(gh, target=n)
+    assert forge.find_comment(n, "tracking") is None
+    ref = forge.upsert_comment_on(n, "tracking", "ours")
+    assert ref.id != 1 and gh.state.comments[1]["body"].endswith("forged")
+
+
+def test_pull_request_waits_for_commits_then_opens_once(gh: GitHubServer, git_repo: Path) -> None:
+    n = gh.state.create_issue("Add mul", "please")
+    forge = make_forge(gh, target=n)
+    ref = forge.ensure_pull_request("autopack/issue-1", "main", "T", "Closes #1")
+    assert ref.number == n and not gh.state.pulls()  # no commits yet: the issue stands in
+    sha = commit_and_push(git_repo, "autopack/issue-1")
+    forge.publish_check_run(
+        CheckRun(name="Autopack / a", head_sha=sha, conclusion="success", title="ok", summary="s")
+    )
+    pulls = gh.state.pulls()
+    assert len(pulls) == 1 and pulls[0]["pull"]["draft"] is True
+    again = make_forge(gh, target=n).ensure_pull_request("autopack/issue-1", "main", "T", "new")
+    assert again.number == pulls[0]["number"] and len(gh.state.pulls()) == 1
+    assert pulls[0]["body"] == "new"
+    forge.mark_ready_for_review(again.number)
+    assert gh.state.pulls()[0]["pull"]["draft"] is False
+
+
+def test_check_run_annotations_go_fifty_per_request(gh: GitHubServer, git_repo: Path) -> None:
+    sha = git.Repo(git_repo).head.commit.hexsha
+    notes = tuple(
+        Annotation(
+            path="tests/t.py",
+            start_line=i,
+            end_line=i,
+            annotation_level="failure",
+            message=f"fail {i}",
+        )
+        for i in range(1, 121)
+    )
+    check = CheckRun(
+        name="Autopack / p",
+        head_sha=sha,
+        conclusion="failure",
+        title="2 failed",
+        summary="x",
+        annotations=notes,
+    )
+    forge = make_forge(gh)
+    forge.publish_check_run(check)
+    forge.publish_check_run(check.model_copy(update={"annotations": ()}))  # re-publish: update
+    runs = list(gh.state.check_runs.values())
+    assert len(runs) == 1
+    assert len(runs[0]["annotations"]) == 120
+    assert runs[0]["conclusion"] == "failure"
+    assert len(gh.state.writes("POST", r"/check-runs$")) == 1
+    assert len(gh.state.writes("PATCH", r"/check-runs/")) == 3  # 2 batches + the re-publish
+
+
+def test_last_labeled_event_and_roles(gh: GitHubServer) -> None:
+    n = gh.state.create_issue("x", "y")
+    gh.state.add_user("maint", "maintain")
+    gh.state.add_user("tri", "triage")
+    gh.state.add_label(n, "autopack", "maint")
+    gh.state.add_label(n, "autopack", "tri")
+    forge = make_forge(gh)
+    event = forge.last_labeled(n, "autopack")
+    assert event is not None and event.actor == "tri"
+    assert forge.last_labeled(n, "other") is None
+    assert forge.role_name("maint") == "maintain"
+    assert forge.role_name("stranger") == "none"
+    assert forge.remove_label(n, "autopack") is True
+    assert forge.remove_label(n, "autopack") is False
+
+
+def test_errors_become_forge_errors(gh: GitHubServer) -> None:
+    forge = GitHubForge("acme/calc", "wrong", api_url=gh.base_url, retry=None, throttle=False)
+    with pytest.raises(ForgeError, match="401"):
+        forge.issue(1)
+
+
+class _AuthRecorder(BaseHTTPRequestHandler):
+    seen: list[str] = []  # noqa: RUF012
+
+    def do_GET(self) -> None:
+        type(self).seen.append(self.headers.get("Authorization", ""))
+        self.send_response(403)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_push_sends_the_token_as_an_extra_header_only(git_repo: Path) -> None:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _AuthRecorder)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/acme/calc.git"
+        subprocess.run(["git", "remote", "set-url", "origin", url], cwd=git_repo, check=True)
+        ws = ActionWorkspace(git_repo, token=TOKEN)
+        with pytest.raises(WorkspaceError) as info:
+            ws.push("main")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    expected = "basic " + base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
+    assert expected in _AuthRecorder.seen
+    assert TOKEN not in str(info.value)
+    assert TOKEN not in (git_repo / ".git" / "config").read_text()
+    assert auth_config("/local/path.git", TOKEN) == {}
+    assert auth_config("https://github.com/acme/calc", TOKEN)["GIT_CONFIG_KEY_1"] == (
+        "http.https://github.com/.extraheader"
+    )
