@@ -46,6 +46,9 @@ class BuildOutcome(BaseModel):
     requests: list[RequestRecord] = Field(default_factory=list)
     continuations: int = 0
     repairs: int = 0
+    messages: list[Message] = Field(
+        default_factory=list, description="The conversation, ending with the last response"
+    )
 
     @property
     def usage(self) -> Usage:
@@ -93,10 +96,13 @@ def build_phase(
     settings: BuildSettings,
     phase_id: str | None = None,
     on_op: OpListener | None = None,
+    history: tuple[Message, ...] = (),
+    first_purpose: Literal["build", "repair"] = "build",
 ) -> BuildOutcome:
-    messages: list[Message] = [Message(role="user", content=prompt)]
+    """With `history` (an earlier outcome's messages), `prompt` continues that conversation."""
+    messages: list[Message] = [*history, Message(role="user", content=prompt)]
     outcome = BuildOutcome(complete=False)
-    purpose: str = "build"
+    purpose: str = first_purpose
     while True:
         turn = _Turn(changes, on_op)
         request = ModelRequest(
@@ -137,6 +143,8 @@ def build_phase(
             turn.on_text("\n")
         if changes.done and not rejected_now:
             outcome.complete = True
+            said = (decoder.complete_text + decoder.tail).rstrip("\n") or "(no output)"
+            outcome.messages = [*messages, Message(role="assistant", content=said)]
             return outcome
         problems = rejected_now or ["the stream ended without a 'done' op"]
         if outcome.repairs >= settings.repair_turns:

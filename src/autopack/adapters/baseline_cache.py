@@ -1,0 +1,101 @@
+"""Adapters for the baseline tracker: the on-disk cache of baseline reports (one JSON file per commit
+SHA and test configuration, in a configurable folder the Action can keep between runs) and git
+snapshots (a commit exported to a temp folder with `git archive`, outside the repo)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import shutil
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import git
+from pydantic import ValidationError
+
+from autopack.errors import TestRunError, WorkspaceError
+from autopack.testing_models import TestReport
+
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
+
+
+class DirBaselineStore:
+    """`<folder>/<key>.json`, written atomically. An unreadable or invalid file counts as a miss
+    (and is overwritten by the next save), so a corrupt cache never blocks a run."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+
+    def _path(self, key: str) -> Path:
+        if not _KEY.match(key):
+            raise TestRunError(f"invalid baseline cache key {key!r}")
+        return self.folder / f"{key}.json"
+
+    def load(self, key: str) -> TestReport | None:
+        try:
+            return TestReport.model_validate_json(self._path(key).read_bytes())
+        except (OSError, ValidationError, ValueError):
+            return None
+
+    def save(self, key: str, report: TestReport) -> None:
+        target = self._path(key)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{key}.", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(report.model_dump_json(indent=1))
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise TestRunError(f"cannot write the baseline cache {target}: {exc.strerror}") from exc
+
+
+class MemoryBaselineStore:
+    """No persistence (used with `--baseline-cache` unset in tests and the naive bench)."""
+
+    def __init__(self) -> None:
+        self.reports: dict[str, TestReport] = {}
+
+    def load(self, key: str) -> TestReport | None:
+        return self.reports.get(key)
+
+    def save(self, key: str, report: TestReport) -> None:
+        self.reports[key] = report
+
+
+class GitSnapshots:
+    def __init__(self, root: str | Path) -> None:
+        try:
+            self._repo = git.Repo(root)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
+            raise WorkspaceError(f"{root} is not a git repository") from exc
+
+    @contextlib.contextmanager
+    def checkout(self, sha: str) -> Iterator[str]:
+        folder = tempfile.mkdtemp(prefix="autopack-base-")
+        try:
+            buf = io.BytesIO()
+            try:
+                self._repo.archive(buf, treeish=sha, format="tar")
+            except git.GitCommandError as exc:
+                raise WorkspaceError(f"cannot export commit {sha}: {exc.stderr.strip()}") from exc
+            buf.seek(0)
+            with tarfile.open(fileobj=buf) as tar:
+                tar.extractall(folder, filter="data")
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def read_at(self, rev: str, path: str) -> bytes | None:
+        """A file's content at `rev`, None if it does not exist there."""
+        try:
+            blob = self._repo.commit(rev).tree / path
+        except (KeyError, ValueError, git.BadName):
+            return None
+        if blob.type != "blob":
+            return None
+        data: bytes = blob.data_stream.read()
+        return data

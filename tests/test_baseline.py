@@ -1,0 +1,117 @@
+"""The baseline tracker on real git repos with real pytest runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from autopack.adapters.baseline_cache import DirBaselineStore, GitSnapshots, MemoryBaselineStore
+from autopack.adapters.pytest_runner import PytestRunner
+from autopack.baseline import TestBaselineTracker, compute_delta
+from autopack.testing_models import Outcome, TestOutcome, TestReport
+from support.pyrepos import commit_all, flaky_test, make_repo, write_files
+
+BASE = {
+    "tests/test_old.py": (
+        "def test_ok():\n    assert True\n\n\n"
+        "def test_broken_before():\n    assert 1 == 0\n\n\n"
+        "def test_fixed_later():\n    assert 1 == 0\n"
+    ),
+}
+
+
+def tracker(repo_root: Path, store: object | None = None) -> TestBaselineTracker:
+    return TestBaselineTracker(
+        PytestRunner(plugin_autoload=False),
+        store or MemoryBaselineStore(),
+        GitSnapshots(repo_root),  # type: ignore[arg-type]
+    )
+
+
+def test_delta_separates_new_pre_existing_fixed_and_flaky(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    repo = make_repo(root, BASE)
+    base = str(repo.head.commit.hexsha)
+    write_files(
+        root,
+        {
+            "tests/test_old.py": BASE["tests/test_old.py"].replace(
+                "def test_fixed_later():\n    assert 1 == 0", "def test_fixed_later():\n    pass"
+            ),
+            "tests/test_new.py": "def test_new_fails():\n    assert 'a' == 'b'\n",
+            "tests/test_flaky.py": flaky_test(tmp_path / "marker"),
+        },
+    )
+    t = tracker(root)
+    a = t.assess(str(root), base)
+    assert [x.node_id for x in a.delta.still_failing] == ["tests/test_old.py::test_broken_before"]
+    assert a.delta.fixed == ("tests/test_old.py::test_fixed_later",)
+    assert [x.node_id for x in a.persistent_failures] == ["tests/test_new.py::test_new_fails"]
+    assert [x.node_id for x in a.flaky] == ["tests/test_flaky.py::test_flaky"]
+    runner = t.runner
+    assert isinstance(runner, PytestRunner)
+    # baseline (at the base commit), the phase's run, and one re-run of only the new failures
+    assert runner.calls == [
+        (),
+        (),
+        ("tests/test_flaky.py::test_flaky", "tests/test_new.py::test_new_fails"),
+    ]
+
+
+def test_collection_error_persists_after_the_retry(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    repo = make_repo(root, BASE)
+    base = str(repo.head.commit.hexsha)
+    write_files(root, {"tests/test_bad.py": "import missing_module_xyz\n"})
+    a = tracker(root).assess(str(root), base)
+    assert [c.file for c in a.persistent_collection_errors] == ["tests/test_bad.py"]
+    assert "missing_module_xyz" in a.persistent_collection_errors[0].message
+    assert a.transient_collection_errors == ()
+
+
+def test_baseline_runs_once_per_sha_and_is_cached_on_disk(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    repo = make_repo(root, BASE)
+    base = str(repo.head.commit.hexsha)
+    cache = tmp_path / "cache"
+    first = tracker(root, DirBaselineStore(cache))
+    for n in range(2):  # two phases on the same base
+        write_files(root, {f"tests/test_p{n}.py": f"def test_p{n}():\n    pass\n"})
+        commit_all(repo, f"phase {n}")
+        first.assess(str(root), base)
+    assert isinstance(first.runner, PytestRunner)
+    assert first.runner.calls == [(), (), ()]  # 1 baseline + 2 phase runs
+    assert [p.name for p in cache.iterdir()] == [f"{first.key(base)}.json"]
+    # A later run (new tracker, same cache folder) does not run the baseline again.
+    again = tracker(root, DirBaselineStore(cache))
+    report = again.baseline(base)
+    assert isinstance(again.runner, PytestRunner)
+    assert again.runner.invocations == 0
+    assert report.failing().keys() == {
+        "tests/test_old.py::test_broken_before",
+        "tests/test_old.py::test_fixed_later",
+    }
+    # A corrupt cache file is a miss, recomputed and rewritten.
+    (cache / f"{first.key(base)}.json").write_text("{not json", encoding="utf-8")
+    fresh = tracker(root, DirBaselineStore(cache))
+    recomputed = fresh.baseline(base)
+    assert [(x.node_id, x.outcome) for x in recomputed.tests] == [
+        (x.node_id, x.outcome) for x in report.tests
+    ]
+    assert DirBaselineStore(cache).load(first.key(base)) == recomputed
+    assert isinstance(fresh.runner, PytestRunner) and fresh.runner.invocations == 1
+
+
+def test_compute_delta_is_pure() -> None:
+    def t(node: str, outcome: Outcome) -> TestOutcome:
+        return TestOutcome(node_id=node, outcome=outcome)
+
+    before = TestReport(
+        tests=(t("a", Outcome.failed), t("b", Outcome.passed), t("c", Outcome.error))
+    )
+    after = TestReport(
+        tests=(t("a", Outcome.failed), t("b", Outcome.error), t("c", Outcome.passed))
+    )
+    delta = compute_delta(before, after)
+    assert [x.node_id for x in delta.newly_failing] == ["b"]
+    assert [x.node_id for x in delta.still_failing] == ["a"]
+    assert delta.fixed == ("c",)
