@@ -1,0 +1,133 @@
+"""The action's settings: its inputs (INPUT_* variables, as action.yml declares them) and the
+variables GitHub sets for every step (GITHUB_*). Pure: `from_env` takes the mapping to read."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from autopack.errors import AutopackError
+
+
+class ActionConfigError(AutopackError):
+    """The action's inputs or environment are missing or invalid; the message names each one."""
+
+
+def _split_list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(x.strip() for x in re.split(r"[,\s]+", value) if x.strip())
+    return tuple(value or ())
+
+
+class ActionInputs(BaseModel):
+    """One field per input of action.yml; the defaults here match the ones documented there."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    github_token: str = Field(min_length=1)
+    anthropic_api_key: str = ""
+    anthropic_base_url: str = ""
+    model: str = ""
+    trigger_label: str = Field(default="autopack", min_length=1)
+    approve_label: str = Field(default="autopack:approve", min_length=1)
+    deny_label: str = Field(default="autopack:deny", min_length=1)
+    base_branch: str = ""
+    spec_path: str = ""
+    issue_number: int | None = Field(default=None, gt=0)
+    max_cost_usd: float | None = Field(default=None, gt=0)
+    max_tokens: int = Field(default=16_000, gt=0)
+    allowed_bots: tuple[str, ...] = ()
+    test_command: str = ""
+    replay: str = ""
+
+    @field_validator("allowed_bots", mode="before")
+    @classmethod
+    def _bots(cls, value: Any) -> tuple[str, ...]:
+        return _split_list(value)
+
+    @property
+    def secrets(self) -> list[str]:
+        return [s for s in (self.github_token, self.anthropic_api_key) if s]
+
+
+class ActionEnv(BaseModel):
+    """The GITHUB_* variables the action reads."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_name: str = Field(min_length=1)
+    event_path: str = Field(min_length=1)
+    repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+    api_url: str = "https://api.github.com"
+    server_url: str = "https://github.com"
+    workspace: str = Field(min_length=1)
+    output: str = ""
+    step_summary: str = ""
+    actor: str = ""
+    run_id: str = ""
+    temp: str = ""
+
+    @property
+    def run_url(self) -> str:
+        if not self.run_id:
+            return ""
+        return f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
+
+
+_ENV_FIELDS = {
+    "event_name": "GITHUB_EVENT_NAME",
+    "event_path": "GITHUB_EVENT_PATH",
+    "repository": "GITHUB_REPOSITORY",
+    "api_url": "GITHUB_API_URL",
+    "server_url": "GITHUB_SERVER_URL",
+    "workspace": "GITHUB_WORKSPACE",
+    "output": "GITHUB_OUTPUT",
+    "step_summary": "GITHUB_STEP_SUMMARY",
+    "actor": "GITHUB_ACTOR",
+    "run_id": "GITHUB_RUN_ID",
+    "temp": "RUNNER_TEMP",
+}
+
+
+def _problems(exc: ValidationError, names: Mapping[str, str]) -> str:
+    out = []
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        what = "is required" if err["type"] == "missing" else err["msg"]
+        out.append(f"{names.get(field, field)}: {what}")
+    return "; ".join(out)
+
+
+def input_env_name(name: str) -> str:
+    """GitHub's variable for input `name`: INPUT_ + the name upper-cased (spaces become `_`)."""
+    return "INPUT_" + name.replace(" ", "_").upper()
+
+
+def inputs_from_env(env: Mapping[str, str]) -> ActionInputs:
+    raw: dict[str, Any] = {}
+    names = {}
+    for name, info in ActionInputs.model_fields.items():
+        var = input_env_name(name)
+        names[name] = f"input {name} ({var})"
+        value = env.get(var, "").strip()
+        if value:
+            raw[name] = value
+        elif info.is_required():
+            raw[name] = ""
+    try:
+        return ActionInputs.model_validate(raw)
+    except ValidationError as exc:
+        raise ActionConfigError(f"invalid action inputs: {_problems(exc, names)}") from None
+
+
+def env_from_env(env: Mapping[str, str]) -> ActionEnv:
+    raw = {field: env[var] for field, var in _ENV_FIELDS.items() if env.get(var)}
+    try:
+        return ActionEnv.model_validate(raw)
+    except ValidationError as exc:
+        raise ActionConfigError(
+            f"not running as a GitHub Action? {_problems(exc, _ENV_FIELDS)}"
+        ) from None

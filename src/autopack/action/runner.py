@@ -1,0 +1,267 @@
+"""`autopack action`: read what GitHub provides, decide what the event asks (pure), check who asked
+(pure policy on facts read from GitHub), then start or resume the run (session.py). Refusals and
+events that ask nothing exit 0 with a clear message; only a failed run exits 1."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from autopack.action.events import DecideRequest, Ignore, StartRun, decide_intent, load_payload
+from autopack.action.inputs import ActionEnv, ActionInputs, env_from_env, inputs_from_env
+from autopack.action.issue_spec import planning_goal, spec_from_issue
+from autopack.action.policy import LabelFact, Verdict, judge_approval, judge_label, judge_person
+from autopack.action.session import Outcome, Session, finish
+from autopack.action.tracking import TRACKING_KEY, Tracking, decode_state
+from autopack.action.workflow_commands import WorkflowLog
+from autopack.adapters.clock import SystemClock
+from autopack.adapters.github_forge import GitHubForge, LabelEvent
+from autopack.adapters.github_push import ActionWorkspace
+from autopack.adapters.replay_model import ReplayModelClient
+from autopack.errors import AutopackError, GovernanceError
+from autopack.governance_flow import apply_decision, load_policy
+from autopack.governance_requests import Decision, MemoryAuditLog
+from autopack.model_api import ModelClient
+from autopack.modeltable import DEFAULT_MODEL
+from autopack.paths import check_repo_path
+from autopack.planner import RepoFile, plan_spec
+from autopack.spec import RunSpec, load_spec
+
+_ISSUE_BRANCH = re.compile(r"^autopack/issue-(\d+)$")
+
+
+def _fact(event: LabelEvent | None) -> LabelFact | None:
+    if event is None:
+        return None
+    return LabelFact(actor=event.actor, actor_type=event.actor_type, created_at=event.created_at)
+
+
+class ActionRunner:
+    def __init__(
+        self,
+        environ: Mapping[str, str],
+        *,
+        stream: TextIO | None = None,
+        github_retry: Any = None,
+        throttle: bool = True,
+    ) -> None:
+        self.log = WorkflowLog(stream)
+        self.inputs: ActionInputs = inputs_from_env(environ)
+        self.log.mask(*self.inputs.secrets)
+        self.env: ActionEnv = env_from_env(environ)
+        self.retry, self.throttle = github_retry, throttle
+        self._forge: GitHubForge | None = None
+
+    @property
+    def forge(self) -> GitHubForge:
+        if self._forge is None:
+            self._forge = GitHubForge(
+                self.env.repository,
+                self.inputs.github_token,
+                api_url=self.env.api_url,
+                artifacts=Path(self.env.temp or self.env.workspace + "/..") / "autopack-out",
+                retry=self.retry,
+                throttle=self.throttle,
+            )
+        return self._forge
+
+    def run(self) -> int:
+        payload = load_payload(self.env.event_path)
+        intent = decide_intent(self.env.event_name, payload, self.inputs)
+        if isinstance(intent, Ignore):
+            self.log.notice(f"Autopack: {intent.reason}")
+            finish(self.env, self.log, Outcome(conclusion="skipped", messages=[intent.reason]))
+            return 0
+        if isinstance(intent, StartRun):
+            return self.start(intent)
+        return self.decide(intent)
+
+    # -- refusals ----------------------------------------------------------------------------
+    def refuse(self, number: int | None, key: str, verdict: Verdict, what: str) -> int:
+        message = f"Autopack did not {what}: {verdict.reason}."
+        self.log.notice(message)
+        if number is not None:
+            self.forge.upsert_comment_on(number, key, f"⛔ {message}")
+        finish(self.env, self.log, Outcome(conclusion="refused", messages=[message]))
+        return 0
+
+    # -- start -------------------------------------------------------------------------------
+    def start(self, intent: StartRun) -> int:
+        forge, n = self.forge, intent.issue_number
+        if intent.label is not None and n is not None:
+            fact = _fact(forge.last_labeled(n, intent.label))
+            role = forge.role_name(fact.actor) if fact else "none"
+            verdict = judge_label(fact, intent.sender, intent.label, role, self.inputs.allowed_bots)
+        else:
+            role = forge.role_name(intent.sender)
+            verdict = judge_person(
+                intent.sender, intent.sender_type, role, self.inputs.allowed_bots
+            )
+        if not verdict.allowed:
+            return self.refuse(n, "refused", verdict, "start a run")
+        run_id = f"issue-{n}" if n is not None else self._spec_run_id(intent.spec_path or "")
+        tracking = self._load_tracking(n) if n is not None else None
+        if tracking is None:
+            tracking = Tracking(
+                run_id=run_id,
+                branch=f"autopack/{run_id}",
+                base_branch=self.inputs.base_branch or forge.default_branch,
+                issue_number=n,
+            )
+        tracking.run_url = self.env.run_url or tracking.run_url
+        forge.target = n
+        self.log.group(f"Autopack: preparing {tracking.branch}")
+        ws = ActionWorkspace(self.env.workspace, self.inputs.github_token)
+        if ws.adopt_remote_branch(tracking.branch):
+            self.log.info(f"resuming {tracking.branch} from origin")
+        model = self._model()
+        spec = tracking.spec or self._spec(intent, ws, model)
+        tracking.spec = spec
+        return self._execute(tracking, ws, model, spec, tracking.state)
+
+    def _spec_run_id(self, spec_path: str) -> str:
+        stem = Path(spec_path).stem.lower()
+        return "spec-" + (re.sub(r"[^a-z0-9._-]+", "-", stem).strip("-.") or "run")
+
+    def _load_tracking(self, number: int) -> Tracking | None:
+        found = self.forge.find_comment(number, TRACKING_KEY)
+        return decode_state(found.body) if found else None
+
+    def _model(self) -> ModelClient:
+        if self.inputs.replay:
+            return ReplayModelClient.from_file(Path(self.env.workspace, self.inputs.replay))
+        from autopack.adapters.anthropic_model import AnthropicModelClient
+
+        return AnthropicModelClient(
+            api_key=self.inputs.anthropic_api_key,
+            base_url=self.inputs.anthropic_base_url or None,
+        )
+
+    def _spec(self, intent: StartRun, ws: ActionWorkspace, model: ModelClient) -> RunSpec:
+        if intent.spec_path:
+            return load_spec(Path(ws.root) / check_repo_path(intent.spec_path))
+        assert intent.issue_number is not None  # decide_intent gives one or the other
+        issue = self.forge.issue(intent.issue_number)
+        spec = spec_from_issue(issue.number, issue.body)
+        if spec is not None:
+            self.log.info(f"using the autopack block of issue #{issue.number} as the run spec")
+            return spec
+        self.log.info(f"planning phases for issue #{issue.number} with the model")
+        files = [RepoFile(path=p, size=len(ws.read(p) or b"")) for p in ws.list_files()[:400]]
+        outcome = plan_spec(
+            model,
+            model=self.inputs.model or DEFAULT_MODEL,
+            goal=planning_goal(issue.number, issue.title, issue.body),
+            files=files,
+        )
+        return outcome.spec
+
+    def _execute(
+        self,
+        tracking: Tracking,
+        ws: ActionWorkspace,
+        model: ModelClient,
+        spec: RunSpec,
+        previous: Any,
+    ) -> int:
+        from autopack.commands._gates import GateSettings, build_finalizer
+
+        command = self.inputs.test_command.strip()
+        settings = (
+            GateSettings(tests=False)
+            if command.lower() == "none"
+            else GateSettings(test_command=command)
+            if command
+            else GateSettings()
+        )
+        session = Session(
+            env=self.env,
+            inputs=self.inputs,
+            forge=self.forge,
+            workspace=ws,
+            model=model,
+            finalizer=build_finalizer(ws, settings),
+            tracking=tracking,
+            log=self.log,
+        )
+        outcome = session.run(spec, previous)
+        finish(self.env, self.log, outcome, "\n\n".join(outcome.messages))
+        return 1 if outcome.conclusion in ("failure", "error") else 0
+
+    # -- decide ------------------------------------------------------------------------------
+    def decide(self, intent: DecideRequest) -> int:
+        forge = self.forge
+        match = _ISSUE_BRANCH.match(intent.head_ref)
+        issue = int(match.group(1)) if match else (None if intent.is_pull else intent.number)
+        home = issue if issue is not None else intent.number
+        tracking = self._load_tracking(home)
+        request = tracking.pending_request() if tracking else None
+        if tracking is None or tracking.state is None or request is None:
+            reason = "there is no pending governance request on this run"
+            return self.refuse(
+                intent.number, "refused", Verdict(allowed=False, reason=reason), "decide"
+            )
+        forge.target = tracking.issue_number
+        forge.pull_number = tracking.pr_number
+        comment = forge.find_comment(intent.number, request.id)
+        if comment is None or not request.head_sha:
+            reason = f"the comment of request {request.id} is not on #{intent.number}"
+            return self.refuse(
+                intent.number, "refused", Verdict(allowed=False, reason=reason), "decide"
+            )
+        if intent.is_pull:
+            head = forge.pull(intent.number).head_sha
+        else:
+            head = forge.branch_sha(tracking.branch) or forge.branch_sha(tracking.base_branch) or ""
+        fact = _fact(forge.last_labeled(intent.number, intent.label))
+        role = forge.role_name(fact.actor) if fact else "none"
+        verdict = judge_approval(
+            fact,
+            intent.sender,
+            intent.label,
+            role,
+            requested_at=comment.updated_at,
+            request_head_sha=request.head_sha,
+            pr_head_sha=head,
+            allowed_bots=self.inputs.allowed_bots,
+        )
+        if not verdict.allowed:
+            forge.remove_label(intent.number, intent.label)
+            return self.refuse(intent.number, f"refused-{request.id}", verdict, "accept the label")
+        self.log.group(f"Autopack: {intent.label} on request {request.id} by {verdict.who}")
+        ws = ActionWorkspace(self.env.workspace, self.inputs.github_token)
+        ws.adopt_remote_branch(tracking.branch)
+        decision = Decision.approve if intent.approve else Decision.deny
+        try:
+            apply_decision(
+                tracking.state,
+                request.id,
+                decision,
+                verdict.who,
+                head,
+                clock=SystemClock(),
+                audit=MemoryAuditLog(),
+                forge=forge,
+                ttl=timedelta(hours=load_policy(ws, tracking.spec or _empty()).request_ttl_hours),
+            )
+        except GovernanceError as exc:
+            forge.remove_label(intent.number, intent.label)
+            refusal = Verdict(allowed=False, who=verdict.who, reason=str(exc))
+            return self.refuse(intent.number, f"refused-{request.id}", refusal, "decide")
+        forge.remove_label(intent.number, intent.label)  # consumed: a later request needs a new one
+        self.log.info(f"request {request.id}: {decision.value}d by {verdict.who}; resuming")
+        spec = tracking.spec
+        if spec is None:
+            raise AutopackError("the tracking comment has no run spec; label the issue again")
+        return self._execute(tracking, ws, self._model(), spec, tracking.state)
+
+
+def _empty() -> RunSpec:
+    return RunSpec(goal="(resume)")
+
+
+def run_action(environ: Mapping[str, str], **kwargs: Any) -> int:
+    return ActionRunner(environ, **kwargs).run()

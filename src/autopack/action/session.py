@@ -1,0 +1,207 @@
+"""One execution of a run inside the action: the executor on the checkout with the GitHub forge, the
+tracking comment kept live (phase start, each check run), the tokens check run, stale approval
+labels removed after a push, the PR marked ready when every phase passed, and a final comment and
+the step outputs always, also after a failure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from autopack.action.inputs import ActionEnv, ActionInputs
+from autopack.action.tracking import TRACKING_KEY, Tracking, render_tracking
+from autopack.action.workflow_commands import WorkflowLog, append_summary, write_outputs
+from autopack.adapters.clock import SystemClock
+from autopack.adapters.github_forge import GitHubForge
+from autopack.adapters.github_push import ActionWorkspace
+from autopack.builder import BuildSettings
+from autopack.errors import AutopackError
+from autopack.executor import Executor, ExecutorConfig
+from autopack.gates import Finalizer
+from autopack.model_api import ModelClient
+from autopack.ports import CheckRun
+from autopack.reports import clip, render_summary
+from autopack.spec import Budget, RunSpec
+from autopack.state import RunState
+from autopack.telemetry import RunTelemetry, render_table
+
+TOKENS_CHECK = "Autopack / tokens"
+
+
+@dataclass
+class Outcome:
+    conclusion: str
+    pr_number: int | None = None
+    branch: str = ""
+    cost_usd: float = 0.0
+    output_tokens: int = 0
+    messages: list[str] = field(default_factory=list)
+
+    def outputs(self) -> dict[str, str]:
+        return {
+            "pr_number": str(self.pr_number or ""),
+            "branch": self.branch,
+            "conclusion": self.conclusion,
+            "cost_usd": f"{self.cost_usd:.6f}",
+            "output_tokens": str(self.output_tokens),
+        }
+
+
+def finish(env: ActionEnv, log: WorkflowLog, outcome: Outcome, summary: str = "") -> None:
+    log.end_group()
+    write_outputs(env.output, outcome.outputs())
+    text = summary or "\n".join(outcome.messages) or f"Autopack: {outcome.conclusion}"
+    append_summary(env.step_summary, f"## Autopack\n\n{text}\n")
+
+
+def capped_spec(spec: RunSpec, max_cost_usd: float | None) -> RunSpec:
+    """The spec with its budget capped by the action's max_cost_usd input."""
+    if max_cost_usd is None:
+        return spec
+    current = spec.budget.max_cost_usd
+    cap = max_cost_usd if current is None else min(current, max_cost_usd)
+    return spec.model_copy(update={"budget": Budget(max_cost_usd=cap)})
+
+
+class Session:
+    def __init__(
+        self,
+        *,
+        env: ActionEnv,
+        inputs: ActionInputs,
+        forge: GitHubForge,
+        workspace: ActionWorkspace,
+        model: ModelClient,
+        finalizer: Finalizer | None,
+        tracking: Tracking,
+        log: WorkflowLog,
+    ) -> None:
+        self.env, self.inputs, self.forge, self.ws = env, inputs, forge, workspace
+        self.model, self.finalizer, self.tracking, self.log = model, finalizer, tracking, log
+        self.prior_cost = tracking.cost_usd
+        self.prior_tokens = tracking.output_tokens
+        self.executor: Executor | None = None
+
+    # -- tracking comment --------------------------------------------------------------------
+    def save_tracking(self) -> None:
+        t = self.tracking
+        if self.executor is not None:
+            state = self.executor.state
+            t.state = state
+            t.cost_usd = self.prior_cost + state.cost_usd
+            t.output_tokens = self.prior_tokens + state.usage.output_tokens
+        t.pr_number = self.forge.pull_number or t.pr_number
+        number = t.issue_number or t.pr_number
+        if number is None:
+            return  # a spec-file run before its PR exists: nowhere to put it yet
+        body = render_tracking(t, self.inputs.approve_label, self.inputs.deny_label)
+        self.forge.upsert_comment_on(number, TRACKING_KEY, body)
+
+    def _on_check(self, check: CheckRun, url: str) -> None:
+        phase_id = check.name.removeprefix("Autopack / ")
+        self.tracking.check_urls[phase_id] = url
+        self.save_tracking()
+
+    def _progress(self, message: str) -> None:
+        self.log.progress(message)
+        if message.startswith("[") and message.rstrip().endswith(")") and ": building (" in message:
+            self.save_tracking()
+
+    # -- the run -----------------------------------------------------------------------------
+    def run(self, spec: RunSpec, previous: RunState | None) -> Outcome:
+        t = self.tracking
+        config = ExecutorConfig(
+            run_id=t.run_id,
+            model=self.inputs.model or None,
+            base_branch=t.base_branch,
+            build=BuildSettings(max_tokens=self.inputs.max_tokens),
+            push=True,
+            issue_number=t.issue_number,
+        )
+        telemetry = RunTelemetry()
+        self.executor = Executor(
+            capped_spec(spec, self.inputs.max_cost_usd),
+            self.ws,
+            self.model,
+            self.forge,
+            config,
+            finalizer=self.finalizer,
+            progress=self._progress,
+            telemetry=telemetry,
+            clock=SystemClock(),
+        )
+        self.forge.on_check = self._on_check
+        outcome = Outcome(conclusion="failure", branch=t.branch)
+        before = {r.id: r.head_sha for r in (previous.requests if previous else [])}
+        try:
+            state = self.executor.run(previous)
+        except AutopackError as exc:
+            self.log.error(f"Autopack stopped: {exc}")
+            t.conclusion = "error"
+            outcome.messages.append(f"Autopack stopped: {exc}")
+            self._final_comment(f"## Autopack stopped\n\n{exc}\n\n" + self._state_summary())
+            self.save_tracking()
+            return self._fill(outcome)
+        self.log.end_group()
+        self._tokens_check(telemetry)
+        t.state = state
+        pending = t.pending_request()
+        if pending is not None:
+            if before.get(pending.id, "") != pending.head_sha:
+                self._drop_stale_labels()
+            t.conclusion = outcome.conclusion = "action_required"
+        elif state.succeeded:
+            t.conclusion = outcome.conclusion = "success"
+            if self.forge.pull_number:
+                self.forge.mark_ready_for_review(self.forge.pull_number)
+        else:
+            t.conclusion = outcome.conclusion = "failure"
+        self.save_tracking()
+        outcome.messages.append(render_summary(state))
+        return self._fill(outcome)
+
+    def _fill(self, outcome: Outcome) -> Outcome:
+        outcome.pr_number = self.forge.pull_number or self.tracking.pr_number
+        outcome.cost_usd = self.tracking.cost_usd
+        outcome.output_tokens = self.tracking.output_tokens
+        return outcome
+
+    def _state_summary(self) -> str:
+        return render_summary(self.executor.state) if self.executor is not None else ""
+
+    def _final_comment(self, body: str) -> None:
+        try:
+            self.forge.upsert_comment("summary", body)
+        except AutopackError as exc:  # the run's own error matters more
+            self.log.warning(f"could not post the final comment: {exc}")
+
+    def _tokens_check(self, telemetry: RunTelemetry) -> None:
+        usage = telemetry.usage
+        title = (
+            f"{usage.output_tokens} output tokens, {telemetry.request_count} requests, "
+            f"${telemetry.cost_usd:.4f}"
+        )
+        self.forge.publish_check_run(
+            CheckRun(
+                name=TOKENS_CHECK,
+                head_sha=self.ws.head_sha(),
+                status="completed",
+                conclusion="neutral",
+                title=title,
+                summary=clip(render_table(telemetry)),
+            )
+        )
+
+    def _drop_stale_labels(self) -> None:
+        """A pending request was (re)posted at the current head: earlier approve/deny labels are
+        stale, so they go (they would not count anyway: they predate the request comment)."""
+        number = self.forge.pull_number or self.tracking.issue_number
+        if number is None:
+            return
+        for label in (self.inputs.approve_label, self.inputs.deny_label):
+            if self.forge.remove_label(number, label):
+                self.log.info(f"removed the stale label {label!r} from #{number}")
+
+
+Report = Callable[[str], None]
+__all__ = ["TOKENS_CHECK", "Outcome", "Session", "capped_spec", "finish"]

@@ -1,0 +1,110 @@
+"""The tracking comment (pure): a live checklist of the phases with their check runs and the cost so
+far, plus a hidden state block from which a re-run (or the approval run) resumes. The block is
+zlib-compressed JSON in base64 inside an HTML comment, so it cannot close the comment early and
+stays well under GitHub's 65,535-character limit for typical runs."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import zlib
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from autopack.errors import AutopackError
+from autopack.governance_requests import GovernanceRequest, RequestState
+from autopack.prompts import render
+from autopack.reports import STATUS_ICON
+from autopack.spec import RunSpec
+from autopack.state import RunState
+
+TRACKING_KEY = "tracking"
+COMMENT_LIMIT = 65_535
+_BLOCK = re.compile(r"<!-- autopack:state:v1\n([A-Za-z0-9+/=\n]+)\n-->")
+
+
+class TrackingError(AutopackError):
+    """The tracking comment's state block is unreadable or too large."""
+
+
+class Tracking(BaseModel):
+    """What a later run of the same issue needs: the spec (a planned one is not planned again), the
+    run state (phases, governance requests), the PR and the check-run links."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = 1
+    run_id: str
+    branch: str
+    base_branch: str
+    issue_number: int | None = None
+    pr_number: int | None = None
+    spec: RunSpec | None = None
+    state: RunState | None = None
+    check_urls: dict[str, str] = Field(default_factory=dict)
+    run_url: str = ""
+    conclusion: str = ""
+    cost_usd: float = 0.0
+    output_tokens: int = 0
+
+    def pending_request(self) -> GovernanceRequest | None:
+        if self.state is None:
+            return None
+        pending = [r for r in self.state.requests if r.state is RequestState.pending]
+        return pending[-1] if pending else None
+
+
+def encode_state(tracking: Tracking) -> str:
+    raw = tracking.model_dump_json(exclude_defaults=False).encode("utf-8")
+    packed = base64.b64encode(zlib.compress(raw, 9)).decode("ascii")
+    lines = [packed[i : i + 100] for i in range(0, len(packed), 100)]
+    return "<!-- autopack:state:v1\n" + "\n".join(lines) + "\n-->"
+
+
+def decode_state(body: str) -> Tracking | None:
+    """The Tracking in a comment body, None when it has no block. TrackingError if it is corrupt."""
+    match = _BLOCK.search(body)
+    if match is None:
+        return None
+    try:
+        raw = zlib.decompress(base64.b64decode(match.group(1).replace("\n", ""), validate=True))
+        return Tracking.model_validate_json(raw)
+    except (binascii.Error, zlib.error, ValueError, ValidationError) as exc:
+        raise TrackingError(f"the tracking comment's state block is unreadable: {exc}") from None
+
+
+def _slim(tracking: Tracking) -> Tracking:
+    """A copy without the per-op results (the largest part that a resume does not need)."""
+    slim = tracking.model_copy(deep=True)
+    if slim.state is not None:
+        for record in slim.state.phases:
+            record.ops = []
+    return slim
+
+
+def render_tracking(
+    tracking: Tracking, approve_label: str = "autopack:approve", deny_label: str = "autopack:deny"
+) -> str:
+    """The comment body: checklist, pending request, cost, then the state block."""
+    state = tracking.state
+    visible = render(
+        "tracking_comment.md.j2",
+        t=tracking,
+        phases=state.phases if state else [],
+        status_icon=STATUS_ICON,
+        pending=tracking.pending_request(),
+        approve_label=approve_label,
+        deny_label=deny_label,
+        cost_usd=tracking.cost_usd,
+        output_tokens=tracking.output_tokens,
+    )
+    body = f"{visible}\n{encode_state(tracking)}\n"
+    if len(body) > COMMENT_LIMIT - 200:
+        body = f"{visible}\n{encode_state(_slim(tracking))}\n"
+    if len(body) > COMMENT_LIMIT - 200:
+        raise TrackingError(
+            f"the run state is too large for a GitHub comment ({len(body)} characters): "
+            "split the work into smaller issues"
+        )
+    return body

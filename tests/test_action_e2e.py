@@ -1,0 +1,219 @@
+"""`autopack action` end to end: event payloads and the environment GitHub sets, the local GitHub
+server through the real PyGithub, the local Messages API server through the real anthropic SDK, and
+a real git repo with a bare origin (a fresh clone for every run)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from action_world import API_KEY, TOKEN, World, make_world, spec_body
+
+
+@pytest.fixture
+def world(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Iterator[World]:
+    yield from make_world(tmp_path, monkeypatch, capsys)
+
+
+def test_issue_label_runs_phases_into_a_ready_pull_request(world: World) -> None:
+    n = world.state.create_issue("Add mul and docs", spec_body("multiply", "docs"))
+    fired = world.label_issue(n, "autopack", "maint")
+
+    assert fired.code == 0, fired.stdout
+    assert world.branch_log("autopack/issue-1") == [
+        "autopack(docs): Document the operations",
+        "autopack(multiply): Add mul()",
+    ]
+    pulls = world.state.pulls()
+    assert len(pulls) == 1
+    pr = pulls[0]
+    assert pr["pull"]["head"] == "autopack/issue-1" and f"Closes #{n}" in pr["body"]
+    assert pr["pull"]["draft"] is False  # every phase passed: ready for review
+    checks = world.checks()
+    assert checks["Autopack / multiply"]["conclusion"] == "success"
+    assert checks["Autopack / docs"]["conclusion"] == "success"
+    assert checks["Autopack / tokens"]["conclusion"] == "neutral"
+    assert "Token telemetry" in checks["Autopack / tokens"]["output"]["summary"]
+    tracking = [c for c in world.state.comments_on(n) if "autopack:tracking" in c["body"]]
+    assert len(tracking) == 1
+    body = tracking[0]["body"]
+    assert "- [x] ✅ `multiply`" in body and "- [x] ✅ `docs`" in body
+    assert "check run" in body and "Cost so far" in body and "autopack:state:v1" in body
+    assert fired.outputs["conclusion"] == "success"
+    assert fired.outputs["pr_number"] == str(pr["number"])
+    assert fired.outputs["branch"] == "autopack/issue-1"
+    assert int(fired.outputs["output_tokens"]) > 0
+    assert f"::add-mask::{TOKEN}" in fired.stdout and f"::add-mask::{API_KEY}" in fired.stdout
+    assert "::group::Autopack phase 1/2: multiply" in fired.stdout
+    assert "## Autopack" in fired.summary
+    # the real SDK talked to the Messages API server: one request per phase
+    assert len(world.model.message_requests) == 2
+    sent = world.model.message_requests[0].headers
+    assert API_KEY in (sent.get("x-api-key"), sent.get("authorization", "").removeprefix("Bearer "))
+
+    # A re-run of the same workflow duplicates nothing.
+    comments_before = {c["id"]: c["body"] for c in world.state.comments.values()}
+    again = world.label_issue(n, "autopack", "maint")
+    assert again.code == 0, again.stdout
+    assert len(world.state.pulls()) == 1
+    assert set(c["id"] for c in world.state.comments.values()) == set(comments_before)
+    assert len(world.branch_log("autopack/issue-1")) == 2
+    assert len(world.state.check_runs) == 3
+    assert len(world.model.message_requests) == 2  # committed phases are not rebuilt
+    assert again.outputs["conclusion"] == "success"
+
+
+def test_labeller_without_write_access_gets_no_run(world: World) -> None:
+    n = world.state.create_issue("Add mul", spec_body("multiply"))
+    world.defaults["test_command"] = "none"
+    fired = world.label_issue(n, "autopack", "reader")
+    assert fired.code == 0
+    assert fired.outputs["conclusion"] == "refused"
+    assert world.branch_log("autopack/issue-1") == []
+    assert not world.state.pulls() and not world.state.check_runs
+    assert not world.model.message_requests
+    [comment] = world.state.comments_on(n)
+    assert "reader" in comment["body"] and "'read'" in comment["body"]
+
+    bot = world.label_issue(n, "autopack", "helper[bot]", "Bot")
+    assert bot.outputs["conclusion"] == "refused" and not world.state.pulls()
+    assert len(world.state.comments_on(n)) == 1  # the refusal is edited, not repeated
+    assert "bot" in world.state.comments_on(n)[0]["body"]
+
+
+def test_other_events_exit_zero_with_a_message(world: World) -> None:
+    n = world.state.create_issue("x", "y")
+    payload = {
+        "action": "labeled",
+        "label": {"name": "bug"},
+        "issue": {"number": n},
+        "sender": {"login": "maint"},
+    }
+    fired = world.fire("issues", payload)
+    assert fired.code == 0 and fired.outputs["conclusion"] == "skipped"
+    assert "not the trigger label" in fired.stdout
+    push = world.fire("push", {"sender": {"login": "maint"}})
+    assert push.code == 0 and "does not start Autopack" in push.stdout
+    assert not world.state.comments
+
+
+def test_governance_request_refusals_then_maintainer_approval_resumes(world: World) -> None:
+    n = world.state.create_issue("Mul and owners", spec_body("multiply", "owners"))
+    world.state.add_label(n, "autopack:approve", "maint")  # before any request: stale by time
+    world.defaults["test_command"] = "none"  # the gates are shown by the other tests
+    first = world.label_issue(n, "autopack", "maint")
+    assert first.code == 0, first.stdout
+    assert first.outputs["conclusion"] == "action_required"
+    [pr] = world.state.pulls()
+    number = pr["number"]
+    assert world.branch_log("autopack/issue-1") == ["autopack(multiply): Add mul()"]
+    requests = [c for c in world.state.comments_on(number) if "autopack:governance" in c["body"]]
+    assert len(requests) == 1 and "CODEOWNERS" in requests[0]["body"]
+    assert world.checks()["Autopack / multiply"]["conclusion"] == "success"
+
+    def refused(fired: object, why: str) -> None:
+        assert fired.code == 0 and fired.outputs["conclusion"] == "refused", fired.stdout  # type: ignore[attr-defined]
+        assert why in fired.stdout, fired.stdout  # type: ignore[attr-defined]
+        assert "autopack(owners): Add CODEOWNERS" not in world.branch_log("autopack/issue-1")
+        assert "autopack:approve" not in world.state.issues[number]["labels"]
+
+    refused(world.label_pull(number, "autopack:approve", "tri"), "'triage'")
+    refused(world.label_pull(number, "autopack:approve", "helper[bot]", "Bot"), "bot")
+
+    # a label whose last `labeled` event predates the request comment
+    older = world.state.add_label(number, "autopack:approve", "maint")
+    request_comment = requests[0]
+    world.state.comments[request_comment["id"]]["updated_at"] = world.state.tick()
+    payload_sender_is_maint = world.fire(
+        "pull_request",
+        {
+            "action": "labeled",
+            "label": {"name": "autopack:approve"},
+            "pull_request": {
+                "number": number,
+                "head": {"ref": "autopack/issue-1", "sha": "0" * 40},
+                "base": {"ref": "main", "sha": "0" * 40},
+            },
+            "sender": {"login": "maint"},
+        },
+    )
+    assert older["created_at"] < world.state.comments[request_comment["id"]]["updated_at"]
+    refused(payload_sender_is_maint, "older than the request")
+
+    # the head moved since the request was made
+    moved = world.checkout()
+    import git
+
+    repo = git.Repo(moved)
+    repo.git.fetch("-q", "origin", "autopack/issue-1")
+    repo.git.checkout("-q", "-b", "autopack/issue-1", "FETCH_HEAD")
+    (moved / "NOTES.md").write_text("notes\n", encoding="utf-8")
+    repo.git.add("NOTES.md")
+    repo.git.commit("-q", "-m", "a human commit")
+    old_head = repo.head.commit.hexsha
+    repo.git.push("-q", "origin", "autopack/issue-1")
+    assert world.gh.api.pull(world.state.issues[number])["head"]["sha"] == old_head
+    refused(world.label_pull(number, "autopack:approve", "maint"), "head moved")
+    repo.git.push("-q", "--force", "origin", "HEAD~1:refs/heads/autopack/issue-1")
+
+    # a maintainer approves at the recorded head: the held ops are committed and pushed
+    comments = len(world.state.comments)
+    ok = world.label_pull(number, "autopack:approve", "maint")
+    assert ok.code == 0, ok.stdout
+    assert ok.outputs["conclusion"] == "success", ok.stdout
+    assert world.branch_log("autopack/issue-1") == [
+        "autopack(owners): Add CODEOWNERS",
+        "autopack(multiply): Add mul()",
+    ]
+    assert world.checks()["Autopack / owners"]["conclusion"] == "success"
+    assert "approved" in world.state.comments[request_comment["id"]]["body"]
+    assert world.state.pulls()[0]["pull"]["draft"] is False
+    assert len(world.state.comments) == comments  # all edited in place
+    assert len(world.model.message_requests) == 2  # the approved ops are re-applied, not rebuilt
+
+
+def test_failing_phase_gets_a_failure_check_run_and_a_final_comment(world: World) -> None:
+    n = world.state.create_issue("Broken", spec_body("multiply", "broken"))
+    fired = world.label_issue(n, "autopack", "admin")
+    assert fired.code == 1
+    assert fired.outputs["conclusion"] == "failure"
+    checks = world.checks()
+    assert checks["Autopack / multiply"]["conclusion"] == "success"
+    broken = checks["Autopack / broken"]
+    assert broken["conclusion"] == "failure"
+    assert any(a["path"] == "tests/test_broken.py" for a in broken["annotations"])
+    [pr] = world.state.pulls()
+    assert pr["pull"]["draft"] is True  # not every phase passed
+    summary = [c for c in world.state.comments_on(pr["number"]) if "autopack:summary" in c["body"]]
+    assert len(summary) == 1 and "broken" in summary[0]["body"]
+
+
+def test_workflow_dispatch_with_a_spec_file(world: World) -> None:
+    import git
+
+    seed = world.checkout()
+    (seed / "specs").mkdir()
+    (seed / "specs" / "mul.yaml").write_text(
+        spec_body("multiply").split("```autopack\n")[1].split("```")[0], encoding="utf-8"
+    )
+    repo = git.Repo(seed)
+    repo.git.add("specs")
+    repo.git.commit("-q", "-m", "add a spec")
+    repo.git.push("-q", "origin", "main")
+    world.defaults["test_command"] = "none"
+    fired = world.fire(
+        "workflow_dispatch",
+        {"inputs": {"spec_path": "specs/mul.yaml"}, "sender": {"login": "maint"}},
+    )
+    assert fired.code == 0, fired.stdout
+    assert fired.outputs["branch"] == "autopack/spec-mul"
+    assert world.branch_log("autopack/spec-mul") == ["autopack(multiply): Add mul()"]
+    [pr] = world.state.pulls()
+    tracking = [
+        c for c in world.state.comments_on(pr["number"]) if "autopack:tracking" in c["body"]
+    ]
+    assert len(tracking) == 1
