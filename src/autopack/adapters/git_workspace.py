@@ -92,14 +92,20 @@ class GitWorkspace:
                 raise WorkspaceError(f"cannot write {path}: {exc.strerror}") from exc
 
     def discard_changes(self, paths: list[str]) -> None:
-        head_files = set(self._repo.git.ls_tree("-r", "--name-only", "HEAD").splitlines())
+        head_files = set(self._repo.git.ls_tree("-r", "-z", "--name-only", "HEAD").split("\0"))
         tracked = [p for p in paths if p in head_files]
         if tracked:
             self._repo.git.checkout("HEAD", "--", *tracked)
         for p in paths:
             if p not in head_files:
+                target = self._root / check_repo_path(p)
                 with contextlib.suppress(FileNotFoundError):
-                    (self._root / check_repo_path(p)).unlink()
+                    target.unlink()
+                # Remove the folders the change created, now empty (never the repo root).
+                for parent in target.parents:
+                    if parent == self._root or not parent.is_dir() or any(parent.iterdir()):
+                        break
+                    parent.rmdir()
 
     def diff(self, paths: list[str]) -> str:
         if not paths:
@@ -115,7 +121,7 @@ class GitWorkspace:
         return out + ("\n" if out else "")
 
     def list_files(self) -> list[str]:
-        return sorted(self._repo.git.ls_files().splitlines())
+        return sorted(p for p in self._repo.git.ls_files("-z").split("\0") if p)
 
     # -- git -------------------------------------------------------------------------------
     def head_sha(self) -> str:

@@ -1,0 +1,152 @@
+"""GitWorkspace on real repos with a bare origin: branch, commits with trailers, diff/discard, push."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import git
+import pytest
+
+from autopack.adapters.git_workspace import GitWorkspace
+from autopack.errors import PathPolicyError, WorkspaceError
+
+
+def status(repo: Path) -> str:
+    return str(git.Repo(repo).git.status("--porcelain", "--untracked-files=all"))
+
+
+def test_prepare_branch_creates_it_from_head(git_repo: Path) -> None:
+    ws = GitWorkspace(git_repo)
+    head = ws.head_sha()
+    assert ws.prepare_branch("autopack/r1") == head
+    assert git.Repo(git_repo).active_branch.name == "autopack/r1"
+
+
+def test_commit_phase_message_and_trailers(git_repo: Path) -> None:
+    ws = GitWorkspace(git_repo)
+    base = ws.prepare_branch("autopack/r1")
+    ws.write_changes({"src/new.py": b"x = 1\n"})
+    sha = ws.commit_phase("types", "Add types", ["src/new.py"], {"Autopack-Ops": "3"})
+    commit = git.Repo(git_repo).commit(sha)
+    assert commit.message.splitlines() == [
+        "autopack(types): Add types",
+        "",
+        "Autopack-Phase: types",
+        "Autopack-Ops: 3",
+    ]
+    assert commit.author.name == "autopack[bot]"
+    assert list(commit.stats.files) == ["src/new.py"]
+    assert ws.committed_phases(base) == {"types": sha}
+    assert status(git_repo) == ""
+
+
+def test_reprepare_finds_the_base_and_committed_phases(git_repo: Path) -> None:
+    ws = GitWorkspace(git_repo)
+    base = ws.prepare_branch("autopack/r1")
+    ws.write_changes({"a.txt": b"a\n"})
+    a = ws.commit_phase("a", "A", ["a.txt"], {})
+    ws.write_changes({"b.txt": b"b\n"})
+    b = ws.commit_phase("b", "B", ["b.txt"], {})
+    git.Repo(git_repo).heads["main"].checkout()
+
+    again = GitWorkspace(git_repo)
+    assert again.prepare_branch("autopack/r1") == base
+    assert again.committed_phases(base) == {"a": a, "b": b}
+    assert again.head_sha() == b
+
+
+def test_dirty_tree_is_refused(git_repo: Path) -> None:
+    (git_repo / "README.md").write_text("changed\n", encoding="utf-8")
+    ws = GitWorkspace(git_repo)
+    with pytest.raises(WorkspaceError, match="uncommitted changes; commit or stash them"):
+        ws.prepare_branch("autopack/r1")
+    assert "autopack/r1" not in git.Repo(git_repo).heads
+
+
+def test_not_a_repo_and_bare_repo(tmp_path: Path, git_repo: Path) -> None:
+    with pytest.raises(WorkspaceError, match="is not a git repository"):
+        GitWorkspace(tmp_path / "nowhere")
+    with pytest.raises(WorkspaceError, match="bare repository"):
+        GitWorkspace(git_repo.parent / "origin.git")
+
+
+def test_repo_without_commits(tmp_path: Path) -> None:
+    git.Repo.init(tmp_path / "empty")
+    with pytest.raises(WorkspaceError, match="has no commits yet"):
+        GitWorkspace(tmp_path / "empty").prepare_branch("autopack/x")
+
+
+def test_diff_then_discard_leaves_the_tree_clean(git_repo: Path) -> None:
+    ws = GitWorkspace(git_repo)
+    ws.prepare_branch("autopack/r1")
+    changes: dict[str, bytes | None] = {
+        "README.md": None,
+        "src/app.py": b"def hello():\n    return 'hello'\n",
+        "pkg/deep/new.py": b"NEW = 1\n",
+    }
+    ws.write_changes(changes)
+    paths = sorted(changes)
+    patch = ws.diff(paths)
+    assert "deleted file mode" in patch and "-# demo" in patch
+    assert "+    return 'hello'" in patch
+    assert "new file mode" in patch and "+NEW = 1" in patch
+    assert git.Repo(git_repo).git.diff("--cached") == ""  # diff leaves the index alone
+
+    ws.discard_changes(paths)
+    assert status(git_repo) == ""
+    assert (git_repo / "README.md").read_text(encoding="utf-8") == "# demo\n"
+    assert not (git_repo / "pkg").exists()  # no empty folders left behind
+    # The patch applies back on the clean tree.
+    (git_repo.parent / "p.patch").write_text(patch, encoding="utf-8")
+    git.Repo(git_repo).git.apply("--check", str(git_repo.parent / "p.patch"))
+
+
+def test_read_refuses_symlinks_and_directories(git_repo: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secret", encoding="utf-8")
+    os.symlink(outside, git_repo / "link.txt")
+    ws = GitWorkspace(git_repo)
+    assert ws.read("missing.txt") is None
+    assert ws.read("README.md") == b"# demo\n"
+    with pytest.raises(PathPolicyError, match=r"'link\.txt' is a symlink"):
+        ws.read("link.txt")
+    with pytest.raises(PathPolicyError, match="'src' is a directory"):
+        ws.read("src")
+    with pytest.raises(PathPolicyError, match=r"inside \.git/"):
+        ws.read(".git/config")
+
+
+def test_list_files_is_the_tracked_files(git_repo: Path) -> None:
+    (git_repo / "untracked.txt").write_text("u", encoding="utf-8")
+    assert GitWorkspace(git_repo).list_files() == ["README.md", "src/app.py"]
+
+
+def test_push_to_the_bare_origin(git_repo: Path) -> None:
+    ws = GitWorkspace(git_repo)
+    ws.prepare_branch("autopack/r1")
+    ws.write_changes({"a.txt": b"a\n"})
+    sha = ws.commit_phase("a", "A", ["a.txt"], {})
+    ws.push("autopack/r1")
+    origin = git.Repo(git_repo.parent / "origin.git")
+    assert origin.commit("autopack/r1").hexsha == sha
+
+
+def test_push_failure_is_a_workspace_error(git_repo: Path) -> None:
+    ws = GitWorkspace(git_repo)
+    ws.prepare_branch("autopack/r1")
+    with pytest.raises(WorkspaceError, match="push of autopack/r1 to nowhere failed"):
+        ws.push("autopack/r1", remote="nowhere")
+
+
+def test_discard_restores_tracked_files_with_non_ascii_names(git_repo: Path) -> None:
+    repo = git.Repo(git_repo)
+    (git_repo / "café.py").write_text("A = 1\n", encoding="utf-8")
+    repo.git.add("café.py")
+    repo.git.commit("-q", "-m", "add café")
+    ws = GitWorkspace(git_repo)
+    assert "café.py" in ws.list_files()
+    ws.write_changes({"café.py": b"A = 2\n"})
+    ws.discard_changes(["café.py"])  # restored from HEAD, not deleted as if it were new
+    assert (git_repo / "café.py").read_text(encoding="utf-8") == "A = 1\n"
+    assert status(git_repo) == ""
