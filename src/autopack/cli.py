@@ -23,6 +23,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "schema",
     "estimate",
     "bench",
+    "action",
+    "governance",
 )
 
 

@@ -1,0 +1,31 @@
+# The Autopack action's image. BASE_IMAGE is any Debian-like image with Python 3.11+; the default is
+# the official slim one. (scripts/container-smoke.sh builds it from a local base with podman.)
+ARG BASE_IMAGE=python:3.12-slim
+FROM ${BASE_IMAGE}
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    VIRTUAL_ENV=/opt/autopack \
+    PATH=/opt/autopack/bin:$PATH
+
+# git for the workspace; ca-certificates for the APIs. Skipped when the base image has them.
+RUN if ! command -v git >/dev/null 2>&1; then \
+      apt-get update && apt-get install -y --no-install-recommends git ca-certificates \
+      && rm -rf /var/lib/apt/lists/*; \
+    fi
+
+COPY pyproject.toml README.md /src/
+COPY src /src/src
+COPY action /src/action
+# action/wheels/, when present (scripts/container-smoke.sh makes it), installs with no network.
+RUN python3 -m venv /opt/autopack \
+    && if [ -d /src/action/wheels ]; then \
+         /opt/autopack/bin/pip install --no-index --find-links /src/action/wheels autopack; \
+       else \
+         /opt/autopack/bin/pip install /src; \
+       fi \
+    && cp /src/action/entrypoint.sh /entrypoint.sh && chmod 0755 /entrypoint.sh \
+    && rm -rf /src /root/.cache
+ENTRYPOINT ["/entrypoint.sh"]

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Build the action's image with podman and run `autopack demo` inside it (no network at run time).
+# Not part of CI. Needs: apt-get install -y podman runc debootstrap (and root, for debootstrap).
+# On machines without a registry the base image is bootstrapped from Debian's archive; set
+# BASE_IMAGE to use an existing image instead (e.g. BASE_IMAGE=docker.io/library/python:3.12-slim).
+# Prints the image size and the time from `podman run` to the container's first line of output.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+IMAGE=${IMAGE:-localhost/autopack:smoke}
+BASE_IMAGE=${BASE_IMAGE:-localhost/autopack-base:bookworm}
+ROOTFS=${ROOTFS:-/tmp/autopack-rootfs}
+
+conf=$(mktemp)
+cat > "$conf" <<'CONF'
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+[engine]
+runtime = "runc"
+CONF
+export CONTAINERS_CONF=$conf
+
+if [[ $BASE_IMAGE == localhost/autopack-base:* ]] && ! podman image exists "$BASE_IMAGE"; then
+  if [[ ! -x $ROOTFS/usr/bin/python3 ]]; then
+    echo "bootstrapping a Debian bookworm base into $ROOTFS (30-60 s)"
+    debootstrap --variant=minbase \
+      --include=python3,python3-venv,python3-pip,git,ca-certificates bookworm "$ROOTFS"
+  fi
+  tar -C "$ROOTFS" -c . | podman import - "$BASE_IMAGE"
+fi
+
+# Build from a wheelhouse made on this host: the build then needs no network (and no trust in
+# whatever TLS interception the host's pip is configured for).
+rm -rf action/wheels
+trap 'rm -rf action/wheels "$conf"' EXIT
+"${PYTHON:-python3}" -m pip wheel -q . -w action/wheels
+
+started=$(date +%s.%N)
+podman build --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$IMAGE" .
+built=$(date +%s.%N)
+
+size=$(podman image inspect "$IMAGE" --format '{{.Size}}')
+echo "image $IMAGE: $(( size / 1000000 )) MB, built in $(awk "BEGIN{printf \"%.1f\", $built - $started}") s"
+
+run_started=$(date +%s.%N)
+first=""
+while IFS= read -r line; do
+  if [[ -z $first ]]; then
+    first=$(date +%s.%N)
+  fi
+  echo "  | $line"
+done < <(podman run --rm --network=none "$IMAGE" demo 2>&1)
+ended=$(date +%s.%N)
+echo "time to first output: $(awk "BEGIN{printf \"%.2f\", $first - $run_started}") s;" \
+  "demo finished in $(awk "BEGIN{printf \"%.1f\", $ended - $run_started}") s"
