@@ -3,7 +3,7 @@ same conversation (pure rendering)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from autopack.errors import AutopackError
 from autopack.gates import PhaseDecision
@@ -14,12 +14,15 @@ MAX_FILES = 8
 
 
 def gate_repair_prompt(
-    last_id: int, decision: PhaseDecision, read: Callable[[str], bytes | None]
+    last_id: int,
+    decision: PhaseDecision,
+    read: Callable[[str], bytes | None],
+    changed: Sequence[str] = (),
 ) -> str:
-    """`read` gives the current contents of the files the annotations point at (shown in full, so the
-    model's `edit`s match what is on disk now)."""
+    """`read` gives the current contents of the files the annotations point at and of the phase's
+    `changed` files (shown in full, so the model's `edit`s match what is on disk now)."""
     files: list[FileContext] = []
-    for path in dict.fromkeys(a.path for a in decision.annotations):
+    for path in dict.fromkeys([*(a.path for a in decision.annotations), *changed]):
         if len(files) >= MAX_FILES:
             break
         try:
