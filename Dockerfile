@@ -26,6 +26,7 @@ RUN python3 -m venv /opt/autopack \
        else \
          /opt/autopack/bin/pip install /src; \
        fi \
+    && /opt/autopack/bin/python -m pip uninstall -q -y pip setuptools \
     && cp /src/action/entrypoint.sh /entrypoint.sh && chmod 0755 /entrypoint.sh \
     && rm -rf /src /root/.cache
 ENTRYPOINT ["/entrypoint.sh"]

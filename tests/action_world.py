@@ -198,8 +198,9 @@ def parse_outputs(text: str) -> dict[str, str]:
 
 def responder(rec: Recorded) -> Reply:
     match = _PHASE.search(rec.message_text(0))
-    if match is None:
-        return Reply(status=400, text="no phase in the prompt")
+    if match is None:  # a planner request: plan the multiply phase
+        multiply = next(p for p in scenario.SPEC["phases"] if p["id"] == "multiply")
+        return Reply(text=json.dumps({"goal": "Add mul to calc", "phases": [multiply]}))
     return phase_reply(match.group(1))
 
 

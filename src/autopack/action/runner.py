@@ -54,6 +54,7 @@ class ActionRunner:
         self.env: ActionEnv = env_from_env(environ)
         self.retry, self.throttle = github_retry, throttle
         self._forge: GitHubForge | None = None
+        self._home: int | None = None  # where a stopped run is reported
 
     @property
     def forge(self) -> GitHubForge:
@@ -69,6 +70,22 @@ class ActionRunner:
         return self._forge
 
     def run(self) -> int:
+        """Exit code: 0 for a finished run, a refusal or an event that asks nothing; 1 when the
+        run failed or stopped (the issue or PR then has a comment saying why)."""
+        try:
+            return self._run()
+        except AutopackError as exc:
+            message = f"Autopack stopped: {exc}"
+            self.log.error(message)
+            if self._home is not None:
+                try:
+                    self.forge.upsert_comment_on(self._home, "summary", f"## {message}\n")
+                except AutopackError as again:
+                    self.log.warning(f"could not comment on #{self._home}: {again}")
+            finish(self.env, self.log, Outcome(conclusion="error", messages=[message]))
+            return 1
+
+    def _run(self) -> int:
         payload = load_payload(self.env.event_path)
         intent = decide_intent(self.env.event_name, payload, self.inputs)
         if isinstance(intent, Ignore):
@@ -102,6 +119,7 @@ class ActionRunner:
             )
         if not verdict.allowed:
             return self.refuse(n, "refused", verdict, "start a run")
+        self._home = n
         run_id = f"issue-{n}" if n is not None else self._spec_run_id(intent.spec_path or "")
         tracking = self._load_tracking(n) if n is not None else None
         if tracking is None:
@@ -231,6 +249,7 @@ class ActionRunner:
         if not verdict.allowed:
             forge.remove_label(intent.number, intent.label)
             return self.refuse(intent.number, f"refused-{request.id}", verdict, "accept the label")
+        self._home = intent.number
         self.log.group(f"Autopack: {intent.label} on request {request.id} by {verdict.who}")
         ws = ActionWorkspace(self.env.workspace, self.inputs.github_token)
         ws.adopt_remote_branch(tracking.branch)

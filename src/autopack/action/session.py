@@ -135,7 +135,9 @@ class Session:
         before = {r.id: r.head_sha for r in (previous.requests if previous else [])}
         try:
             state = self.executor.run(previous)
-        except AutopackError as exc:
+        except Exception as exc:  # also a bug: the final comment is always left
+            if not isinstance(exc, AutopackError):
+                exc = AutopackError(f"internal error {type(exc).__name__}: {exc}")
             self.log.error(f"Autopack stopped: {exc}")
             t.conclusion = "error"
             outcome.messages.append(f"Autopack stopped: {exc}")
