@@ -43,13 +43,17 @@ size=$(podman image inspect "$IMAGE" --format '{{.Size}}')
 echo "image $IMAGE: $(( size / 1000000 )) MB, built in $(awk "BEGIN{printf \"%.1f\", $built - $started}") s"
 
 run_started=$(date +%s.%N)
-first=""
-while IFS= read -r line; do
-  if [[ -z $first ]]; then
-    first=$(date +%s.%N)
-  fi
+stamp=$(mktemp)
+set +e
+podman run --rm --network=none "$IMAGE" demo 2>&1 | while IFS= read -r line; do
+  [[ -s $stamp ]] || date +%s.%N > "$stamp"
   echo "  | $line"
-done < <(podman run --rm --network=none "$IMAGE" demo 2>&1)
+done
+status=${PIPESTATUS[0]}
+set -e
 ended=$(date +%s.%N)
+first=$(cat "$stamp")
+rm -f "$stamp"
 echo "time to first output: $(awk "BEGIN{printf \"%.2f\", $first - $run_started}") s;" \
-  "demo finished in $(awk "BEGIN{printf \"%.1f\", $ended - $run_started}") s"
+  "demo finished in $(awk "BEGIN{printf \"%.1f\", $ended - $run_started}") s (exit $status)"
+exit "$status"
