@@ -16,11 +16,17 @@ AutopackError
 ├── ForgeError              the forge (GitHub or local) refused an operation
 ├── TestRunError            the repo's tests could not be started or parsed
 ├── GovernanceError         a governance decision is refused (tampered ops, moved head, ...)
+├── ConfigError             the repo's .autopack.yml is invalid
 ├── BudgetExceededError     a run would exceed its cost budget
 └── RecordError             a JSONL record file (estimate/bench input) is malformed
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from autopack.usage import Usage
 
 
 class AutopackError(Exception):
@@ -81,9 +87,10 @@ class ModelConnectionError(ModelError):
 
     retryable = True
 
-    def __init__(self, message: str, partial_text: str = "") -> None:
+    def __init__(self, message: str, partial_text: str = "", usage: Usage | None = None) -> None:
         super().__init__(message)
         self.partial_text = partial_text
+        self.usage = usage  # what the API reported before the drop (input, cache), if anything
 
 
 class ModelRequestError(ModelError):
@@ -106,6 +113,10 @@ class TestRunError(AutopackError):
 
 class GovernanceError(AutopackError):
     """A governance decision is refused."""
+
+
+class ConfigError(AutopackError):
+    """The repo's `.autopack.yml` is invalid; the message names the file and each bad field."""
 
 
 class BudgetExceededError(AutopackError):

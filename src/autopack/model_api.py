@@ -45,6 +45,7 @@ class ModelResponse(BaseModel):
     text: str
     stop_reason: StopReason
     usage: Usage = Usage()
+    elapsed_s: float | None = Field(default=None, description="Wall time, measured by the adapter")
 
     @property
     def truncated(self) -> bool:

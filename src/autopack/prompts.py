@@ -8,19 +8,22 @@ import jinja2
 from pydantic import BaseModel
 
 from autopack.spec import Phase
+from autopack.untrusted import delimit, note, sanitize
 
 CHUNK_LINES = 120
 
 
 @cache
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("autopack", "templates"),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=False,
         autoescape=False,  # Markdown and plain text, never HTML
     )
+    env.filters["untrusted"] = sanitize  # text that may come from an issue
+    return env
 
 
 def render(name: str, **context: object) -> str:
@@ -40,7 +43,12 @@ def phase_prompt(
     run_goal: str, phase: Phase, files: list[FileContext], protected_paths: list[str]
 ) -> str:
     return render(
-        "phase.md.j2", run_goal=run_goal, phase=phase, files=files, protected_paths=protected_paths
+        "phase.md.j2",
+        run_goal=delimit(run_goal),
+        untrusted_note=note(),
+        phase=phase,
+        files=files,
+        protected_paths=protected_paths,
     )
 
 

@@ -1,0 +1,194 @@
+"""The Anthropic adapter: the real SDK against the local Messages API server (SSE streaming)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from autopack.adapters.anthropic_model import AnthropicModelClient, build_params
+from autopack.errors import (
+    AutopackError,
+    ModelConnectionError,
+    ModelRequestError,
+    OverloadedError,
+    RateLimitError,
+    ServerError,
+)
+from autopack.model_api import Message, ModelRequest
+from autopack.modeltable import lookup
+from support.messages_server import MessagesServer, Reply
+
+MODEL = "claude-sonnet-4-6"
+
+
+def request(text: str = "hello", max_tokens: int = 1000) -> ModelRequest:
+    return ModelRequest(
+        model=MODEL,
+        system="You are a test.",
+        messages=(Message(role="user", content=text),),
+        max_tokens=max_tokens,
+        phase_id="p1",
+    )
+
+
+def api_key(headers: dict[str, str]) -> str:
+    """The key as the SDK sends it (x-api-key, or a bearer token in newer SDKs)."""
+    return headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer ")
+
+
+@pytest.fixture
+def server():
+    with MessagesServer() as s:
+        yield s
+
+
+def client(
+    server: MessagesServer, retries: int = 2, timeout_s: float = 30.0
+) -> AnthropicModelClient:
+    return AnthropicModelClient(
+        api_key="test", base_url=server.base_url, max_retries=retries, timeout_s=timeout_s
+    )
+
+
+def test_streams_text_as_it_arrives_with_usage_and_cache(server: MessagesServer) -> None:
+    text = "line one\nline two\n" * 20
+    server.add(Reply(text=text, chunk_chars=7), Reply(text="again\n"))
+    chunks: list[str] = []
+    c = client(server)
+    resp = c.stream(request("context " * 200), chunks.append)
+
+    assert resp.text == text and "".join(chunks) == text
+    assert len(chunks) == -(-len(text) // 7)  # one callback per text_delta event
+    assert resp.stop_reason == "end_turn"
+    assert resp.usage.output_tokens == -(-len(text) // 4)
+    assert resp.usage.cache_creation_input_tokens > 0 and resp.usage.cache_read_input_tokens == 0
+    assert resp.elapsed_s is not None and resp.elapsed_s >= 0
+
+    again = c.stream(request("context " * 200), lambda _c: None)
+    assert again.usage.cache_read_input_tokens == resp.usage.cache_creation_input_tokens
+    assert again.usage.cache_creation_input_tokens == 0
+
+    sent = server.message_requests[0]
+    assert sent.path == "/v1/messages"
+    assert api_key(sent.headers) == "test"
+    assert sent.body["stream"] is True
+    assert sent.body["model"] == MODEL and sent.body["max_tokens"] == 1000
+    assert sent.body["system"] == [
+        {"type": "text", "text": "You are a test.", "cache_control": {"type": "ephemeral"}}
+    ]
+    assert sent.body["messages"][0]["content"][0]["cache_control"] == {"type": "ephemeral"}
+
+
+def test_cost_from_usage_and_model_table(server: MessagesServer) -> None:
+    usage = {
+        "input_tokens": 1000,
+        "output_tokens": 2000,
+        "cache_creation_input_tokens": 4000,
+        "cache_read_input_tokens": 8000,
+    }
+    server.add(Reply(text="x\n", usage=usage, stop_reason="max_tokens"))
+    resp = client(server).stream(request(), lambda _c: None)
+    assert resp.truncated
+    assert resp.usage.model_dump() == usage
+    info = lookup(MODEL)
+    # $3/M input, $15/M output, cache write 1.25x input, cache read 0.1x input.
+    expected = (1000 * 3 + 2000 * 15 + 4000 * 3.75 + 8000 * 0.3) / 1e6
+    assert info.cost_usd(resp.usage) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("status", [429, 529, 500])
+def test_retries_honour_retry_after(server: MessagesServer, status: int) -> None:
+    server.add(
+        Reply(status=status, headers={"retry-after-ms": "20"}),
+        Reply(status=status, headers={"retry-after": "0.02"}),
+        Reply(text="ok\n"),
+    )
+    started = time.monotonic()
+    resp = client(server, retries=2).stream(request(), lambda _c: None)
+    elapsed = time.monotonic() - started
+    assert resp.text == "ok\n"
+    assert len(server.message_requests) == 3
+    # The SDK's own backoff would wait >= 0.375 s per retry; retry-after said 0.02 s.
+    assert elapsed < 0.6
+    assert server.message_requests[2].headers["x-stainless-retry-count"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(429, RateLimitError), (529, OverloadedError), (500, ServerError), (503, ServerError)],
+)
+def test_status_errors_map_into_our_tree(server: MessagesServer, status: int, error: type) -> None:
+    server.add(*[Reply(status=status, headers={"retry-after": "0.01"}) for _ in range(2)])
+    with pytest.raises(error) as info:
+        client(server, retries=1).stream(request(), lambda _c: None)
+    assert str(status) in str(info.value)
+    assert len(server.message_requests) == 2  # one try + one SDK retry
+    if status == 429:
+        assert info.value.retry_after == pytest.approx(0.01)
+
+
+def test_4xx_is_a_request_error_and_not_retried(server: MessagesServer) -> None:
+    server.add(Reply(status=400, text="max_tokens: too large"), Reply(text="never\n"))
+    with pytest.raises(
+        ModelRequestError, match=r"400 invalid_request_error.*max_tokens: too large"
+    ):
+        client(server).stream(request(), lambda _c: None)
+    assert len(server.message_requests) == 1
+
+
+def test_dropped_connection_carries_the_partial_text(server: MessagesServer) -> None:
+    text = '{"op": "write", "id": 1}\n{"op": "done", "id": 2}\n'
+    server.add(Reply(text=text, drop_after=30, chunk_chars=5))
+    got: list[str] = []
+    with pytest.raises(ModelConnectionError, match="dropped after 30 characters") as info:
+        client(server).stream(request(), got.append)
+    assert info.value.partial_text == text[:30] == "".join(got)
+    usage = info.value.usage
+    assert usage is not None and usage.input_tokens + usage.cache_creation_input_tokens > 0
+    assert len(server.message_requests) == 1  # a stream is never retried from the start
+
+
+def test_timeout_mid_stream_is_a_connection_error(server: MessagesServer) -> None:
+    server.add(Reply(text="abcdefghij" * 5, stall_after=20, stall_s=1.0, chunk_chars=10))
+    with pytest.raises(ModelConnectionError, match="timed out") as info:
+        client(server, retries=0, timeout_s=0.3).stream(request(), lambda _c: None)
+    assert info.value.partial_text == "abcdefghij" * 2
+
+
+def test_error_event_mid_stream(server: MessagesServer) -> None:
+    server.add(Reply(text="partial\n", sse_error="overloaded_error"))
+    with pytest.raises(OverloadedError, match="after 8 characters"):
+        client(server).stream(request(), lambda _c: None)
+
+
+def test_api_key_and_base_url_from_the_environment(
+    server: MessagesServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    with pytest.raises(AutopackError, match="ANTHROPIC_API_KEY is not set"):
+        AnthropicModelClient.from_env()
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-env")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
+    server.add(Reply(text="from env\n"))
+    resp = AnthropicModelClient.from_env(max_retries=0).stream(request(), lambda _c: None)
+    assert resp.text == "from env\n"
+    assert api_key(server.message_requests[0].headers) == "sk-env"
+
+
+def test_build_params_marks_only_the_stable_prefix() -> None:
+    req = ModelRequest(
+        model=MODEL,
+        system="sys",
+        messages=(
+            Message(role="user", content="repo context"),
+            Message(role="assistant", content="ops"),
+            Message(role="user", content="continue"),
+        ),
+        max_tokens=64_000,
+    )
+    params = build_params(req)
+    marks = [bool(m["content"][0].get("cache_control")) for m in params["messages"]]
+    assert marks == [True, False, False]
+    assert params["max_tokens"] == 64_000
+    assert "cache_control" not in build_params(req, cache=False)["system"][0]

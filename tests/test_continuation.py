@@ -1,0 +1,224 @@
+"""Contract 3 through the real anthropic SDK against the local Messages API server: truncation at op
+boundaries and mid-line (1, 3 and 10 times in a row), dropped streams, the continuation limit and the
+repair turn. Files must be byte-identical to an uncut run."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import git
+import pytest
+
+from autopack.adapters.anthropic_model import AnthropicModelClient
+from autopack.adapters.git_workspace import GitWorkspace
+from autopack.adapters.local_forge import LocalForge
+from autopack.builder import BuildOutcome, BuildSettings, build_phase
+from autopack.edits.changeset import ChangeSet
+from autopack.executor import Executor, ExecutorConfig
+from autopack.spec import parse_spec
+from autopack.state import PhaseStatus
+from support.messages_server import MessagesServer, Reply
+from support.ndjson import big_module, cut_script, line_starts, ops_text
+
+MODEL = "claude-sonnet-4-6"
+TEXT = ops_text(big_module(chunks=14))
+
+
+@pytest.fixture
+def server():
+    with MessagesServer() as s:
+        yield s
+
+
+def client_for(server: MessagesServer) -> AnthropicModelClient:
+    return AnthropicModelClient(api_key="test", base_url=server.base_url, max_retries=2)
+
+
+def build(
+    server: MessagesServer, repo: Path, max_continuations: int = 10
+) -> tuple[BuildOutcome, ChangeSet]:
+    changes = ChangeSet(GitWorkspace(repo))
+    outcome = build_phase(
+        client_for(server),
+        model=MODEL,
+        system="system prompt",
+        prompt="phase prompt with the repo context",
+        changes=changes,
+        settings=BuildSettings(max_tokens=4000, max_continuations=max_continuations),
+        phase_id="big",
+    )
+    return outcome, changes
+
+
+def uncut(git_repo: Path) -> dict[str, bytes | None]:
+    with MessagesServer([Reply(text=TEXT)]) as s:
+        outcome, changes = build(s, git_repo)
+    assert outcome.complete and outcome.continuations == 0
+    return changes.changes
+
+
+def mid_line_cuts(n: int) -> list[int]:
+    starts = line_starts(TEXT)
+    # Cut n consecutive lines, each a third of the way into the line.
+    return [starts[i] + (starts[i + 1] - starts[i]) // 3 for i in range(1, n + 1)]
+
+
+def boundary_cuts(n: int) -> list[int]:
+    starts = line_starts(TEXT)
+    return [starts[i + 1] for i in range(n)]
+
+
+@pytest.mark.parametrize(
+    ("kind", "n"),
+    [("boundary", 1), ("boundary", 3), ("mid", 1), ("mid", 3), ("mid", 10), ("boundary", 10)],
+)
+def test_truncated_runs_give_byte_identical_files(
+    git_repo: Path, server: MessagesServer, kind: str, n: int
+) -> None:
+    expected = uncut(git_repo)
+    cuts = mid_line_cuts(n) if kind == "mid" else boundary_cuts(n)
+    replies, partials = cut_script(TEXT, cuts)
+    server.add(*replies)
+    outcome, changes = build(server, git_repo)
+
+    assert outcome.complete, outcome.error
+    assert outcome.continuations == n
+    assert changes.changes == expected
+    assert [r.stop_reason for r in outcome.requests] == ["max_tokens"] * n + ["end_turn"]
+    if kind == "boundary":
+        assert all(p == "" for p in partials)
+    else:
+        assert all(p for p in partials)
+    # Billing: only generated tokens, so the cut run costs the uncut output plus the repeated
+    # partial lines (the server counts ceil(chars / 4) per request: at most 1 extra per request).
+    sent = sum(len(r.text) for r in replies)
+    assert sent == len(TEXT) + sum(len(p) for p in partials)
+    billed = outcome.usage.output_tokens
+    assert billed <= math.ceil(len(TEXT) / 4) + math.ceil(sum(map(len, partials)) / 4) + n + 1
+    # No op is applied twice: repeated ids are ignored, never re-applied.
+    assert [r.id for r in changes.applied()] == list(range(1, TEXT.count("\n") + 1))
+
+
+def test_continuation_conversation_and_prompt_cache(git_repo: Path, server: MessagesServer) -> None:
+    cuts = mid_line_cuts(3)
+    replies, _ = cut_script(TEXT, cuts)
+    server.add(*replies)
+    outcome, _changes = build(server, git_repo)
+    assert outcome.complete
+
+    reqs = server.message_requests
+    assert len(reqs) == 4
+    assert all(r.body["stream"] is True for r in reqs)
+    first_ids_kept = [0]
+    for k, req in enumerate(reqs[1:], 1):
+        msgs = req.messages
+        assert len(msgs) == 1 + 2 * k  # the same conversation, plus assistant + user per cut
+        assert msgs[0] == reqs[0].messages[0]  # unchanged prefix
+        kept = req.message_text(2 * k - 1)
+        seg = replies[k - 1].text
+        assert kept == seg[: seg.rfind("\n")]  # the stream up to its last complete line
+        first_ids_kept.append(first_ids_kept[-1] + kept.count("\n") + 1)
+        assert f"Continue from operation id {first_ids_kept[-1] + 1}" in req.message_text(2 * k)
+    # Prompt caching: breakpoints on the system prompt and the first user message; continuation
+    # requests read the prefix from cache.
+    assert reqs[0].body["system"][0]["cache_control"] == {"type": "ephemeral"}
+    assert reqs[0].body["messages"][0]["content"][0]["cache_control"] == {"type": "ephemeral"}
+    assert outcome.requests[0].usage.cache_creation_input_tokens > 0
+    assert all(r.usage.cache_read_input_tokens > 0 for r in outcome.requests[1:])
+    assert [r.purpose for r in outcome.requests] == ["build"] + ["continue"] * 3
+
+
+def test_cut_before_any_complete_line_repeats_the_request(
+    git_repo: Path, server: MessagesServer
+) -> None:
+    expected = uncut(git_repo)
+    server.add(Reply(text=TEXT[:10], stop_reason="max_tokens"), Reply(text=TEXT))
+    outcome, changes = build(server, git_repo)
+    assert outcome.complete and outcome.continuations == 1
+    assert changes.changes == expected
+    assert server.message_requests[1].messages == server.message_requests[0].messages
+
+
+def test_dropped_stream_resumes_by_continuation(git_repo: Path, server: MessagesServer) -> None:
+    expected = uncut(git_repo)
+    starts = line_starts(TEXT)
+    drop = starts[5] + 17  # inside line 6
+    server.add(Reply(text=TEXT, drop_after=drop), Reply(text=TEXT[starts[5] :]))
+    outcome, changes = build(server, git_repo)
+
+    assert outcome.complete, outcome.error
+    assert changes.changes == expected
+    assert [r.stop_reason for r in outcome.requests] == ["dropped", "end_turn"]
+    assert "dropped" in outcome.requests[0].error
+    assert outcome.requests[0].ops_received == 5
+    second = server.message_requests[1]
+    assert second.message_text(1) == TEXT[: starts[5] - 1]  # five complete ops, kept
+    assert "Continue from operation id 6" in second.message_text(2)
+    # The usage reported before the drop (message_start: input and cache) is kept.
+    first = outcome.requests[0].usage
+    assert first.input_tokens + first.cache_creation_input_tokens > 0
+
+
+def test_malformed_line_gets_one_repair_turn(git_repo: Path, server: MessagesServer) -> None:
+    good = [
+        '{"op": "write", "id": 1, "path": "src/a.py", "content": "A = 1\\n"}',
+        '{"op": "write", "id": 2, "path": "src/b.py", "content": "B = 2\\n"',  # missing }
+        '{"op": "edit", "id": 3, "path": "src/app.py", "old": "hi", "new": "hey"}',
+        '{"op": "done", "id": 4, "summary": "x"}',
+    ]
+    repair = [
+        '{"op": "write", "id": 5, "path": "src/b.py", "content": "B = 2\\n"}',
+        '{"op": "done", "id": 6, "summary": "fixed b.py"}',
+    ]
+    server.add(Reply(text="\n".join(good) + "\n"), Reply(text="\n".join(repair) + "\n"))
+    outcome, changes = build(server, git_repo)
+
+    assert outcome.complete, outcome.error
+    assert outcome.repairs == 1
+    assert changes.changes["src/b.py"] == b"B = 2\n"
+    assert changes.changes["src/a.py"] == b"A = 1\n"
+    assert changes.changes["src/app.py"] == b"def hello():\n    return 'hey'\n"
+    repair_req = server.message_requests[1]
+    asked = repair_req.message_text(2)
+    assert "line 2" in asked and "not valid JSON" in asked
+    assert "Continue from operation id 5" in asked
+    assert [r.purpose for r in outcome.requests] == ["build", "repair"]
+
+
+def test_past_the_limit_the_phase_fails_and_nothing_is_committed(
+    git_repo: Path, server: MessagesServer, tmp_path: Path
+) -> None:
+    replies, _ = cut_script(TEXT, mid_line_cuts(3))
+    server.add(*replies[:3])  # the model is cut off three times; the limit is two
+    spec = parse_spec(
+        {
+            "goal": "Add big.py",
+            "phases": [
+                {
+                    "id": "big",
+                    "title": "Big module",
+                    "deliverables": [{"path": "src/big.py", "action": "create"}],
+                }
+            ],
+        }
+    )
+    out = tmp_path / "out"
+    head = git.Repo(git_repo).head.commit.hexsha
+    config = ExecutorConfig(run_id="limit", build=BuildSettings(max_continuations=2), model=MODEL)
+    state = Executor(
+        spec, GitWorkspace(git_repo), client_for(server), LocalForge(out), config
+    ).run()
+
+    record = state.phase("big")
+    assert record.status is PhaseStatus.failed
+    assert "cut off after 2 continuation(s) (limit 2)" in record.reason
+    repo = git.Repo(git_repo)
+    assert repo.head.commit.hexsha == head  # nothing committed
+    assert not repo.is_dirty(untracked_files=True)
+    assert not (git_repo / "src" / "big.py").exists()
+    patch = Path(record.patch_file or "")
+    assert patch.exists() and "src/big.py" in patch.read_text()
+    assert record.ops_applied > 0
+    telemetry = (out / "telemetry.json").read_text()
+    assert '"continuations": 2' in telemetry
