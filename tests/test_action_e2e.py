@@ -240,3 +240,31 @@ def test_an_invalid_spec_block_is_reported_on_the_issue(world: World) -> None:
     [comment] = world.state.comments_on(n)
     assert "phases[0].id" in comment["body"] and "issue #1" in comment["body"]
     assert world.branch_log("autopack/issue-1") == [] and not world.state.pulls()
+
+
+def test_deny_label_denies_and_the_phase_is_not_committed(world: World) -> None:
+    world.defaults["test_command"] = "none"
+    n = world.state.create_issue("Mul and owners", spec_body("multiply", "owners"))
+    world.label_issue(n, "autopack", "maint")
+    [pr] = world.state.pulls()
+    fired = world.label_pull(pr["number"], "autopack:deny", "admin")
+    assert fired.code == 0, fired.stdout
+    assert fired.outputs["conclusion"] == "denied"
+    assert world.branch_log("autopack/issue-1") == ["autopack(multiply): Add mul()"]
+    request = next(c for c in world.state.comments.values() if "autopack:governance" in c["body"])
+    assert "denied" in request["body"] and "admin" in request["body"]
+    assert world.state.pulls()[0]["pull"]["draft"] is True
+
+
+def test_request_before_any_commit_is_decided_on_the_issue(world: World) -> None:
+    world.defaults["test_command"] = "none"
+    n = world.state.create_issue("Owners", spec_body("owners"))
+    first = world.label_issue(n, "autopack", "maint")
+    assert first.outputs["conclusion"] == "action_required", first.stdout
+    assert not world.state.pulls()  # nothing committed: GitHub would refuse a PR
+    assert any("autopack:governance" in c["body"] for c in world.state.comments_on(n))
+    ok = world.label_issue(n, "autopack:approve", "maint")
+    assert ok.code == 0 and ok.outputs["conclusion"] == "success", ok.stdout
+    assert world.branch_log("autopack/issue-1") == ["autopack(owners): Add CODEOWNERS"]
+    [pr] = world.state.pulls()
+    assert pr["pull"]["draft"] is False

@@ -22,7 +22,7 @@ from autopack.model_api import ModelClient
 from autopack.ports import CheckRun
 from autopack.reports import clip, render_summary
 from autopack.spec import Budget, RunSpec
-from autopack.state import RunState
+from autopack.state import PhaseStatus, RunState
 from autopack.telemetry import RunTelemetry, render_table
 
 TOKENS_CHECK = "Autopack / tokens"
@@ -152,6 +152,10 @@ class Session:
             if before.get(pending.id, "") != pending.head_sha:
                 self._drop_stale_labels()
             t.conclusion = outcome.conclusion = "action_required"
+        elif any(p.status is PhaseStatus.denied for p in state.phases) and not any(
+            p.status is PhaseStatus.failed for p in state.phases
+        ):
+            t.conclusion = outcome.conclusion = "denied"  # a maintainer's decision, not a failure
         elif state.succeeded:
             t.conclusion = outcome.conclusion = "success"
             if self.forge.pull_number:
