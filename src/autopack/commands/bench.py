@@ -60,6 +60,7 @@ def _run_policy(args: argparse.Namespace) -> int:
 BENCH_KINDS: dict[str, Registrar | str] = {
     "estimator": _register_estimator,
     "policy": _register_policy,
+    "finalizer": "autopack.commands.bench_finalizer",
 }
 
 
