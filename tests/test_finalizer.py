@@ -255,3 +255,13 @@ def test_lint_warns_on_changed_python_files(tmp_path: Path) -> None:
     status, reason = gate(decision, "quality")
     assert status is GateStatus.warn and "src/extra.py:1 F401" in reason
     assert not decision.blocked
+
+
+def test_coverage_drop_warns(tmp_path: Path) -> None:
+    make_repo(tmp_path, BASE)
+    untested = "\n\ndef unused(x):\n    if x:\n        return 1\n    return 2\n" * 3
+    ops = [{"op": "edit", "path": "src/calc.py", "old": CALC, "new": CALC + untested}]
+    decision = finalize(tmp_path, PHASE, ops, coverage=True)
+    status, reason = gate(decision, "quality")
+    assert status is GateStatus.warn and reason.startswith("coverage dropped from ")
+    assert not decision.blocked
