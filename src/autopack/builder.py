@@ -103,6 +103,7 @@ def build_phase(
     messages: list[Message] = [*history, Message(role="user", content=prompt)]
     outcome = BuildOutcome(complete=False)
     purpose: str = first_purpose
+    carried: list[str] = []  # rejections of turns cut off since the last repair
     while True:
         turn = _Turn(changes, on_op)
         request = ModelRequest(
@@ -128,6 +129,7 @@ def build_phase(
                 )
                 return outcome
             outcome.continuations += 1
+            carried += rejected_now
             changes.resume_after(changes.last_id)
             kept = decoder.complete_text
             if kept:
@@ -141,6 +143,8 @@ def build_phase(
             # The response ended (not cut off) without a final newline: its last line is all the
             # model wrote, so it is decoded like any other; a broken one is reported as malformed.
             turn.on_text("\n")
+        rejected_now = carried + rejected_now
+        carried = []
         if changes.done and not rejected_now:
             outcome.complete = True
             said = (decoder.complete_text + decoder.tail).rstrip("\n") or "(no output)"

@@ -35,6 +35,8 @@ def load_transcript(path: str | Path) -> list[ReplayRecord]:
         lines = p.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise ReplayError(f"cannot read replay transcript {p}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ReplayError(f"replay transcript {p} is not UTF-8 (byte {exc.start})") from None
     return parse_transcript(lines, str(p))
 
 
