@@ -23,7 +23,9 @@ TOKEN = "ghs_test_token_123"
 
 @pytest.fixture
 def gh(git_repo: Path) -> Iterator[GitHubServer]:
-    state = GitHubState(owner="acme", name="calc", origin=git_repo.parent / "origin.git", token=TOKEN)
+    state = GitHubState(
+        owner="acme", name="calc", origin=git_repo.parent / "origin.git", token=TOKEN
+    )
     with GitHubServer(state) as server:
         yield server
 
@@ -35,7 +37,6 @@ def make_forge(gh: GitHubServer, target: int | None = None, tmp: Path | None = N
         api_url=gh.base_url,
         target=target,
         artifacts=tmp or Path("/tmp/autopack-forge-test"),
-        retry=None,
         throttle=False,
     )
 
@@ -146,7 +147,7 @@ def test_last_labeled_event_and_roles(gh: GitHubServer) -> None:
 
 
 def test_errors_become_forge_errors(gh: GitHubServer) -> None:
-    forge = GitHubForge("acme/calc", "wrong", api_url=gh.base_url, retry=None, throttle=False)
+    forge = GitHubForge("acme/calc", "wrong", api_url=gh.base_url, throttle=False)
     with pytest.raises(ForgeError, match="401"):
         forge.issue(1)
 

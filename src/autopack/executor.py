@@ -15,11 +15,12 @@ from autopack.edits.changeset import ChangeSet, OpResult
 from autopack.gates import Finalizer, NoGates, PhaseDecision
 from autopack.model_api import ModelClient
 from autopack.modeltable import DEFAULT_MODEL, lookup
-from autopack.ports import Forge, Workspace
+from autopack.ports import Clock, Forge, Workspace
 from autopack.prompts import FileContext, phase_prompt, system_prompt
 from autopack.reports import phase_check_run, render_pr_body, render_summary
 from autopack.spec import DeliverableAction, Phase, RunSpec
 from autopack.state import PhaseRecord, PhaseStatus, RunState
+from autopack.telemetry import RunTelemetry, phase_telemetry, render_table
 
 Progress = Callable[[str], None]
 MAX_CONTEXT_FILE_BYTES = 200_000
@@ -51,6 +52,8 @@ class Executor:
         *,
         finalizer: Finalizer | None = None,
         progress: Progress | None = None,
+        telemetry: RunTelemetry | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.spec = spec
         self.ws = workspace
@@ -62,6 +65,9 @@ class Executor:
         self.model_id = config.model or spec.model or DEFAULT_MODEL
         self.model_info = lookup(self.model_id)
         self.state = RunState(run_id=config.run_id, branch=config.branch, goal=spec.goal)
+        self.telemetry = telemetry or RunTelemetry()
+        self.telemetry.run_id, self.telemetry.model = config.run_id, self.model_id
+        self.clock = clock  # wall time per phase when given
 
     # -- the run ---------------------------------------------------------------------------
     def run(self) -> RunState:
@@ -97,7 +103,13 @@ class Executor:
         self.forge.ensure_pull_request(
             state.branch, self.config.base_branch, self._pr_title(), self._pr_body(), draft=True
         )
-        self.forge.upsert_comment("summary", render_summary(state))
+        for pt in self.telemetry.phases:
+            if pt.phase_id in {p.id for p in state.phases}:
+                pt.status = state.phase(pt.phase_id).status.value
+        self.forge.save_artifact("telemetry.json", self.telemetry.to_json())
+        self.forge.upsert_comment(
+            "summary", render_summary(state) + "\n" + render_table(self.telemetry)
+        )
         self.forge.save_artifact("state.json", state.model_dump_json(indent=2) + "\n")
         return state
 
@@ -112,6 +124,7 @@ class Executor:
             )
             self.progress(f"    {mark} {result.describe()}")
 
+        started = self.clock.now() if self.clock else None
         outcome = build_phase(
             self.model,
             model=self.model_id,
@@ -124,6 +137,14 @@ class Executor:
             phase_id=phase.id,
             on_op=on_op,
         )
+        wall = (self.clock.now() - started).total_seconds() if self.clock and started else None
+        self.telemetry.add(phase_telemetry(phase.id, outcome, self.model_info, wall_s=wall))
+        if len(outcome.requests) > 1:
+            for n, r in enumerate(outcome.requests, 1):
+                self.progress(
+                    f"    ~ request {n} ({r.purpose}): {r.stop_reason} after {r.ops_received} "
+                    f"op(s), {r.usage.output_tokens} output tokens"
+                )
         record.ops = list(changes.results)
         record.requests = len(outcome.requests)
         record.usage = outcome.usage

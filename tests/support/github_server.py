@@ -31,10 +31,13 @@ EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class HttpError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(
+        self, status: int, message: str, errors: list[dict[str, str]] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.errors = errors
 
 
 @dataclass
@@ -326,9 +329,16 @@ class _Api:
         head, base = body["head"].split(":")[-1], body["base"]
         head_sha = s.ref_sha(head)
         if head_sha is None or s.ref_sha(base) is None:
-            raise HttpError(422, "Validation Failed: head or base branch does not exist")
+            field = "head" if head_sha is None else "base"
+            invalid = {"resource": "PullRequest", "field": field, "code": "invalid"}
+            raise HttpError(422, "Validation Failed", [invalid])
         if s.ahead(base, head) == 0:
-            raise HttpError(422, f"Validation Failed: No commits between {base} and {head}")
+            custom = {
+                "resource": "PullRequest",
+                "code": "custom",
+                "message": f"No commits between {base} and {head}",
+            }
+            raise HttpError(422, "Validation Failed", [custom])
         if any(i["pull"]["head"] == head and i["state"] == "open" for i in s.pulls()):
             raise HttpError(422, f"Validation Failed: A pull request already exists for {head}")
         number = s.create_issue(body["title"], body.get("body") or "", s.token_user.login)
@@ -529,6 +539,8 @@ class GitHubServer:
                         status, payload = server.api.handle(self.command, url.path, query, body)
                 except HttpError as exc:
                     status, payload = exc.status, {"message": exc.message}
+                    if exc.errors:
+                        payload["errors"] = exc.errors
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -541,7 +553,9 @@ class GitHubServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.api = _Api(state, self.base)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def base_url(self) -> str:

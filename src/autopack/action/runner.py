@@ -29,6 +29,7 @@ from autopack.modeltable import DEFAULT_MODEL
 from autopack.paths import check_repo_path
 from autopack.planner import RepoFile, plan_spec
 from autopack.spec import RunSpec, load_spec
+from autopack.state import RunState
 
 _ISSUE_BRANCH = re.compile(r"^autopack/issue-(\d+)$")
 
@@ -45,14 +46,13 @@ class ActionRunner:
         environ: Mapping[str, str],
         *,
         stream: TextIO | None = None,
-        github_retry: Any = None,
         throttle: bool = True,
     ) -> None:
         self.log = WorkflowLog(stream)
         self.inputs: ActionInputs = inputs_from_env(environ)
         self.log.mask(*self.inputs.secrets)
         self.env: ActionEnv = env_from_env(environ)
-        self.retry, self.throttle = github_retry, throttle
+        self.throttle = throttle
         self._forge: GitHubForge | None = None
         self._home: int | None = None  # where a stopped run is reported
 
@@ -64,7 +64,6 @@ class ActionRunner:
                 self.inputs.github_token,
                 api_url=self.env.api_url,
                 artifacts=Path(self.env.temp or self.env.workspace + "/..") / "autopack-out",
-                retry=self.retry,
                 throttle=self.throttle,
             )
         return self._forge
@@ -183,7 +182,7 @@ class ActionRunner:
         ws: ActionWorkspace,
         model: ModelClient,
         spec: RunSpec,
-        previous: Any,
+        previous: RunState | None,
     ) -> int:
         from autopack.commands._gates import GateSettings, build_finalizer
 

@@ -5,7 +5,6 @@ the step outputs always, also after a failure."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from autopack.action.inputs import ActionEnv, ActionInputs
@@ -209,5 +208,4 @@ class Session:
                 self.log.info(f"removed the stale label {label!r} from #{number}")
 
 
-Report = Callable[[str], None]
 __all__ = ["TOKENS_CHECK", "Outcome", "Session", "capped_spec", "finish"]

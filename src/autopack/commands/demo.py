@@ -17,6 +17,7 @@ from autopack.commands.run import execute
 from autopack.demo import scenario
 from autopack.executor import ExecutorConfig
 from autopack.reports import render_summary
+from autopack.telemetry import RunTelemetry, render_table
 
 
 def register(sub: Any) -> None:
@@ -58,15 +59,18 @@ def run(args: argparse.Namespace) -> int:
     transcript.write_text(dump_transcript(scenario.transcript()), encoding="utf-8")
     out = root / "out"
     config = ExecutorConfig(run_id="demo", push=True)
+    telemetry = RunTelemetry()
     state = execute(
         repo=str(work),
         spec_path=str(spec_path),
         model=ReplayModelClient.from_file(transcript),
         out=str(out),
         config=config,
+        telemetry=telemetry,
     )
     pushed = git.Repo(origin).git.log("--format=%h %s", f"refs/heads/{config.branch}", "main..")
     print(render_summary(state))
+    print(render_table(telemetry))
     print(f"Branch {config.branch} on the bare origin {origin}:")
     for line in pushed.splitlines():
         print(f"  {line}")

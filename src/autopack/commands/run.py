@@ -7,6 +7,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+import time
+
+import yaml
+
+from autopack.adapters.clock import SystemClock
 from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.replay_model import ReplayModelClient
@@ -16,14 +21,26 @@ from autopack.errors import AutopackError
 from autopack.executor import Executor, ExecutorConfig
 from autopack.model_api import ModelClient
 from autopack.reports import render_summary
-from autopack.spec import load_spec
+from autopack.modeltable import DEFAULT_MODEL, lookup
+from autopack.planner import RepoFile, plan_spec
+from autopack.spec import RunSpec, load_spec
+from autopack.telemetry import (
+    PLAN_PHASE,
+    PhaseTelemetry,
+    RunTelemetry,
+    render_table,
+    request_telemetry,
+)
 from autopack.state import RunState
 
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser("run", help="run a spec against a local checkout")
     p.add_argument("--repo", default=".", help="the git checkout to change (default: .)")
-    p.add_argument("--spec", required=True, help="run spec (YAML or JSON)")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--spec", help="run spec (YAML or JSON)")
+    what.add_argument("--goal", help="plan a spec for this goal with the model, then run it")
+    what.add_argument("--goal-file", help="like --goal, with the goal text read from FILE")
     p.add_argument("--replay", help="serve model responses from this JSONL transcript (offline)")
     p.add_argument("--out", default="autopack-out", help="output folder (default: autopack-out)")
     p.add_argument(
@@ -32,6 +49,7 @@ def register(sub: Any) -> None:
     p.add_argument("--model", help="model id (default: the spec's, else the built-in default)")
     p.add_argument("--max-tokens", type=int, default=16_000, help="max_tokens per request")
     p.add_argument("--max-continuations", type=int, default=8)
+    p.add_argument("--max-retries", type=int, default=4, help="SDK retries per request")
     p.add_argument("--push", action="store_true", help="push the branch to origin at the end")
     p.set_defaults(func=run)
 
@@ -44,7 +62,39 @@ def default_run_id(spec_path: str) -> str:
 def make_model(args: argparse.Namespace) -> ModelClient:
     if args.replay:
         return ReplayModelClient.from_file(args.replay)
-    raise AutopackError("no model: pass --replay FILE (the Anthropic adapter is not configured)")
+    # Imported here: the SDK takes seconds to import, and only real runs need it.
+    from autopack.adapters.anthropic_model import AnthropicModelClient
+
+    return AnthropicModelClient.from_env(max_retries=getattr(args, "max_retries", 4))
+
+
+def goal_text(args: argparse.Namespace) -> str | None:
+    if args.goal_file:
+        try:
+            return Path(args.goal_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AutopackError(f"cannot read --goal-file {args.goal_file}: {exc}") from None
+    goal: str | None = args.goal
+    if goal is not None and not goal.strip():
+        raise AutopackError("--goal is empty")
+    return goal
+
+
+def repo_files(workspace: GitWorkspace) -> list[RepoFile]:
+    """Tracked files and their sizes, for the planner."""
+    files = []
+    for path in workspace.list_files()[:5000]:
+        try:
+            size = (Path(workspace.root) / path).stat().st_size
+        except OSError:
+            continue
+        files.append(RepoFile(path=path, size=size))
+    return files
+
+
+def goal_run_id(goal: str) -> str:
+    words = re.findall(r"[a-z0-9]+", goal.lower())[:5]
+    return "-".join(words)[:40].strip("-") or "goal"
 
 
 def execute(
@@ -54,24 +104,76 @@ def execute(
     model: ModelClient,
     out: str,
     config: ExecutorConfig,
+    spec: RunSpec | None = None,
+    telemetry: RunTelemetry | None = None,
 ) -> RunState:
-    spec = load_spec(spec_path)
+    spec = spec or load_spec(spec_path)
     workspace = GitWorkspace(repo)
     forge = LocalForge(out)
     progress(f"autopack: {len(spec.phases)} phase(s) on branch {config.branch} in {workspace.root}")
-    return Executor(spec, workspace, model, forge, config, progress=progress).run()
+    return Executor(
+        spec,
+        workspace,
+        model,
+        forge,
+        config,
+        progress=progress,
+        telemetry=telemetry,
+        clock=SystemClock(),
+    ).run()
+
+
+def plan(
+    args: argparse.Namespace, goal: str, model: ModelClient, telemetry: RunTelemetry
+) -> RunSpec:
+    """Plan a spec for `goal` with the model; the spec is saved to the output folder."""
+    workspace = GitWorkspace(args.repo)
+    files = repo_files(workspace)
+    model_id = args.model or DEFAULT_MODEL
+    progress(f"autopack: planning with {model_id} ({len(files)} repo files as context)")
+    started = time.monotonic()
+    outcome = plan_spec(model, model=model_id, goal=goal, files=files)
+    telemetry.add(
+        PhaseTelemetry(
+            phase_id=PLAN_PHASE,
+            status="planned",
+            requests=request_telemetry(outcome.requests, lookup(model_id)),
+            repairs=outcome.repairs,
+            wall_s=round(time.monotonic() - started, 3),
+        )
+    )
+    saved = LocalForge(args.out).save_artifact(
+        "planned-spec.yaml",
+        yaml.safe_dump(
+            outcome.spec.model_dump(mode="json", exclude_defaults=True), sort_keys=False
+        ),
+    )
+    order = ", ".join(p.id for p in outcome.spec.phases)
+    progress(f"autopack: planned {len(outcome.spec.phases)} phase(s): {order} (spec: {saved})")
+    return outcome.spec
 
 
 def run(args: argparse.Namespace) -> int:
+    goal = goal_text(args)
     config = ExecutorConfig(
-        run_id=args.run_id or default_run_id(args.spec),
+        run_id=args.run_id or (goal_run_id(goal) if goal else default_run_id(args.spec)),
         model=args.model,
         build=BuildSettings(max_tokens=args.max_tokens, max_continuations=args.max_continuations),
         push=args.push,
     )
+    model = make_model(args)
+    telemetry = RunTelemetry()
+    spec = plan(args, goal, model, telemetry) if goal else None
     state = execute(
-        repo=args.repo, spec_path=args.spec, model=make_model(args), out=args.out, config=config
+        repo=args.repo,
+        spec_path=args.spec or "",
+        model=model,
+        out=args.out,
+        config=config,
+        spec=spec,
+        telemetry=telemetry,
     )
     print(render_summary(state))
+    print(render_table(telemetry))
     print(f"Reports: {Path(args.out).resolve()}")
     return 0 if state.succeeded else 1

@@ -177,11 +177,38 @@ def ndjson(ops: list[dict[str, Any]], first_id: int = 1) -> str:
     return "\n".join(lines) + "\n"
 
 
+# One real continuation (Contract 3): this phase's first response is cut off by max_tokens in the
+# middle of this op's line; a second response (purpose "continue") resumes from that op.
+CUT_PHASE, CUT_OP = "divide", 2
+
+
+def _usage(text: str) -> Usage:
+    return Usage(input_tokens=1200, output_tokens=max(1, len(text) // 4))
+
+
+def cut_records(text: str, phase_id: str, op_id: int) -> list[ReplayRecord]:
+    """`text` as a response cut off mid-line in op `op_id`, then the continuation from that op."""
+    lines = text.splitlines(keepends=True)
+    cut_line = lines[op_id - 1]
+    first = "".join(lines[: op_id - 1]) + cut_line[: len(cut_line) // 2]
+    rest = "".join(lines[op_id - 1 :])
+    return [
+        ReplayRecord(
+            text=first, stop_reason="max_tokens", usage=_usage(first), phase=phase_id, purpose="build"
+        ),
+        ReplayRecord(text=rest, usage=_usage(rest), phase=phase_id, purpose="continue"),
+    ]
+
+
 def transcript() -> list[ReplayRecord]:
     records = []
     for phase_id, responses in RESPONSES.items():
         for ops, stop in responses:
             text = ndjson(ops)
-            usage = Usage(input_tokens=1200, output_tokens=max(1, len(text) // 4))
-            records.append(ReplayRecord(text=text, stop_reason=stop, usage=usage, phase=phase_id))
+            if phase_id == CUT_PHASE:
+                records += cut_records(text, phase_id, CUT_OP)
+                continue
+            records.append(
+                ReplayRecord(text=text, stop_reason=stop, usage=_usage(text), phase=phase_id)
+            )
     return records
