@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import argparse
 import re
+import time
 from pathlib import Path
 from typing import Any
 
-import time
-
 import yaml
-
 from autopack.adapters.clock import SystemClock
 from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.local_forge import LocalForge
@@ -20,10 +18,11 @@ from autopack.commands._common import progress
 from autopack.errors import AutopackError
 from autopack.executor import Executor, ExecutorConfig
 from autopack.model_api import ModelClient
-from autopack.reports import render_summary
 from autopack.modeltable import DEFAULT_MODEL, lookup
 from autopack.planner import RepoFile, plan_spec
+from autopack.reports import render_summary
 from autopack.spec import RunSpec, load_spec
+from autopack.state import RunState
 from autopack.telemetry import (
     PLAN_PHASE,
     PhaseTelemetry,
@@ -31,7 +30,6 @@ from autopack.telemetry import (
     render_table,
     request_telemetry,
 )
-from autopack.state import RunState
 
 
 def register(sub: Any) -> None:

@@ -194,7 +194,11 @@ def cut_records(text: str, phase_id: str, op_id: int) -> list[ReplayRecord]:
     rest = "".join(lines[op_id - 1 :])
     return [
         ReplayRecord(
-            text=first, stop_reason="max_tokens", usage=_usage(first), phase=phase_id, purpose="build"
+            text=first,
+            stop_reason="max_tokens",
+            usage=_usage(first),
+            phase=phase_id,
+            purpose="build",
         ),
         ReplayRecord(text=rest, usage=_usage(rest), phase=phase_id, purpose="continue"),
     ]
