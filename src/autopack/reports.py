@@ -15,6 +15,8 @@ STATUS_ICON = {
     "committed": "✅",
     "failed": "❌",
     "blocked": "⛔",
+    "awaiting_approval": "🔒",
+    "denied": "🚫",
 }
 
 

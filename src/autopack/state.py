@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from autopack.edits.changeset import OpResult
 from autopack.errors import AutopackError
+from autopack.governance_requests import GovernanceRequest
 from autopack.usage import Usage
 
 
@@ -19,17 +20,26 @@ class PhaseStatus(StrEnum):
     committed = "committed"
     failed = "failed"
     blocked = "blocked"  # a dependency did not commit
+    awaiting_approval = "awaiting_approval"  # held: its ops touch protected paths
+    denied = "denied"  # a maintainer denied its governance request
 
     @property
     def final(self) -> bool:
-        return self in (PhaseStatus.committed, PhaseStatus.failed, PhaseStatus.blocked)
+        return self in (
+            PhaseStatus.committed,
+            PhaseStatus.failed,
+            PhaseStatus.blocked,
+            PhaseStatus.denied,
+        )
 
 
 _ALLOWED: dict[PhaseStatus, frozenset[PhaseStatus]] = {
     PhaseStatus.pending: frozenset(
         {PhaseStatus.building, PhaseStatus.blocked, PhaseStatus.committed}
     ),
-    PhaseStatus.building: frozenset({PhaseStatus.applying, PhaseStatus.failed}),
+    PhaseStatus.building: frozenset(
+        {PhaseStatus.applying, PhaseStatus.failed, PhaseStatus.awaiting_approval}
+    ),
     PhaseStatus.applying: frozenset(
         {PhaseStatus.committed, PhaseStatus.failed, PhaseStatus.building}
     ),
@@ -37,6 +47,11 @@ _ALLOWED: dict[PhaseStatus, frozenset[PhaseStatus]] = {
     # A failed or blocked phase is retried on the next run.
     PhaseStatus.failed: frozenset({PhaseStatus.pending}),
     PhaseStatus.blocked: frozenset({PhaseStatus.pending}),
+    # Approved: the held ops are re-applied; denied; a failed re-apply; superseded or expired: rebuilt.
+    PhaseStatus.awaiting_approval: frozenset(
+        {PhaseStatus.applying, PhaseStatus.denied, PhaseStatus.failed, PhaseStatus.pending}
+    ),
+    PhaseStatus.denied: frozenset(),
 }
 
 
@@ -80,6 +95,7 @@ class RunState(BaseModel):
     goal: str = ""
     phases: list[PhaseRecord] = Field(default_factory=list)
     pr_url: str | None = None
+    requests: list[GovernanceRequest] = Field(default_factory=list)
 
     def phase(self, phase_id: str) -> PhaseRecord:
         for p in self.phases:

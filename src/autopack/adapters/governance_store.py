@@ -1,0 +1,88 @@
+"""The local governance store: the run state (`state.json`, which holds the governance requests)
+and the append-only audit log (`audit.jsonl`) in a run's output folder. The Action keeps the same
+state on GitHub through its own store."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from autopack.adapters.local_forge import write_text_atomic
+from autopack.errors import GovernanceError, RecordError, SpecError
+from autopack.governance_requests import AuditEntry
+from autopack.spec import RunSpec, parse_spec
+from autopack.state import RunState
+
+STATE_FILE = "state.json"
+SPEC_FILE = "spec.json"
+AUDIT_FILE = "audit.jsonl"
+
+
+class LocalGovernanceStore:
+    def __init__(self, out_dir: str | Path) -> None:
+        self.out = Path(out_dir)
+
+    @property
+    def audit_path(self) -> Path:
+        return self.out / AUDIT_FILE
+
+    def load_state(self) -> RunState:
+        path = self.out / STATE_FILE
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise GovernanceError(
+                f"no run state in {self.out} (missing {STATE_FILE}); run `autopack run` first "
+                "or pass the run's --out folder"
+            ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise GovernanceError(f"cannot read {path}: {exc}") from None
+        try:
+            return RunState.model_validate_json(text)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(x) for x in first["loc"]) or "(root)"
+            raise GovernanceError(f"{path}: invalid run state at {where}: {first['msg']}") from None
+
+    def save_state(self, state: RunState) -> None:
+        write_text_atomic(self.out / STATE_FILE, state.model_dump_json(indent=2) + "\n")
+
+    def load_spec(self) -> RunSpec:
+        path = self.out / SPEC_FILE
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SpecError(
+                [f"(file): missing; pass --spec (no {SPEC_FILE} in {self.out})"], str(path)
+            ) from None
+        except (OSError, ValueError) as exc:
+            raise SpecError([f"(file): cannot read: {exc}"], str(path)) from None
+        return parse_spec(data, str(path))
+
+    # -- the audit log (AuditLog port) -------------------------------------------------------
+    def append(self, entry: AuditEntry) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        with self.audit_path.open("a", encoding="utf-8") as fh:
+            fh.write(entry.model_dump_json() + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def entries(self) -> list[AuditEntry]:
+        try:
+            lines = self.audit_path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        out = []
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                out.append(AuditEntry.model_validate_json(line))
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(x) for x in first["loc"]) or "line"
+                raise RecordError(f"{self.audit_path}:{n}: {where}: {first['msg']}") from None
+        return out

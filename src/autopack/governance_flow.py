@@ -1,0 +1,268 @@
+"""Governance in the executor: holding a phase whose ops touch protected paths BEFORE anything is
+written, re-applying exactly the held ops after approval, and the decision path shared by the CLI
+and the Action (`apply_decision`). Everything goes through ports (FileSource/Workspace, Forge,
+AuditLog, Clock)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+
+from autopack.edits.changeset import ChangeSet, FileSource, OpResult, OpStatus
+from autopack.edits.ops import Op
+from autopack.errors import ConfigError, GovernanceError
+from autopack.governance import CONFIG_FILE, GovernancePolicy, build_policy, parse_config
+from autopack.governance_decide import DecisionResult, decide, expire_stale, find_request
+from autopack.governance_requests import (
+    APPROVE_LABEL,
+    AUTO_APPROVER,
+    DENY_LABEL,
+    AuditLog,
+    Decision,
+    GovernanceRequest,
+    RequestState,
+    audit_entry,
+    make_request,
+    op_digest,
+    op_paths,
+    verify_integrity,
+)
+from autopack.ports import Clock, Forge
+from autopack.prompts import render
+from autopack.spec import Phase, RunSpec
+from autopack.state import PhaseRecord, PhaseStatus, RunState
+
+
+class RecordingChangeSet(ChangeSet):
+    """A ChangeSet that also keeps every applied op, so a held phase can store exactly its ops."""
+
+    def __init__(self, source: FileSource) -> None:
+        super().__init__(source)
+        self.applied_ops: list[Op] = []
+
+    def apply(self, op: Op) -> OpResult:
+        result = super().apply(op)
+        if result.status is OpStatus.applied:
+            self.applied_ops.append(op)
+        return result
+
+
+def protected_ops(
+    ops: Sequence[Op],
+    policy: GovernancePolicy,
+    allowance: frozenset[tuple[str, str]] = frozenset(),
+) -> list[tuple[str, str]]:
+    """(path, op digest) of each op on a protected path that `allowance` does not cover."""
+    out = []
+    for op in ops:
+        digest = op_digest(op)
+        for path in op_paths(op):
+            if policy.is_protected(path) and (path, digest) not in allowance:
+                out.append((path, digest))
+    return out
+
+
+def reapply(
+    request: GovernanceRequest, source: FileSource, policy: GovernancePolicy
+) -> RecordingChangeSet:
+    """Re-run exactly the held ops through a fresh ChangeSet. The allowance (the request's paths and
+    op digests) holds for this call only; any other protected op, or an op that no longer applies,
+    raises GovernanceError."""
+    verify_integrity(request)
+    changes = RecordingChangeSet(source)
+    for n, op in enumerate(request.ops, 1):
+        if changes.done:
+            changes.reopen()  # a repair turn followed an earlier 'done'
+        result = changes.apply(op.model_copy(update={"id": n}))
+        if result.status is not OpStatus.applied:
+            raise GovernanceError(
+                f"request {request.id}: held op {op.id} ({op.op}) no longer applies: "
+                f"{result.reason}"
+            )
+    extra = protected_ops(request.ops, policy, request.allowance())
+    if extra:
+        paths = ", ".join(sorted({p for p, _ in extra}))
+        raise GovernanceError(f"request {request.id}: ops on {paths} are not covered by it")
+    return changes
+
+
+def load_policy(source: FileSource, spec: RunSpec) -> GovernancePolicy:
+    """Built-in defaults + the repo's `.autopack.yml` (read through the port) + the run spec."""
+    data = source.read(CONFIG_FILE)
+    try:
+        text = data.decode("utf-8") if data is not None else None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{CONFIG_FILE}: not UTF-8 text") from None
+    return build_policy(parse_config(text), spec.protected_paths)
+
+
+def render_request_comment(request: GovernanceRequest) -> str:
+    return render(
+        "governance_comment.md.j2",
+        request=request,
+        approve_label=APPROVE_LABEL,
+        deny_label=DENY_LABEL,
+    )
+
+
+def apply_decision(
+    state: RunState,
+    request_id: str,
+    decision: Decision,
+    actor: str,
+    head_sha: str | None,
+    *,
+    clock: Clock,
+    audit: AuditLog,
+    forge: Forge,
+    ttl: timedelta,
+) -> DecisionResult:
+    """Expire stale requests, decide, log every outcome (refusals included) and update the request
+    comment. The caller saves `state` afterwards (also after a refusal: expiry may have changed it)."""
+    for entry in expire_stale(state, clock, ttl):
+        audit.append(entry)
+    try:
+        result = decide(state, request_id, decision, actor, head_sha, clock)
+    except GovernanceError as exc:
+        try:
+            request = find_request(state, request_id)
+        except GovernanceError:
+            raise exc from None
+        audit.append(audit_entry(request, "refused", actor or "?", clock.now(), str(exc)))
+        raise
+    for entry in result.entries:
+        audit.append(entry)
+    if result.changed:
+        forge.upsert_comment(result.request.id, render_request_comment(result.request))
+    return result
+
+
+Progress = Callable[[str], None]
+
+
+class Governor:
+    """The executor's governance step for one run."""
+
+    def __init__(
+        self,
+        policy: GovernancePolicy,
+        clock: Clock,
+        forge: Forge,
+        audit: AuditLog,
+        run_id: str,
+        progress: Progress,
+    ) -> None:
+        self.policy, self.clock, self.forge, self.audit = policy, clock, forge, audit
+        self.run_id, self.progress = run_id, progress
+
+    def new_changeset(self, source: FileSource) -> RecordingChangeSet:
+        return RecordingChangeSet(source)
+
+    def hold(
+        self,
+        state: RunState,
+        phase: Phase,
+        record: PhaseRecord,
+        changes: ChangeSet,
+        source: FileSource,
+    ) -> ChangeSet | None:
+        """Check a built phase against the policy. Returns the change set to write: `changes` when
+        no op is protected, or the re-applied held ops when auto-approved; None when the phase is
+        held (its record is then `awaiting_approval` with a pending request)."""
+        ops = changes.applied_ops if isinstance(changes, RecordingChangeSet) else None
+        if ops is None:
+            raise GovernanceError("the executor must build phases on a RecordingChangeSet")
+        touched = protected_ops(ops, self.policy)
+        if not touched:
+            return changes
+        paths = sorted({p for p, _ in touched})
+        request = make_request(
+            run_id=self.run_id,
+            phase_id=phase.id,
+            ops=ops,
+            protected=paths,
+            changed_paths=changes.changed_paths(),
+            changes=changes.changes,
+            source=source,
+            risk=self.policy.risk(paths),
+            justification=changes.summary or "",
+            created_at=self.clock.now(),
+        )
+        request = self._add(state, request)
+        self.audit.append(audit_entry(request, "requested", "autopack", self.clock.now()))
+        record.move(PhaseStatus.awaiting_approval, f"held for approval: {', '.join(paths)}")
+        self.progress(f"    held: request {request.id}, risk {request.risk.value}")
+        auto = self.policy.auto_approval(request.paths, request.changed_lines, request.deletes)
+        if auto.allowed and request.approvable:
+            result = decide(state, request.id, Decision.approve, AUTO_APPROVER, None, self.clock)
+            for entry in result.entries:
+                self.audit.append(entry)
+            self.forge.upsert_comment(request.id, render_request_comment(request))
+            self.progress(f"    auto-approved request {request.id}")
+            return self.approved_changes(state, record, source)
+        return None
+
+    def _add(self, state: RunState, request: GovernanceRequest) -> GovernanceRequest:
+        now = self.clock.now()
+        for old in state.requests:
+            if old.id == request.id and old.state is RequestState.pending:
+                return old  # the same held change again: one request, one comment
+            if old.phase_id == request.phase_id and old.state is RequestState.pending:
+                old.move(RequestState.superseded, None, now, f"replaced by {request.id}")
+                self.audit.append(audit_entry(old, "superseded", "autopack", now, request.id))
+                self.forge.upsert_comment(old.id, render_request_comment(old))
+        state.requests = [r for r in state.requests if r.id != request.id] + [request]
+        return request
+
+    def latest(self, state: RunState, phase_id: str) -> GovernanceRequest | None:
+        found = [r for r in state.requests if r.phase_id == phase_id]
+        return found[-1] if found else None
+
+    def approved_changes(
+        self, state: RunState, record: PhaseRecord, source: FileSource
+    ) -> ChangeSet | None:
+        """For a held phase: the re-applied ops when its request is approved; None while it waits
+        or when it is denied. A re-apply that is refused fails the phase with the reason."""
+        request = self.latest(state, record.id)
+        if record.status is not PhaseStatus.awaiting_approval or request is None:
+            return None
+        if request.state is not RequestState.approved:
+            return None
+        try:
+            return reapply(request, source, self.policy)
+        except GovernanceError as exc:
+            record.move(PhaseStatus.failed, str(exc))
+            self.audit.append(
+                audit_entry(request, "refused", "autopack", self.clock.now(), str(exc))
+            )
+            return None
+
+    def carry_over(self, previous: RunState, state: RunState) -> None:
+        """A resumed run keeps the requests and the held or denied phases of the previous one."""
+        state.requests = list(previous.requests)
+        keep = {PhaseStatus.awaiting_approval, PhaseStatus.denied}
+        by_id = {r.id: r for r in previous.phases if r.status in keep}
+        state.phases = [by_id.get(r.id, r).model_copy(deep=True) for r in state.phases]
+
+    def publish(self, state: RunState, head_sha: str) -> None:
+        """Record the branch head in every pending request and post (or update) its comment. An
+        approval counts only at that head."""
+        now = self.clock.now()
+        for request in state.requests:
+            if request.state is not RequestState.pending or request.head_sha == head_sha:
+                continue
+            action = "posted" if request.head_sha is None else "restamped"
+            request.head_sha = head_sha
+            self.audit.append(audit_entry(request, action, "autopack", now))
+            self.forge.upsert_comment(request.id, render_request_comment(request))
+
+
+__all__ = [
+    "Governor",
+    "RecordingChangeSet",
+    "apply_decision",
+    "load_policy",
+    "protected_ops",
+    "reapply",
+    "render_request_comment",
+]
