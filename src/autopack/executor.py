@@ -9,10 +9,15 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from autopack.adapters.clock import SystemClock
 from autopack.builder import BuildSettings, build_phase
 from autopack.dag import topological_order
 from autopack.edits.changeset import ChangeSet, OpResult
 from autopack.gates import Finalizer, NoGates, PhaseDecision
+from autopack.governance import GovernancePolicy
+from autopack.governance_decide import blocked_reason
+from autopack.governance_flow import Governor, load_policy
+from autopack.governance_requests import AuditLog, MemoryAuditLog
 from autopack.model_api import ModelClient
 from autopack.modeltable import DEFAULT_MODEL, lookup
 from autopack.ports import Clock, Forge, Workspace
@@ -54,6 +59,8 @@ class Executor:
         progress: Progress | None = None,
         telemetry: RunTelemetry | None = None,
         clock: Clock | None = None,
+        policy: GovernancePolicy | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self.spec = spec
         self.ws = workspace
@@ -68,14 +75,27 @@ class Executor:
         self.telemetry = telemetry or RunTelemetry()
         self.telemetry.run_id, self.telemetry.model = config.run_id, self.model_id
         self.clock = clock  # wall time per phase when given
+        self.gov = Governor(
+            policy or load_policy(workspace, spec),
+            clock or SystemClock(),
+            forge,
+            audit or MemoryAuditLog(),
+            config.run_id,
+            self.progress,
+        )
 
     # -- the run ---------------------------------------------------------------------------
-    def run(self) -> RunState:
+    def run(self, previous: RunState | None = None) -> RunState:
+        """Run the phases; with `previous` (a resume) its held and denied phases and its
+        governance requests are kept, and approved held phases are applied."""
         state = self.state
         state.base_sha = self.ws.prepare_branch(state.branch)
         done = self.ws.committed_phases(state.base_sha)
         order = topological_order(self.spec.phases)
         state.phases = [PhaseRecord(id=p, title=self.spec.phase(p).title) for p in order]
+        if previous is not None:
+            self.gov.carry_over(previous, state)
+        self.forge.save_artifact("spec.json", self.spec.model_dump_json(indent=2) + "\n")
         pr = self.forge.ensure_pull_request(
             state.branch, self.config.base_branch, self._pr_title(), self._pr_body(), draft=True
         )
@@ -88,11 +108,19 @@ class Executor:
                 record.move(PhaseStatus.committed, "")
                 self.progress(f"{prefix}: already committed in {done[phase_id][:10]}, skipped")
                 continue
+            if record.status in (PhaseStatus.awaiting_approval, PhaseStatus.denied):
+                held = self.gov.approved_changes(state, record, self.ws)
+                if held is not None:
+                    self.progress(f"{prefix}: approved, applying the held ops")
+                    self._apply(phase, record, held, prefix)
+                else:
+                    self.progress(f"{prefix}: {record.status.value} ({record.reason})")
+                continue
             missing = [
                 d for d in phase.depends_on if state.phase(d).status != PhaseStatus.committed
             ]
             if missing:
-                record.move(PhaseStatus.blocked, f"dependency {', '.join(missing)} did not commit")
+                record.move(PhaseStatus.blocked, blocked_reason(state, missing))
                 self.progress(f"{prefix}: blocked ({record.reason})")
                 self._publish(phase, record, None)
                 continue
@@ -100,6 +128,7 @@ class Executor:
         if self.config.push and any(p.status is PhaseStatus.committed for p in state.phases):
             self.ws.push(state.branch)
             self.progress(f"pushed {state.branch}")
+        self.gov.publish(state, self.ws.head_sha())
         self.forge.ensure_pull_request(
             state.branch, self.config.base_branch, self._pr_title(), self._pr_body(), draft=True
         )
@@ -116,7 +145,7 @@ class Executor:
     def _run_phase(self, phase: Phase, record: PhaseRecord, prefix: str) -> None:
         record.move(PhaseStatus.building)
         self.progress(f"{prefix}: building ({phase.title})")
-        changes = ChangeSet(self.ws)
+        changes = self.gov.new_changeset(self.ws)
 
         def on_op(result: OpResult) -> None:
             mark = (
@@ -130,7 +159,7 @@ class Executor:
             model=self.model_id,
             system=system_prompt(),
             prompt=phase_prompt(
-                self.spec.goal, phase, self._context_files(phase), list(self.spec.protected_paths)
+                self.spec.goal, phase, self._context_files(phase), list(self.gov.policy.protected)
             ),
             changes=changes,
             settings=self.config.build,
@@ -152,6 +181,14 @@ class Executor:
         if not outcome.complete:
             self._fail(phase, record, changes, f"build incomplete: {outcome.error}")
             return
+        held = self.gov.hold(self.state, phase, record, changes, self.ws)
+        if held is None:
+            self.progress(f"{prefix}: {record.reason}")
+            self._publish(phase, record, None)
+            return
+        self._apply(phase, record, held, prefix)
+
+    def _apply(self, phase: Phase, record: PhaseRecord, changes: ChangeSet, prefix: str) -> None:
         record.move(PhaseStatus.applying)
         paths = changes.changed_paths()
         self.ws.write_changes({p: changes.changes[p] for p in paths})

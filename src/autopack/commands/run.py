@@ -12,6 +12,7 @@ import yaml
 
 from autopack.adapters.clock import SystemClock
 from autopack.adapters.git_workspace import GitWorkspace
+from autopack.adapters.governance_store import LocalGovernanceStore
 from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.replay_model import ReplayModelClient
 from autopack.builder import BuildSettings
@@ -105,6 +106,7 @@ def execute(
     config: ExecutorConfig,
     spec: RunSpec | None = None,
     telemetry: RunTelemetry | None = None,
+    previous: RunState | None = None,
 ) -> RunState:
     spec = spec or load_spec(spec_path)
     workspace = GitWorkspace(repo)
@@ -119,7 +121,8 @@ def execute(
         progress=progress,
         telemetry=telemetry,
         clock=SystemClock(),
-    ).run()
+        audit=LocalGovernanceStore(out),
+    ).run(previous)
 
 
 def plan(
