@@ -20,11 +20,13 @@ def spec_block(body: str) -> str | None:
 
 
 def spec_from_issue(number: int, body: str) -> RunSpec | None:
-    """The spec in the issue's fenced block (SpecError naming the field if it is invalid)."""
+    """The spec in the issue's fenced block (SpecError naming the field if it is invalid). The block
+    is issue text, so what a reader cannot see (HTML comments, invisible characters) is removed
+    before it is parsed."""
     block = spec_block(body)
     if block is None:
         return None
-    return parse_spec_text(block, source=f"the autopack block of issue #{number}")
+    return parse_spec_text(sanitize(block) + "\n", source=f"the autopack block of issue #{number}")
 
 
 def planning_goal(number: int, title: str, body: str) -> str:
