@@ -222,3 +222,28 @@ def test_past_the_limit_the_phase_fails_and_nothing_is_committed(
     assert record.ops_applied > 0
     telemetry = (out / "telemetry.json").read_text()
     assert '"continuations": 2' in telemetry
+
+
+def test_context_window_exceeded_is_continued_like_max_tokens(
+    git_repo: Path, server: MessagesServer
+) -> None:
+    expected = uncut(git_repo)
+    replies, _ = cut_script(TEXT, mid_line_cuts(1))
+    replies[0].stop_reason = "model_context_window_exceeded"
+    server.add(*replies)
+    outcome, changes = build(server, git_repo)
+    assert outcome.complete and outcome.continuations == 1
+    assert changes.changes == expected
+
+
+def test_a_refused_continuation_ends_the_build_with_the_api_error(
+    git_repo: Path, server: MessagesServer
+) -> None:
+    replies, _ = cut_script(TEXT, mid_line_cuts(1))
+    server.add(replies[0], Reply(status=400, text="prompt is too long"))
+    outcome, changes = build(server, git_repo)
+    assert not outcome.complete
+    assert outcome.error.startswith("model API error on continue request: request refused (400")
+    assert "prompt is too long" in outcome.error
+    assert [r.stop_reason for r in outcome.requests] == ["max_tokens", "error"]
+    assert changes.last_id == 1  # what arrived before stays applied (and is reported)

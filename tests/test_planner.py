@@ -157,3 +157,11 @@ def test_goal_and_spec_are_mutually_exclusive(capsys) -> None:
     with pytest.raises(SystemExit):
         main(["run", "--goal", "x", "--spec", "s.yaml"])
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_goal_file_errors_are_clear(git_repo: Path, tmp_path: Path, capsys) -> None:
+    missing = tmp_path / "nope.md"
+    assert main(["run", "--repo", str(git_repo), "--goal-file", str(missing)]) == 1
+    assert f"cannot read --goal-file {missing}" in capsys.readouterr().err
+    assert main(["run", "--repo", str(git_repo), "--goal", "  "]) == 1
+    assert "--goal is empty" in capsys.readouterr().err
