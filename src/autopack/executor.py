@@ -10,9 +10,10 @@ from collections.abc import Callable
 from pydantic import BaseModel, ConfigDict, Field
 
 from autopack.adapters.clock import SystemClock
-from autopack.builder import BuildSettings, build_phase
+from autopack.builder import BuildOutcome, BuildSettings, build_phase
 from autopack.dag import topological_order
 from autopack.edits.changeset import ChangeSet, OpResult
+from autopack.gate_feedback import gate_repair_prompt
 from autopack.gates import Finalizer, NoGates, PhaseDecision
 from autopack.governance import GovernancePolicy
 from autopack.governance_decide import blocked_reason
@@ -25,9 +26,10 @@ from autopack.prompts import FileContext, phase_prompt, system_prompt
 from autopack.reports import phase_check_run, render_pr_body, render_summary
 from autopack.spec import DeliverableAction, Phase, RunSpec
 from autopack.state import PhaseRecord, PhaseStatus, RunState
-from autopack.telemetry import RunTelemetry, phase_telemetry, render_table
+from autopack.telemetry import RunTelemetry, phase_telemetry, render_table, request_telemetry
 
 Progress = Callable[[str], None]
+_MARKS = {"applied": "+", "ignored": "=", "rejected": "!"}
 MAX_CONTEXT_FILE_BYTES = 200_000
 
 
@@ -40,6 +42,7 @@ class ExecutorConfig(BaseModel):
     build: BuildSettings = BuildSettings()
     push: bool = False
     issue_number: int | None = None
+    repair_rounds: int = Field(default=1, ge=0, description="Rounds for a phase the gates block")
 
     @property
     def branch(self) -> str:
@@ -186,14 +189,24 @@ class Executor:
             self.progress(f"{prefix}: {record.reason}")
             self._publish(phase, record, None)
             return
-        self._apply(phase, record, held, prefix)
+        self._apply(phase, record, held, prefix, outcome)
 
-    def _apply(self, phase: Phase, record: PhaseRecord, changes: ChangeSet, prefix: str) -> None:
+    def _apply(
+        self,
+        phase: Phase,
+        record: PhaseRecord,
+        changes: ChangeSet,
+        prefix: str,
+        built: BuildOutcome | None = None,
+    ) -> None:
         record.move(PhaseStatus.applying)
         paths = changes.changed_paths()
         self.ws.write_changes({p: changes.changes[p] for p in paths})
         record.changed_paths = paths
-        decision = self.finalizer.finalize(phase, changes)
+        decision = self._finalize_with_repairs(phase, record, changes, prefix, built)
+        if decision is None:
+            return
+        paths = record.changed_paths
         if decision.blocked:
             self._fail(phase, record, changes, "; ".join(decision.block_reasons()), decision, True)
             return
@@ -226,6 +239,58 @@ class Executor:
         kept = f"; its changes are in {record.patch_file}" if record.patch_file else ""
         self.progress(f"  {phase.id}: failed: {reason}{kept}")
         self._publish(phase, record, decision)
+
+    def _finalize_with_repairs(
+        self,
+        phase: Phase,
+        record: PhaseRecord,
+        changes: ChangeSet,
+        prefix: str,
+        built: BuildOutcome | None,
+    ) -> PhaseDecision | None:
+        """Finalize; while blocked and rounds are left, send the gate failures back to the model in
+        the same conversation, write its fixes and finalize again. None: the phase already failed."""
+        decision = self.finalizer.finalize(phase, changes)
+        for n in range(1, self.config.repair_rounds + 1):
+            if not decision.blocked or built is None or not built.messages:
+                break
+            self.progress(f"{prefix}: blocked ({'; '.join(decision.block_reasons())})")
+            self.progress(f"{prefix}: repair round {n}/{self.config.repair_rounds}")
+            record.move(PhaseStatus.building)
+            changes.reopen()
+            changes.resume_after(changes.last_id)
+            built = build_phase(
+                self.model,
+                model=self.model_id,
+                system=system_prompt(),
+                prompt=gate_repair_prompt(
+                    changes.last_id, decision, self.ws.read, record.changed_paths
+                ),
+                changes=changes,
+                settings=self.config.build,
+                phase_id=phase.id,
+                on_op=lambda r: self.progress(f"    {_MARKS.get(r.status, '!')} {r.describe()}"),
+                history=tuple(built.messages),
+                first_purpose="repair",
+            )
+            record.ops = list(changes.results)
+            record.requests += len(built.requests)
+            record.usage = record.usage + built.usage
+            record.cost_usd += sum(self.model_info.cost_usd(r.usage) for r in built.requests)
+            for pt in self.telemetry.phases:
+                if pt.phase_id == phase.id:  # the repair's requests count for the phase
+                    pt.requests += request_telemetry(built.requests, self.model_info)
+                    pt.repairs += 1
+            fresh = changes.changed_paths()
+            self.ws.write_changes({p: changes.changes[p] for p in fresh})
+            record.changed_paths = sorted(set(record.changed_paths) | set(fresh))
+            if not built.complete:
+                reason = f"repair round {n} incomplete: {built.error}"
+                self._fail(phase, record, changes, reason, decision, True)
+                return None
+            record.move(PhaseStatus.applying)
+            decision = self.finalizer.finalize(phase, changes)
+        return decision
 
     # -- helpers ---------------------------------------------------------------------------
     def _context_files(self, phase: Phase) -> list[FileContext]:

@@ -13,10 +13,14 @@ import yaml
 
 from autopack.adapters.replay_model import ReplayModelClient, dump_transcript
 from autopack.commands._common import progress
+from autopack.commands._gates import GateSettings
+from autopack.commands.governance import decide_locally, resume_run
 from autopack.commands.run import execute
 from autopack.demo import scenario
 from autopack.executor import ExecutorConfig
+from autopack.governance_requests import Decision, RequestState
 from autopack.reports import render_summary
+from autopack.state import RunState
 from autopack.telemetry import RunTelemetry, render_table
 
 
@@ -47,6 +51,41 @@ def make_repo(root: Path) -> tuple[Path, Path]:
     return work, origin
 
 
+def approve_and_resume(
+    state: RunState,
+    work: Path,
+    out: Path,
+    transcript: Path,
+    config: ExecutorConfig,
+    gates: GateSettings,
+    telemetry: RunTelemetry,
+) -> RunState:
+    """The maintainer's part: approve each pending governance request through the same code path
+    as `autopack approve ID --by NAME`, then `autopack resume`."""
+    pending = [r for r in state.requests if r.state is RequestState.pending]
+    for request in pending:
+        progress(f"autopack demo: approving request {request.id} ({', '.join(request.paths)})")
+        decide_locally(
+            out=str(out),
+            repo=str(work),
+            request_id=request.id,
+            decision=Decision.approve,
+            actor="Demo Maintainer",
+        )
+    if not pending:
+        return state
+    progress("autopack demo: resuming the run")
+    return resume_run(
+        out=str(out),
+        repo=str(work),
+        config_overrides={"push": config.push},
+        spec=None,
+        model=ReplayModelClient.from_file(transcript),
+        gates=gates,
+        telemetry=telemetry,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     root = Path(args.dir or tempfile.mkdtemp(prefix="autopack-demo-")).resolve()
@@ -60,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
     out = root / "out"
     config = ExecutorConfig(run_id="demo", push=True)
     telemetry = RunTelemetry()
+    # The demo repo's tests need no pytest plugin: load none but the JSON report (faster).
+    gates = GateSettings(plugin_autoload=False, baseline_cache=str(out / "baseline-cache"))
     state = execute(
         repo=str(work),
         spec_path=str(spec_path),
@@ -67,7 +108,9 @@ def run(args: argparse.Namespace) -> int:
         out=str(out),
         config=config,
         telemetry=telemetry,
+        gates=gates,
     )
+    state = approve_and_resume(state, work, out, transcript, config, gates, telemetry)
     pushed = git.Repo(origin).git.log("--format=%h %s", f"refs/heads/{config.branch}", "main..")
     print(render_summary(state))
     print(render_table(telemetry))

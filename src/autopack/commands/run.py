@@ -17,6 +17,12 @@ from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.replay_model import ReplayModelClient
 from autopack.builder import BuildSettings
 from autopack.commands._common import progress
+from autopack.commands._gates import (
+    GateSettings,
+    add_gate_arguments,
+    build_finalizer,
+    gate_settings,
+)
 from autopack.errors import AutopackError
 from autopack.executor import Executor, ExecutorConfig
 from autopack.model_api import ModelClient
@@ -51,6 +57,7 @@ def register(sub: Any) -> None:
     p.add_argument("--max-continuations", type=int, default=8)
     p.add_argument("--max-retries", type=int, default=4, help="SDK retries per request")
     p.add_argument("--push", action="store_true", help="push the branch to origin at the end")
+    add_gate_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -107,9 +114,11 @@ def execute(
     spec: RunSpec | None = None,
     telemetry: RunTelemetry | None = None,
     previous: RunState | None = None,
+    gates: GateSettings | None = None,
 ) -> RunState:
     spec = spec or load_spec(spec_path)
     workspace = GitWorkspace(repo)
+    finalizer = build_finalizer(workspace, gates) if gates is not None else None
     forge = LocalForge(out)
     progress(f"autopack: {len(spec.phases)} phase(s) on branch {config.branch} in {workspace.root}")
     return Executor(
@@ -118,6 +127,7 @@ def execute(
         model,
         forge,
         config,
+        finalizer=finalizer,
         progress=progress,
         telemetry=telemetry,
         clock=SystemClock(),
@@ -162,6 +172,7 @@ def run(args: argparse.Namespace) -> int:
         model=args.model,
         build=BuildSettings(max_tokens=args.max_tokens, max_continuations=args.max_continuations),
         push=args.push,
+        repair_rounds=args.repair_rounds,
     )
     model = make_model(args)
     telemetry = RunTelemetry()
@@ -174,6 +185,7 @@ def run(args: argparse.Namespace) -> int:
         config=config,
         spec=spec,
         telemetry=telemetry,
+        gates=gate_settings(args),
     )
     print(render_summary(state))
     print(render_table(telemetry))

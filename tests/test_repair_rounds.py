@@ -1,0 +1,146 @@
+"""The executor's repair rounds with the real PhaseFinalizer: a real git repo, real pytest runs, a
+replay model answering the repair turn in the same conversation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import git
+
+from autopack.adapters.baseline_cache import GitSnapshots, MemoryBaselineStore
+from autopack.adapters.git_workspace import GitWorkspace
+from autopack.adapters.local_forge import LocalForge
+from autopack.adapters.pytest_runner import PytestRunner
+from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord
+from autopack.baseline import TestBaselineTracker
+from autopack.demo.scenario import ndjson
+from autopack.executor import Executor, ExecutorConfig
+from autopack.finalizer import PhaseFinalizer
+from autopack.spec import parse_spec
+from autopack.state import PhaseStatus
+from support.pyrepos import make_repo
+
+CALC = "def add(a, b):\n    return a + b\n"
+BASE = {
+    "src/calc.py": CALC,
+    "tests/test_calc.py": "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n",
+}
+SPEC = {
+    "goal": "Add mul and pow",
+    "phases": [
+        {
+            "id": "mul",
+            "title": "Add mul",
+            "deliverables": [
+                {"path": "src/calc.py", "action": "modify"},
+                {"path": "tests/test_mul.py", "action": "create"},
+            ],
+            "validation_tests": ["tests/test_mul.py"],
+        },
+        {"id": "pow", "title": "Add pow", "depends_on": ["mul"]},
+        {"id": "after", "title": "Docs", "depends_on": ["pow"]},
+    ],
+}
+MUL_TEST = "from calc import mul\n\n\ndef test_mul():\n    assert mul(3, 4) == 12\n"
+WRONG = CALC + "\n\ndef mul(a, b):\n    return a + b\n"
+
+
+def record(phase: str, ops: list[dict[str, Any]], first_id: int = 1) -> ReplayRecord:
+    return ReplayRecord(text=ndjson(ops, first_id), phase=phase)
+
+
+def run(tmp_path: Path, records: list[ReplayRecord], rounds: int = 1) -> tuple[Any, Any, Any]:
+    root = tmp_path / "repo"
+    make_repo(root, BASE)
+    ws = GitWorkspace(root)
+    snapshots = GitSnapshots(root)
+    runner = PytestRunner(plugin_autoload=False)
+    finalizer = PhaseFinalizer(
+        ws.root,
+        ws,
+        lambda p: snapshots.read_at("HEAD", p),
+        ws.head_sha,
+        tracker=TestBaselineTracker(runner, MemoryBaselineStore(), snapshots),
+    )
+    model = ReplayModelClient(records)
+    config = ExecutorConfig(run_id="t", repair_rounds=rounds)
+    forge = LocalForge(tmp_path / "out")
+    state = Executor(parse_spec(SPEC), ws, model, forge, config, finalizer=finalizer).run()
+    return state, runner, model
+
+
+MUL_FIRST = [
+    {"op": "edit", "path": "src/calc.py", "old": CALC, "new": WRONG},
+    {"op": "write", "path": "tests/test_mul.py", "content": MUL_TEST},
+    {"op": "manifest", "files": [{"path": "src/calc.py", "symbols": ["mul"]}]},
+    {"op": "done", "summary": "mul"},
+]
+MUL_FIX = [
+    {
+        "op": "edit",
+        "path": "src/calc.py",
+        "old": "def mul(a, b):\n    return a + b\n",
+        "new": "def mul(a, b):\n    return a * b\n",
+    },
+    {"op": "done", "summary": "fixed mul"},
+]
+POW = [
+    {"op": "write", "path": "src/power.py", "content": "def power(a, b):\n    return a**b\n"},
+    {"op": "done", "summary": "pow"},
+]
+AFTER = [{"op": "write", "path": "NOTES.md", "content": "notes\n"}, {"op": "done", "summary": "d"}]
+
+
+def test_a_repair_round_that_fixes_the_failure_commits(tmp_path: Path) -> None:
+    records = [
+        record("mul", MUL_FIRST),
+        record("mul", MUL_FIX, first_id=5),
+        record("pow", POW),
+        record("after", AFTER),
+    ]
+    state, runner, model = run(tmp_path, records)
+    assert [p.status for p in state.phases] == [PhaseStatus.committed] * 3
+    mul = state.phase("mul")
+    assert mul.requests == 2 and mul.changed_paths == ["src/calc.py", "tests/test_mul.py"]
+    repo = git.Repo(tmp_path / "repo")
+    assert "return a * b" in repo.git.show(f"{mul.commit_sha}:src/calc.py")
+    # The repair turn continued the same conversation, with the gate failure named in it.
+    repair = model.requests[1]
+    assert repair.purpose == "repair"
+    assert [m.role for m in repair.messages] == ["user", "assistant", "user"]
+    assert repair.messages[1].content == ndjson(MUL_FIRST).rstrip("\n")
+    assert "validation test(s) failed: tests/test_mul.py::test_mul" in repair.messages[2].content
+    assert "continue from operation id 5" in repair.messages[2].content.lower()
+    # One baseline for the whole run (base SHA), one run per finalize, one re-run of the failure.
+    assert runner.calls == [(), (), ("tests/test_mul.py::test_mul",), (), (), ()]
+    check = (tmp_path / "out" / "checks" / "mul.json").read_text(encoding="utf-8")
+    assert '"conclusion": "success"' in check
+
+
+def test_still_blocked_after_the_rounds_fails_with_a_patch_and_blocks_dependents(
+    tmp_path: Path,
+) -> None:
+    still_wrong = [
+        {"op": "write", "path": "NOTES.md", "content": "tried\n"},
+        {"op": "done", "summary": "no"},
+    ]
+    records = [record("mul", MUL_FIRST), record("mul", still_wrong, first_id=5)]
+    state, _, _ = run(tmp_path, records)
+    mul = state.phase("mul")
+    assert mul.status is PhaseStatus.failed
+    assert "validation test(s) failed: tests/test_mul.py::test_mul" in mul.reason
+    patch = Path(mul.patch_file or "").read_text(encoding="utf-8")
+    assert "+    return a + b" in patch and "+tried" in patch
+    assert state.phase("pow").status is PhaseStatus.blocked
+    assert "mul" in state.phase("pow").reason
+    repo = git.Repo(tmp_path / "repo")
+    assert not repo.is_dirty(untracked_files=True)
+    check = (tmp_path / "out" / "checks" / "mul.json").read_text(encoding="utf-8")
+    assert '"path": "tests/test_mul.py"' in check and '"start_line": 5' in check
+
+
+def test_zero_repair_rounds_fails_at_once(tmp_path: Path) -> None:
+    state, _, model = run(tmp_path, [record("mul", MUL_FIRST)], rounds=0)
+    assert state.phase("mul").status is PhaseStatus.failed
+    assert len(model.requests) == 1
