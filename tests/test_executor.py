@@ -345,3 +345,18 @@ def test_usage_and_requests_are_recorded(git_repo: Path, tmp_path: Path) -> None
     assert a.usage == Usage(input_tokens=100, output_tokens=len(ndjson(A_OPS)) // 4)
     assert a.ops_applied == 3 and a.changed_paths == ["src/a.py", "src/app.py"]
     assert state.cost_usd > 0
+
+
+def test_failed_phase_puts_back_an_untracked_file_it_overwrote(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    (git_repo / "notes.md").write_text("my own notes\n", encoding="utf-8")
+    no_done = ndjson([{"op": "write", "path": "notes.md", "content": "model text\n"}])
+    spec = {"goal": "g", "phases": [SPEC["phases"][2]]}
+    state, _ = run(
+        git_repo, tmp_path, [rec("c", no_done)], spec, build=BuildSettings(repair_turns=0)
+    )
+    assert state.phase("c").status is PhaseStatus.failed
+    assert (git_repo / "notes.md").read_text(encoding="utf-8") == "my own notes\n"
+    patch = Path(state.phase("c").patch_file or "").read_text(encoding="utf-8")
+    assert "+model text" in patch

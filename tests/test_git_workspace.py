@@ -150,3 +150,27 @@ def test_discard_restores_tracked_files_with_non_ascii_names(git_repo: Path) -> 
     ws.discard_changes(["café.py"])  # restored from HEAD, not deleted as if it were new
     assert (git_repo / "café.py").read_text(encoding="utf-8") == "A = 1\n"
     assert status(git_repo) == ""
+
+
+def test_discard_puts_back_untracked_files_the_change_overwrote(git_repo: Path) -> None:
+    (git_repo / "notes.txt").write_text("my notes\n", encoding="utf-8")
+    (git_repo / "scratch.txt").write_text("scratch\n", encoding="utf-8")
+    ws = GitWorkspace(git_repo)
+    ws.prepare_branch("autopack/r1")  # untracked files do not make the tree dirty
+    ws.write_changes({"notes.txt": b"model\n", "scratch.txt": None, "new.txt": b"1\n"})
+    ws.write_changes({"notes.txt": b"model again\n", "new.txt": b"2\n"})  # a repair round
+    ws.discard_changes(["new.txt", "notes.txt", "scratch.txt"])
+    assert (git_repo / "notes.txt").read_text(encoding="utf-8") == "my notes\n"
+    assert (git_repo / "scratch.txt").read_text(encoding="utf-8") == "scratch\n"
+    assert not (git_repo / "new.txt").exists()
+
+
+def test_committed_overwrite_is_not_restored_later(git_repo: Path) -> None:
+    (git_repo / "notes.txt").write_text("my notes\n", encoding="utf-8")
+    ws = GitWorkspace(git_repo)
+    ws.prepare_branch("autopack/r1")
+    ws.write_changes({"notes.txt": b"phase 1\n"})
+    ws.commit_phase("one", "One", ["notes.txt"], {})
+    ws.write_changes({"notes.txt": b"phase 2\n"})
+    ws.discard_changes(["notes.txt"])
+    assert (git_repo / "notes.txt").read_text(encoding="utf-8") == "phase 1\n"

@@ -28,6 +28,10 @@ class GitWorkspace:
             raise WorkspaceError(f"{path} is a bare repository; a checkout is needed")
         self._root = Path(self._repo.working_tree_dir or path).resolve()
         self._author = author or DEFAULT_AUTHOR
+        # Untracked files this workspace overwrote or deleted (their bytes) and files it created,
+        # so discard_changes puts back what the user had: nothing is lost.
+        self._originals: dict[str, bytes] = {}
+        self._created: set[str] = set()
 
     @property
     def root(self) -> str:
@@ -67,6 +71,7 @@ class GitWorkspace:
 
     def write_changes(self, changes: dict[str, bytes | None]) -> None:
         targets = {p: self._resolve(p) for p in changes}  # validate all before writing any
+        self._remember_untracked(targets)
         for path, data in changes.items():
             target = targets[path]
             if data is None:
@@ -91,13 +96,36 @@ class GitWorkspace:
             except OSError as exc:
                 raise WorkspaceError(f"cannot write {path}: {exc.strerror}") from exc
 
+    def _head_files(self) -> set[str]:
+        try:
+            return set(self._repo.git.ls_tree("-r", "-z", "--name-only", "HEAD").split("\0"))
+        except git.GitCommandError:
+            return set()  # no commit yet
+
+    def _remember_untracked(self, targets: dict[str, Path]) -> None:
+        fresh = [p for p in targets if p not in self._originals and p not in self._created]
+        if not fresh:
+            return
+        head_files = self._head_files()
+        for p in fresh:
+            if p in head_files:
+                continue
+            if targets[p].is_file():
+                self._originals[p] = targets[p].read_bytes()
+            else:
+                self._created.add(p)
+
     def discard_changes(self, paths: list[str]) -> None:
-        head_files = set(self._repo.git.ls_tree("-r", "-z", "--name-only", "HEAD").split("\0"))
+        head_files = self._head_files()
         tracked = [p for p in paths if p in head_files]
         if tracked:
             self._repo.git.checkout("HEAD", "--", *tracked)
         for p in paths:
-            if p not in head_files:
+            if p in self._originals:  # an untracked file the user had: put it back
+                self.write_changes({p: self._originals[p]})
+                del self._originals[p]
+            elif p not in head_files:
+                self._created.discard(p)
                 target = self._root / check_repo_path(p)
                 with contextlib.suppress(FileNotFoundError):
                     target.unlink()
@@ -197,6 +225,9 @@ class GitWorkspace:
             raise WorkspaceError(
                 f"commit of phase {phase_id} failed: {exc.stderr.strip()}"
             ) from exc
+        for p in paths:  # committed: no longer ours to restore
+            self._originals.pop(p, None)
+            self._created.discard(p)
         return self.head_sha()
 
     def push(self, branch: str, remote: str = "origin") -> None:
