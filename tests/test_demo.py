@@ -14,6 +14,7 @@ def test_demo_pushes_one_commit_per_phase(tmp_path: Path, capsys) -> None:
     subjects = origin.git.log("--format=%s", "autopack/demo", "^main").splitlines()
     assert subjects == [
         "autopack(docs): Document the operations",
+        "autopack(power): Add power() built on mul()",
         "autopack(divide): Add div() built on mul()",
         "autopack(multiply): Add mul()",
     ]
@@ -25,5 +26,14 @@ def test_demo_pushes_one_commit_per_phase(tmp_path: Path, capsys) -> None:
     assert "~ request 2 (continue): end_turn" in printed.err
     assert "| `divide` | 2 | 1 | 0 |" in out
     telemetry = json.loads((tmp_path / "d" / "out" / "telemetry.json").read_text())
-    assert telemetry["totals"]["continuations"] == 1 and telemetry["totals"]["requests"] == 4
+    assert telemetry["totals"]["continuations"] == 1 and telemetry["totals"]["requests"] == 6
     assert (tmp_path / "d" / "out" / "checks" / "multiply.json").exists()
+    # The phase finalizer: `power`'s first attempt fails its validation test (real pytest), the
+    # gates block it, and its repair round (same conversation) fixes it before the commit.
+    assert "power: blocked (tests: validation test(s) failed: tests/test_power.py::test_power" in (
+        printed.err
+    )
+    assert "power: repair round 1/1" in printed.err
+    power = json.loads((tmp_path / "d" / "out" / "checks" / "power.json").read_text())
+    assert power["conclusion"] == "success" and "| tests | pass |" in power["summary"]
+    assert "| `power` | 2 | 0 | 1 |" in out

@@ -61,6 +61,19 @@ SPEC: dict[str, Any] = {
             "validation_tests": ["tests/test_div.py"],
         },
         {
+            "id": "power",
+            "title": "Add power() built on mul()",
+            "goal": "Add power(a, n) for integer n >= 0 by repeated multiplication; test it.",
+            "complexity": "low",
+            "category": "backend",
+            "depends_on": ["divide"],
+            "deliverables": [
+                {"path": "src/calc/ops.py", "action": "modify"},
+                {"path": "tests/test_power.py", "action": "create"},
+            ],
+            "validation_tests": ["tests/test_power.py"],
+        },
+        {
             "id": "docs",
             "title": "Document the operations",
             "goal": "Describe every operation in docs/usage.md and link it from the README.",
@@ -143,6 +156,33 @@ RESPONSES: dict[str, list[tuple[list[dict[str, Any]], str]]] = {
             "end_turn",
         )
     ],
+    # The first attempt has an off-by-one that fails its validation test; the gates block it and
+    # the repair round (REPAIRS below) fixes it in the same conversation.
+    "power": [
+        (
+            [
+                {
+                    "op": "edit",
+                    "path": "src/calc/ops.py",
+                    "old": "    return mul(a, 1 / b)\n",
+                    "new": "    return mul(a, 1 / b)\n\n\n"
+                    "def power(a: float, n: int) -> float:\n    result = 1.0\n"
+                    "    for _ in range(n + 1):\n        result = mul(result, a)\n"
+                    "    return result\n",
+                },
+                {
+                    "op": "write",
+                    "path": "tests/test_power.py",
+                    "content": "from calc.ops import power\n\n\n"
+                    "def test_power():\n    assert power(2, 3) == 8\n\n\n"
+                    "def test_power_zero():\n    assert power(5, 0) == 1\n",
+                },
+                {"op": "manifest", "files": [{"path": "src/calc/ops.py", "symbols": ["power"]}]},
+                {"op": "done", "summary": "Added power() with tests."},
+            ],
+            "end_turn",
+        )
+    ],
     "docs": [
         (
             [
@@ -204,9 +244,24 @@ def cut_records(text: str, phase_id: str, op_id: int) -> list[ReplayRecord]:
     ]
 
 
+# phase id -> the ops of its repair round (answering the gate failures; ids continue after the
+# phase's last response).
+REPAIRS: dict[str, list[dict[str, Any]]] = {
+    "power": [
+        {"op": "edit", "path": "src/calc/ops.py", "old": "range(n + 1)", "new": "range(n)"},
+        {"op": "done", "summary": "Fixed the off-by-one in power(): n multiplications, not n + 1."},
+    ],
+}
+
+
 def transcript() -> list[ReplayRecord]:
     records = []
     for phase_id, responses in RESPONSES.items():
+        if phase_id in REPAIRS:
+            text = ndjson(REPAIRS[phase_id], sum(len(ops) for ops, _ in responses) + 1)
+            records.append(
+                ReplayRecord(text=text, usage=_usage(text), phase=phase_id, purpose="repair")
+            )
         for ops, stop in responses:
             text = ndjson(ops)
             if phase_id == CUT_PHASE:
