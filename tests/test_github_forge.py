@@ -184,3 +184,23 @@ def test_push_sends_the_token_as_an_extra_header_only(git_repo: Path) -> None:
     assert auth_config("https://github.com/acme/calc", TOKEN)["GIT_CONFIG_KEY_1"] == (
         "http.https://github.com/.extraheader"
     )
+
+
+def test_with_a_personal_token_only_its_own_comments_count(gh: GitHubServer) -> None:
+    gh.state.user_readable = True
+    gh.state.token_user = gh.state.add_user("release-person", "maintain")
+    n = gh.state.create_issue("x", "y")
+    gh.state.comments[1] = {
+        "id": 1,
+        "issue": n,
+        "body": "<!-- autopack:tracking -->\nfrom another bot",
+        "user": "other[bot]",
+        "created_at": gh.state.tick(),
+        "updated_at": gh.state.tick(),
+    }
+    forge = make_forge(gh, target=n)
+    assert forge.login == "release-person"
+    assert forge.find_comment(n, "tracking") is None
+    mine = forge.upsert_comment_on(n, "tracking", "ours")
+    assert gh.state.comments[mine.id]["user"] == "release-person"
+    assert forge.find_comment(n, "tracking") == mine.model_copy(update={"body": mine.body})

@@ -62,6 +62,7 @@ class GitHubState:
     token: str
     token_user: User = field(default_factory=lambda: User("github-actions[bot]", "write", "Bot"))
     default_branch: str = "main"
+    user_readable: bool = False  # GET /user: 403 as for an Actions token, or the token's user (PAT)
     users: dict[str, User] = field(default_factory=dict)
     issues: dict[int, dict[str, Any]] = field(default_factory=dict)
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -243,7 +244,9 @@ class _Api:
         if path == "/api/graphql" and method == "POST":
             return self.graphql(body)
         if path == "/api/v3/user":
-            raise HttpError(403, "Resource not accessible by integration")
+            if not s.user_readable:
+                raise HttpError(403, "Resource not accessible by integration")
+            return 200, self.user(s.token_user.login)
         prefix = f"/api/v3/repos/{s.owner}/{s.name}"
         if not path.startswith(prefix):
             raise HttpError(404, "Not Found")

@@ -6,6 +6,7 @@ becomes a ForgeError."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -119,14 +120,30 @@ class GitHubClient:
         return self._repo_obj
 
     @property
-    def login(self) -> str:
-        """Who this token writes as (GET /user; an Actions token may not read it: the Actions bot)."""
+    def login(self) -> str | None:
+        """Who this token writes as (GET /user), None when the token may not read it: Actions and
+        GitHub App installation tokens, which write as a bot (`github-actions[bot]`, `<app>[bot]`)."""
         if self._login is None:
+            requester_log = logging.getLogger("github.Requester")
+            level = requester_log.level
+            requester_log.setLevel(logging.ERROR)  # the expected 403 is not worth a warning
             try:
                 self._login = str(self._gh.get_user().login)
             except GithubException:
-                self._login = ACTIONS_BOT
-        return self._login
+                self._login = ""
+            finally:
+                requester_log.setLevel(level)
+        return self._login or None
+
+    def _is_ours(self, user: Any) -> bool:
+        """Written with this token: by its user, or (user unknown) by a bot. Only an admin can
+        install a GitHub App, so a planted marker from a person is never taken for ours."""
+        if user is None:
+            return False
+        me = self.login
+        if me is not None:
+            return bool(user.login == me)
+        return bool(user.type == "Bot" or str(user.login).endswith("[bot]"))
 
     @property
     def default_branch(self) -> str:
@@ -219,10 +236,11 @@ class GitHubClient:
 
     # -- comments ----------------------------------------------------------------------------
     def _our_comments(self, number: int) -> list[IssueComment]:
-        me = self.login
         return self._call(
             f"list the comments of #{number}",
-            lambda: [c for c in self.repo.get_issue(number).get_comments() if c.user.login == me],
+            lambda: [
+                c for c in self.repo.get_issue(number).get_comments() if self._is_ours(c.user)
+            ],
         )
 
     def find_comment(self, number: int, key: str) -> CommentRef | None:
