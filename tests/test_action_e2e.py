@@ -268,3 +268,44 @@ def test_request_before_any_commit_is_decided_on_the_issue(world: World) -> None
     assert world.branch_log("autopack/issue-1") == ["autopack(owners): Add CODEOWNERS"]
     [pr] = world.state.pulls()
     assert pr["pull"]["draft"] is False
+
+
+def test_after_a_push_the_request_is_restamped_and_stale_labels_removed(world: World) -> None:
+    import git
+
+    world.defaults["test_command"] = "none"
+    n = world.state.create_issue("Mul and owners", spec_body("multiply", "owners"))
+    world.label_issue(n, "autopack", "maint")
+    [pr] = world.state.pulls()
+    number = pr["number"]
+    world.state.add_label(number, "autopack:approve", "maint")  # its run has not come yet
+    clone = world.checkout()
+    repo = git.Repo(clone)
+    repo.git.fetch("-q", "origin", "autopack/issue-1")
+    repo.git.checkout("-q", "-b", "autopack/issue-1", "FETCH_HEAD")
+    (clone / "NOTES.md").write_text("notes\n", encoding="utf-8")
+    repo.git.add("NOTES.md")
+    repo.git.commit("-q", "-m", "a human commit")
+    repo.git.push("-q", "origin", "autopack/issue-1")
+    new_head = repo.head.commit.hexsha
+
+    again = world.label_issue(n, "autopack", "maint")
+    assert again.outputs["conclusion"] == "action_required", again.stdout
+    assert "autopack:approve" not in world.state.issues[number]["labels"]
+    [request] = [c for c in world.state.comments.values() if "autopack:governance" in c["body"]]
+    assert f"head={new_head}" in request["body"]
+
+    # the label's own run comes now: it predates the fresh request, so it does not count
+    payload = {
+        "action": "labeled",
+        "label": {"name": "autopack:approve"},
+        "pull_request": {
+            "number": number,
+            "head": {"ref": "autopack/issue-1", "sha": new_head},
+            "base": {"ref": "main", "sha": new_head},
+        },
+        "sender": {"login": "maint"},
+    }
+    late = world.fire("pull_request", payload)
+    assert late.outputs["conclusion"] == "refused" and "older than the request" in late.stdout
+    assert "autopack(owners): Add CODEOWNERS" not in world.branch_log("autopack/issue-1")
