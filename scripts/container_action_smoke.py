@@ -1,0 +1,97 @@
+"""Run the action's image (built by scripts/container-smoke.sh) as GitHub would, against the local
+GitHub server and the local Messages API server of the tests: an issue labelled `autopack` with a
+two-phase spec, the test gate off. Not in CI. Usage (after container-smoke.sh, as root):
+
+    CONTAINERS_CONF=/path/to/containers.conf .venv/bin/python scripts/container_action_smoke.py
+
+Prints the exit code, the log, the step outputs, the pushed branch, the PR and the check runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+import git  # noqa: E402
+
+from action_world import API_KEY, TOKEN, responder, spec_body  # noqa: E402
+from autopack.demo import scenario  # noqa: E402
+from support.github_server import GitHubServer, GitHubState  # noqa: E402
+from support.messages_server import MessagesServer  # noqa: E402
+
+IMAGE = os.environ.get("IMAGE", "localhost/autopack:smoke")
+
+
+def main() -> int:
+    root = Path(tempfile.mkdtemp(prefix="autopack-container-action-"))
+    origin = root / "origin.git"
+    git.Repo.init(origin, bare=True, initial_branch="main")
+    seed = root / "seed"
+    repo = git.Repo.init(seed, initial_branch="main")
+    for rel, text in scenario.REPO_FILES.items():
+        (seed / rel).parent.mkdir(parents=True, exist_ok=True)
+        (seed / rel).write_text(text, encoding="utf-8")
+    with repo.config_writer() as cw:
+        cw.set_value("user", "name", "Maintainer")
+        cw.set_value("user", "email", "m@example.invalid")
+    repo.git.add("-A")
+    repo.git.commit("-q", "-m", "init")
+    repo.create_remote("origin", str(origin))
+    repo.git.push("-q", "origin", "main")
+    work = root / "work"
+    git.Repo.clone_from(origin, work, branch="main")
+    state = GitHubState(owner="acme", name="calc", origin=origin, token=TOKEN)
+    state.add_user("maint", "maintain")
+    n = state.create_issue("Mul and docs", spec_body("multiply", "docs"))
+    state.add_label(n, "autopack", "maint")
+    event = {
+        "action": "labeled",
+        "label": {"name": "autopack"},
+        "issue": {"number": n},
+        "sender": {"login": "maint"},
+    }
+    (root / "event.json").write_text(json.dumps(event), encoding="utf-8")
+    (root / "out").touch()
+    (root / "summary").touch()
+    with GitHubServer(state) as gh, MessagesServer(responder=responder) as model:
+        env = {
+            "GITHUB_EVENT_NAME": "issues",
+            "GITHUB_EVENT_PATH": f"{root}/event.json",
+            "GITHUB_REPOSITORY": "acme/calc",
+            "GITHUB_API_URL": gh.base_url,
+            "GITHUB_WORKSPACE": str(work),
+            "GITHUB_OUTPUT": f"{root}/out",
+            "GITHUB_STEP_SUMMARY": f"{root}/summary",
+            "RUNNER_TEMP": str(root),
+            "INPUT_GITHUB_TOKEN": TOKEN,
+            "INPUT_ANTHROPIC_API_KEY": API_KEY,
+            "INPUT_ANTHROPIC_BASE_URL": model.base_url,
+            "INPUT_TEST_COMMAND": "none",
+        }
+        cmd = ["podman", "run", "--rm", "--network=host", "-v", f"{root}:{root}"]
+        for key, value in env.items():
+            cmd += ["-e", f"{key}={value}"]
+        started = time.monotonic()
+        run = subprocess.run([*cmd, IMAGE], capture_output=True, text=True, timeout=600)
+        print(f"exit {run.returncode} after {time.monotonic() - started:.1f} s")
+        print(run.stdout + run.stderr)
+        print("outputs:", (root / "out").read_text(encoding="utf-8"))
+        branch = git.Repo(origin).git.log("--format=%s", "main..refs/heads/autopack/issue-1")
+        print("branch autopack/issue-1:", branch.replace("\n", " | "))
+        print(
+            "pull requests:",
+            [(i["number"], "draft" if i["pull"]["draft"] else "ready") for i in state.pulls()],
+        )
+        print("check runs:", {c["name"]: c["conclusion"] for c in state.check_runs.values()})
+    return run.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
