@@ -217,6 +217,14 @@ def test_workflow_dispatch_with_a_spec_file(world: World) -> None:
         c for c in world.state.comments_on(pr["number"]) if "autopack:tracking" in c["body"]
     ]
     assert len(tracking) == 1
+    comments = len(world.state.comments)
+    again = world.fire(
+        "workflow_dispatch",
+        {"inputs": {"spec_path": "specs/mul.yaml"}, "sender": {"login": "maint"}},
+    )
+    assert again.code == 0 and "resuming autopack/spec-mul" in again.stdout
+    assert len(world.state.comments) == comments and len(world.state.pulls()) == 1
+    assert world.branch_log("autopack/spec-mul") == ["autopack(multiply): Add mul()"]
 
 
 def test_issue_without_a_spec_block_is_planned_once(world: World) -> None:

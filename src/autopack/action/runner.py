@@ -120,7 +120,11 @@ class ActionRunner:
             return self.refuse(n, "refused", verdict, "start a run")
         self._home = n
         run_id = f"issue-{n}" if n is not None else self._spec_run_id(intent.spec_path or "")
-        tracking = self._load_tracking(n) if n is not None else None
+        if n is not None:
+            tracking = self._load_tracking(n)
+        else:  # a spec-file run keeps its tracking comment on its PR
+            pull = forge.find_pull(f"autopack/{run_id}")
+            tracking = self._load_tracking(pull.number) if pull else None
         if tracking is None:
             tracking = Tracking(
                 run_id=run_id,
@@ -149,7 +153,8 @@ class ActionRunner:
 
     def _model(self) -> ModelClient:
         if self.inputs.replay:
-            return ReplayModelClient.from_file(Path(self.env.workspace, self.inputs.replay))
+            path = Path(self.env.workspace, check_repo_path(self.inputs.replay))
+            return ReplayModelClient.from_file(path)
         from autopack.adapters.anthropic_model import AnthropicModelClient
 
         return AnthropicModelClient(
