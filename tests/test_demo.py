@@ -13,6 +13,7 @@ def test_demo_pushes_one_commit_per_phase(tmp_path: Path, capsys) -> None:
     origin = git.Repo(tmp_path / "d" / "origin.git")
     subjects = origin.git.log("--format=%s", "autopack/demo", "^main").splitlines()
     assert subjects == [
+        "autopack(settings): Document the settings",  # held, approved, committed on resume
         "autopack(docs): Document the operations",
         "autopack(power): Add power() built on mul()",
         "autopack(divide): Add div() built on mul()",
@@ -26,7 +27,7 @@ def test_demo_pushes_one_commit_per_phase(tmp_path: Path, capsys) -> None:
     assert "~ request 2 (continue): end_turn" in printed.err
     assert "| `divide` | 2 | 1 | 0 |" in out
     telemetry = json.loads((tmp_path / "d" / "out" / "telemetry.json").read_text())
-    assert telemetry["totals"]["continuations"] == 1 and telemetry["totals"]["requests"] == 6
+    assert telemetry["totals"]["continuations"] == 1 and telemetry["totals"]["requests"] == 7
     assert (tmp_path / "d" / "out" / "checks" / "multiply.json").exists()
     # The phase finalizer: `power`'s first attempt fails its validation test (real pytest), the
     # gates block it, and its repair round (same conversation) fixes it before the commit.
@@ -37,3 +38,18 @@ def test_demo_pushes_one_commit_per_phase(tmp_path: Path, capsys) -> None:
     power = json.loads((tmp_path / "d" / "out" / "checks" / "power.json").read_text())
     assert power["conclusion"] == "success" and "| tests | pass |" in power["summary"]
     assert "| `power` | 2 | 0 | 1 |" in out
+    # Governance: `settings` touches the protected `.env.example`; it is held (nothing written),
+    # approved through the same code path as `autopack approve`, then resumed and committed.
+    assert "settings: held for approval: .env.example" in printed.err
+    assert "settings: approved, applying the held ops" in printed.err
+    state = json.loads((tmp_path / "d" / "out" / "state.json").read_text())
+    [request] = state["requests"]
+    assert (request["state"], request["decided_by"], request["paths"]) == (
+        "approved",
+        "Demo Maintainer",
+        [".env.example"],
+    )
+    audit = (tmp_path / "d" / "out" / "audit.jsonl").read_text().splitlines()
+    assert [json.loads(line)["action"] for line in audit] == ["requested", "posted", "approved"]
+    comment = (tmp_path / "d" / "out" / "comments" / f"{request['id']}.md").read_text()
+    assert f"<!-- autopack:governance id={request['id']} head={request['head_sha']}" in comment

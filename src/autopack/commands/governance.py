@@ -27,6 +27,7 @@ from autopack.ports import Clock
 from autopack.reports import render_summary
 from autopack.spec import RunSpec, load_spec
 from autopack.state import RunState
+from autopack.telemetry import RunTelemetry
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -123,6 +124,7 @@ def resume_run(
     spec: RunSpec | None,
     model: ModelClient,
     gates: GateSettings | None = None,
+    telemetry: RunTelemetry | None = None,
 ) -> RunState:
     """Continue the run saved in `out`: committed phases are skipped, approved held phases are
     applied, denied ones stay denied, and the rest run."""
@@ -143,6 +145,7 @@ def resume_run(
         spec=spec,
         previous=previous,
         gates=gates,
+        telemetry=telemetry,
     )
 
 

@@ -84,6 +84,15 @@ SPEC: dict[str, Any] = {
                 {"path": "README.md", "action": "modify"},
             ],
         },
+        {
+            # `.env.example` is a protected path: this phase is held for a maintainer's approval.
+            "id": "settings",
+            "title": "Document the settings",
+            "goal": "List the environment settings calc reads in .env.example.",
+            "complexity": "low",
+            "category": "config",
+            "deliverables": [{"path": ".env.example", "action": "create"}],
+        },
     ],
 }
 
@@ -201,6 +210,19 @@ RESPONSES: dict[str, list[tuple[list[dict[str, Any]], str]]] = {
                 },
                 {"op": "manifest", "files": [{"path": "docs/usage.md", "symbols": ["div"]}]},
                 {"op": "done", "summary": "Documented every operation."},
+            ],
+            "end_turn",
+        )
+    ],
+    "settings": [
+        (
+            [
+                {
+                    "op": "write",
+                    "path": ".env.example",
+                    "content": "# Settings calc reads (copy to .env)\nCALC_PRECISION=12\n",
+                },
+                {"op": "done", "summary": "Listed calc's one setting, CALC_PRECISION."},
             ],
             "end_turn",
         )
