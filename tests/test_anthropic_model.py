@@ -192,3 +192,29 @@ def test_build_params_marks_only_the_stable_prefix() -> None:
     assert marks == [True, False, False]
     assert params["max_tokens"] == 64_000
     assert "cache_control" not in build_params(req, cache=False)["system"][0]
+
+
+def test_unreachable_api_is_not_a_dropped_stream(git_repo) -> None:
+    import socket
+
+    from autopack.adapters.git_workspace import GitWorkspace
+    from autopack.builder import BuildSettings, build_phase
+    from autopack.edits.changeset import ChangeSet
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    c = AnthropicModelClient(api_key="test", base_url=f"http://127.0.0.1:{port}", max_retries=0)
+    with pytest.raises(ModelConnectionError, match="cannot reach the API") as info:
+        c.stream(request(), lambda _c: None)
+    assert info.value.mid_stream is False
+    outcome = build_phase(
+        c,
+        model=MODEL,
+        system="s",
+        prompt="p",
+        changes=ChangeSet(GitWorkspace(git_repo)),
+        settings=BuildSettings(),
+    )
+    assert not outcome.complete and outcome.continuations == 0  # not retried as a continuation
+    assert "cannot reach the API" in outcome.error

@@ -116,7 +116,8 @@ def build_phase(
         )
         response, failure = _send(client, request, turn)
         outcome.requests.append(_record(request, response, failure, turn))
-        if failure is not None and not isinstance(failure, ModelConnectionError):
+        dropped = isinstance(failure, ModelConnectionError) and failure.mid_stream
+        if failure is not None and not dropped:
             outcome.error = f"model API error on {purpose} request: {failure}"
             return outcome
         decoder, rejected_now = turn.decoder, turn.rejected

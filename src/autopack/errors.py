@@ -83,14 +83,22 @@ class ServerError(ModelError):
 
 
 class ModelConnectionError(ModelError):
-    """The connection dropped or timed out; `partial_text` holds what arrived before."""
+    """The connection dropped or timed out; `partial_text` holds what arrived before.
+    `mid_stream` is False when no response stream was ever opened (e.g. cannot connect)."""
 
     retryable = True
 
-    def __init__(self, message: str, partial_text: str = "", usage: Usage | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        partial_text: str = "",
+        usage: Usage | None = None,
+        mid_stream: bool = True,
+    ) -> None:
         super().__init__(message)
         self.partial_text = partial_text
         self.usage = usage  # what the API reported before the drop (input, cache), if anything
+        self.mid_stream = mid_stream
 
 
 class ModelRequestError(ModelError):

@@ -25,6 +25,7 @@ class RequestTelemetry(BaseModel):
     stop_reason: str
     usage: Usage
     cost_usd: float
+    estimated_output_tokens: int | None = None
     wall_s: float | None = None
     ops_received: int = 0
     malformed_lines: int = 0

@@ -138,10 +138,11 @@ class AnthropicModelClient:
         parts: list[str] = []
         usage = Usage()
         stop_reason: str | None = None
-        stopped = False
+        stopped = opened = False
         started = time.monotonic()
         try:
             with self.client.messages.stream(**params) as events:
+                opened = True
                 for event in events:
                     if event.type == "message_start":
                         usage = _usage(event.message.usage)
@@ -158,6 +159,12 @@ class AnthropicModelClient:
         except (anthropic.APIConnectionError, httpx2.TransportError) as exc:
             text = "".join(parts)
             timeout = isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException)
+            if not opened:
+                raise ModelConnectionError(
+                    f"cannot reach the API at {self.client.base_url} "
+                    f"({'timed out' if timeout else 'connection failed'}): {exc}",
+                    mid_stream=False,
+                ) from exc
             what = "timed out" if timeout else "dropped"
             raise ModelConnectionError(
                 f"the connection {what} after {len(text)} characters of output: {exc}",
