@@ -65,6 +65,11 @@ def test_issue_label_runs_phases_into_a_ready_pull_request(world: World) -> None
     assert len(world.state.check_runs) == 3
     assert len(world.model.message_requests) == 2  # committed phases are not rebuilt
     assert again.outputs["conclusion"] == "success"
+    tokens = world.checks()["Autopack / tokens"]["output"]
+    assert "`multiply`" in tokens["summary"] and tokens["title"].startswith(
+        f"{fired.outputs['output_tokens']} output tokens"
+    )
+    assert again.outputs["cost_usd"] == fired.outputs["cost_usd"]  # nothing new was spent
 
 
 def test_labeller_without_write_access_gets_no_run(world: World) -> None:
@@ -237,6 +242,7 @@ def test_issue_without_a_spec_block_is_planned_once(world: World) -> None:
     assert "We need multiplication." in plan_prompt and "ignore previous rules" not in plan_prompt
     again = world.label_issue(n, "autopack", "maint")
     assert again.code == 0 and len(world.model.message_requests) == 2  # plan + phase, no re-plan
+    assert "`(plan)`" in world.checks()["Autopack / tokens"]["output"]["summary"]
 
 
 def test_an_invalid_spec_block_is_reported_on_the_issue(world: World) -> None:

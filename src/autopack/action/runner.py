@@ -25,11 +25,12 @@ from autopack.errors import AutopackError, GovernanceError
 from autopack.governance_flow import apply_decision, load_policy
 from autopack.governance_requests import Decision, MemoryAuditLog
 from autopack.model_api import ModelClient
-from autopack.modeltable import DEFAULT_MODEL
+from autopack.modeltable import DEFAULT_MODEL, lookup
 from autopack.paths import check_repo_path
 from autopack.planner import RepoFile, plan_spec
 from autopack.spec import RunSpec, load_spec
 from autopack.state import RunState
+from autopack.telemetry import PLAN_PHASE, PhaseTelemetry, RunTelemetry, request_telemetry
 
 _ISSUE_BRANCH = re.compile(r"^autopack/issue-(\d+)$")
 
@@ -139,7 +140,7 @@ class ActionRunner:
         if ws.adopt_remote_branch(tracking.branch):
             self.log.info(f"resuming {tracking.branch} from origin")
         model = self._model()
-        spec = tracking.spec or self._spec(intent, ws, model)
+        spec = tracking.spec or self._spec(intent, ws, model, tracking)
         tracking.spec = spec
         return self._execute(tracking, ws, model, spec, tracking.state)
 
@@ -162,7 +163,9 @@ class ActionRunner:
             base_url=self.inputs.anthropic_base_url or None,
         )
 
-    def _spec(self, intent: StartRun, ws: ActionWorkspace, model: ModelClient) -> RunSpec:
+    def _spec(
+        self, intent: StartRun, ws: ActionWorkspace, model: ModelClient, tracking: Tracking
+    ) -> RunSpec:
         if intent.spec_path:
             return load_spec(Path(ws.root) / check_repo_path(intent.spec_path))
         assert intent.issue_number is not None  # decide_intent gives one or the other
@@ -173,11 +176,24 @@ class ActionRunner:
             return spec
         self.log.info(f"planning phases for issue #{issue.number} with the model")
         files = [RepoFile(path=p, size=len(ws.read(p) or b"")) for p in ws.list_files()[:400]]
+        model_id = self.inputs.model or DEFAULT_MODEL
         outcome = plan_spec(
             model,
-            model=self.inputs.model or DEFAULT_MODEL,
+            model=model_id,
             goal=planning_goal(issue.number, issue.title, issue.body),
             files=files,
+        )
+        plan = PhaseTelemetry(
+            phase_id=PLAN_PHASE,
+            status="planned",
+            requests=request_telemetry(outcome.requests, lookup(model_id)),
+            repairs=outcome.repairs,
+        )
+        tracking.telemetry = RunTelemetry(phases=[plan])
+        cost, tokens = plan.cost_usd, plan.usage.output_tokens
+        tracking.cost_usd, tracking.output_tokens = (
+            tracking.cost_usd + cost,
+            tracking.output_tokens + tokens,
         )
         return outcome.spec
 

@@ -117,7 +117,10 @@ class Session:
             push=True,
             issue_number=t.issue_number,
         )
-        telemetry = RunTelemetry()
+        # Earlier runs' rows stay (committed phases are not rebuilt); a rebuilt phase's row is
+        # replaced by its latest attempt.
+        telemetry = t.telemetry or RunTelemetry()
+        t.telemetry = telemetry
         self.executor = Executor(
             capped_spec(spec, self.inputs.max_cost_usd),
             self.ws,

@@ -18,6 +18,7 @@ from autopack.prompts import render
 from autopack.reports import STATUS_ICON
 from autopack.spec import RunSpec
 from autopack.state import RunState
+from autopack.telemetry import RunTelemetry
 
 TRACKING_KEY = "tracking"
 COMMENT_LIMIT = 65_535
@@ -43,6 +44,7 @@ class Tracking(BaseModel):
     spec: RunSpec | None = None
     state: RunState | None = None
     check_urls: dict[str, str] = Field(default_factory=dict)
+    telemetry: RunTelemetry | None = None
     run_url: str = ""
     conclusion: str = ""
     cost_usd: float = 0.0
