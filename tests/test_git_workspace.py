@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -174,3 +175,24 @@ def test_committed_overwrite_is_not_restored_later(git_repo: Path) -> None:
     ws.write_changes({"notes.txt": b"phase 2\n"})
     ws.discard_changes(["notes.txt"])
     assert (git_repo / "notes.txt").read_text(encoding="utf-8") == "phase 1\n"
+
+
+def test_a_failed_write_puts_back_what_the_call_already_wrote(
+    git_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Disk full on the third file: the first two are restored, nothing half-written stays."""
+    real_replace = os.replace
+
+    def replace(src: str, dst: str | Path) -> None:
+        if str(dst).endswith("c.txt"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    ws = GitWorkspace(git_repo)
+    changes: dict[str, bytes | None] = {"README.md": b"new\n", "b.txt": b"b\n", "c.txt": b"c\n"}
+    with pytest.raises(WorkspaceError, match=r"cannot write c\.txt: No space left on device"):
+        ws.write_changes(changes)
+    assert (git_repo / "README.md").read_text(encoding="utf-8") == "# demo\n"
+    assert not (git_repo / "b.txt").exists() and not (git_repo / "c.txt").exists()
+    assert status(git_repo) == ""

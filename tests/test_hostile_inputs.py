@@ -173,6 +173,23 @@ CASES: list[Case] = [
     Case("backslash-dotdot", [W(1, "..\\..\\x")], [(1, ["backslash"])], []),
     Case("repo-root", [W(1, ".")], [(1, ["'.'", "repo root"])], []),
     Case("empty-path", [W(1, "")], [(1, ["path is empty"])], []),
+    Case(
+        "name-too-long",
+        [W(1, "x" * 300), good(2)],
+        [(1, ["longer than 255 bytes"])],
+        [2],
+        {"ok.txt": OK},
+    ),
+    Case(
+        "nested-name-too-long",
+        [good(1), W(2, "d/" + "é" * 200)],
+        [(2, ["longer than 255 bytes"])],
+        [1],
+        {"ok.txt": OK},
+    ),
+    Case(
+        "path-too-long", [W(1, "/".join(["dir"] * 300))], [(1, ["too long (limit 1024 bytes)"])], []
+    ),
     # -- symlinks --
     Case(
         "symlink-dir-escape",

@@ -6,6 +6,9 @@ import posixpath
 
 from autopack.errors import PathPolicyError
 
+MAX_NAME_BYTES = 255  # one file or folder name (NAME_MAX on Linux and macOS)
+MAX_PATH_BYTES = 1024  # a whole repo-relative path
+
 
 def check_repo_path(path: str) -> str:
     """Return the normalised repo-relative POSIX path, or raise PathPolicyError saying why not.
@@ -29,6 +32,13 @@ def check_repo_path(path: str) -> str:
     parts = path.split("/")
     if ".." in parts:
         raise PathPolicyError(f"path {path!r} contains '..'; paths must stay inside the repo")
+    if len(path.encode("utf-8")) > MAX_PATH_BYTES:
+        raise PathPolicyError(f"path {path[:60]!r}... is too long (limit {MAX_PATH_BYTES} bytes)")
+    long_part = next((p for p in parts if len(p.encode("utf-8")) > MAX_NAME_BYTES), None)
+    if long_part is not None:
+        raise PathPolicyError(
+            f"path {path[:60]!r}... has a name longer than {MAX_NAME_BYTES} bytes"
+        )
     norm = posixpath.normpath(path)
     if norm in (".", ""):
         raise PathPolicyError(f"path {path!r} names the repo root, not a file")

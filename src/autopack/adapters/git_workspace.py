@@ -68,33 +68,46 @@ class GitWorkspace:
             return None
         except NotADirectoryError:
             raise PathPolicyError(f"path {path!r}: a parent is a file, not a directory") from None
+        except OSError as exc:
+            raise PathPolicyError(f"path {path!r} cannot be read: {exc.strerror}") from None
 
     def write_changes(self, changes: dict[str, bytes | None]) -> None:
+        """Write each file atomically; if one write fails, the files already written by this call
+        are put back as they were, so a failure never leaves half a change on disk."""
         targets = {p: self._resolve(p) for p in changes}  # validate all before writing any
+        before = {p: self.read(p) for p in changes}
         self._remember_untracked(targets)
+        written: list[str] = []
         for path, data in changes.items():
-            target = targets[path]
-            if data is None:
-                with contextlib.suppress(FileNotFoundError):
-                    target.unlink()
-                continue
             try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
-                fd, tmp = tempfile.mkstemp(
-                    dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-                )
-                try:
-                    with os.fdopen(fd, "wb") as fh:
-                        fh.write(data)
-                    os.chmod(tmp, mode)
-                    os.replace(tmp, target)
-                except BaseException:
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(tmp)
-                    raise
+                self._write_one(targets[path], data)
             except OSError as exc:
-                raise WorkspaceError(f"cannot write {path}: {exc.strerror}") from exc
+                for p in reversed(written):
+                    with contextlib.suppress(OSError):
+                        self._write_one(targets[p], before[p])
+                raise WorkspaceError(
+                    f"cannot write {path}: {exc.strerror}; the other files were left unchanged"
+                ) from exc
+            written.append(path)
+
+    @staticmethod
+    def _write_one(target: Path, data: bytes | None) -> None:
+        if data is None:
+            with contextlib.suppress(FileNotFoundError):
+                target.unlink()
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.chmod(tmp, mode)
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
 
     def _head_files(self) -> set[str]:
         try:
