@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from autopack.usage import Usage
 
-DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MODEL = "claude-sonnet-5-5"
 
 
 class ModelInfo(BaseModel):
