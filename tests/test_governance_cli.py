@@ -7,6 +7,7 @@ auto-approval; the audit log records every decision."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,17 @@ import git
 import pytest
 import yaml
 
+from autopack.adapters.clock import SystemClock
+from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.governance_store import LocalGovernanceStore
-from autopack.adapters.replay_model import ReplayRecord, dump_transcript
+from autopack.adapters.local_forge import LocalForge
+from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord, dump_transcript
 from autopack.cli import main
+from autopack.executor import Executor, ExecutorConfig
+from autopack.gates import GateResult, GateStatus, PhaseDecision
+from autopack.governance_flow import apply_decision
+from autopack.governance_requests import Decision, MemoryAuditLog
+from autopack.spec import parse_spec
 from autopack.state import RunState
 
 ENV_TEXT = "# Settings\nAPI_URL=https://api.example.invalid\nTIMEOUT=30\n"
@@ -310,3 +319,84 @@ def test_bad_config_and_missing_state_are_clear_errors(
     w.commit(".autopack.yml", "auto_approve: {enabled: yes, max_changed_lines: 1000}\n", "cfg")
     assert w.cli("run") == 1
     assert "auto_approve.max_changed_lines" in capsys.readouterr().err
+
+
+class BlockUntil:
+    """A finalizer (the real Finalizer protocol) that blocks until `path` exists in the changes."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def finalize(self, phase: Any, changes: Any) -> PhaseDecision:
+        ok = changes.current(self.path) is not None
+        status = GateStatus.passed if ok else GateStatus.block
+        return PhaseDecision(gates=(GateResult(gate="needs", status=status, reason="missing"),))
+
+
+def test_a_repair_round_reaching_a_protected_path_holds_the_phase_unwritten(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    spec = parse_spec({"goal": "g", "phases": [{"id": "fix", "title": "Fix"}]})
+    build_ops = [{"op": "write", "path": "src/a.py", "content": "A = 1\n"}, {"op": "done"}]
+    repair_ops = [
+        {"op": "write", "path": ".env.example", "content": "A=1\n"},
+        {"op": "write", "path": "src/needed.py", "content": "N = 1\n"},
+        {"op": "done", "summary": "added what the gate wanted"},
+    ]
+    repair_text = "".join(
+        json.dumps({"op": o["op"], "id": n, **{k: v for k, v in o.items() if k != "op"}}) + "\n"
+        for n, o in enumerate(repair_ops, 3)
+    )
+    records = [
+        ReplayRecord(text=ndjson(build_ops), phase="fix", purpose="build"),
+        ReplayRecord(text=repair_text, phase="fix", purpose="repair"),
+    ]
+    out, audit = tmp_path / "out", MemoryAuditLog()
+
+    def executor(model: ReplayModelClient) -> Executor:
+        return Executor(
+            spec,
+            GitWorkspace(git_repo),
+            model,
+            LocalForge(out),
+            ExecutorConfig(run_id="rr"),
+            finalizer=BlockUntil("src/needed.py"),
+            audit=audit,
+        )
+
+    state = executor(ReplayModelClient(records)).run()
+    record = state.phase("fix")
+    assert record.status.value == "awaiting_approval"
+    [req] = state.requests
+    assert req.paths == [".env.example"] and len(req.ops) == 5
+    assert req.justification == "added what the gate wanted"
+    repo = git.Repo(git_repo)
+    assert not repo.is_dirty(untracked_files=True)  # src/a.py, written before the repair, undone
+    assert not (git_repo / "src/a.py").exists() and not (git_repo / ".env.example").exists()
+    head = repo.commit("autopack/rr").hexsha
+    apply_decision(
+        state, req.id, Decision.approve, "alice", head,
+        clock=SystemClock(), audit=audit, forge=LocalForge(out), ttl=timedelta(days=1),
+    )  # fmt: skip
+    resumed = executor(ReplayModelClient([])).run(state)
+    assert resumed.phase("fix").status.value == "committed"
+    assert (git_repo / ".env.example").read_text() == "A=1\n"
+    assert (git_repo / "src/a.py").read_text() == "A = 1\n"
+    assert [e.action for e in audit.entries()] == ["requested", "posted", "approved"]
+
+
+def test_an_incomplete_build_on_a_protected_path_fails_without_writing_it(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    spec = {"goal": "CI", "phases": [{"id": "ci", "title": "CI"}]}
+    ops = {"ci": [{"op": "write", "path": ".github/workflows/ci.yml", "content": "on: push\n"}]}
+    w = World(git_repo, tmp_path, spec, ops)  # no 'done': the build is incomplete
+    w.transcript.write_text(
+        dump_transcript([ReplayRecord(text=ndjson(ops["ci"]), phase="ci")] * 2), encoding="utf-8"
+    )
+    assert w.cli("run") == 1
+    status, reason = w.statuses()["ci"]
+    assert status == "failed" and reason.startswith("build incomplete")
+    assert not (w.repo / ".github").exists()
+    patch = (w.out / "patches" / "ci.patch").read_text()
+    assert "+++ b/.github/workflows/ci.yml" in patch and "+on: push" in patch

@@ -317,3 +317,64 @@ def test_reapply_refuses_ops_that_no_longer_apply() -> None:
     moved = Files({"src/app.py": "def hello():\n    return 'hey'\n"})
     with pytest.raises(GovernanceError, match=r"held op 2 \(edit\) no longer applies"):
         reapply(req, moved, build_policy())
+
+
+def test_phase_status_transitions_for_held_phases() -> None:
+    from autopack.state import TransitionError
+
+    def held() -> PhaseRecord:
+        rec = PhaseRecord(id="p", title="P")
+        rec.move(PhaseStatus.building)
+        rec.move(PhaseStatus.awaiting_approval, "held")
+        return rec
+
+    for to in (PhaseStatus.applying, PhaseStatus.denied, PhaseStatus.failed, PhaseStatus.pending):
+        rec = held()
+        rec.move(to, "x")
+        assert rec.status is to
+    with pytest.raises(TransitionError):
+        held().move(PhaseStatus.committed)  # never committed without re-applying the ops
+    denied = held()
+    denied.move(PhaseStatus.denied)
+    assert denied.status.final and not held().status.final
+    for to in PhaseStatus:
+        with pytest.raises(TransitionError):
+            denied.move(to)
+    fresh = PhaseRecord(id="q", title="Q")
+    with pytest.raises(TransitionError):
+        fresh.move(PhaseStatus.awaiting_approval)  # only a built phase can be held
+
+
+def test_a_new_request_for_the_same_phase_supersedes_the_pending_one(tmp_path: Path) -> None:
+    from autopack.governance_flow import Governor
+    from autopack.spec import Phase
+
+    audit, forge = MemoryAuditLog(), LocalForge(tmp_path)
+    gov = Governor(build_policy(), FixedClock(T0), forge, audit, "r1", lambda _m: None)
+    first = request_for()
+    state = held_state(first)
+    record = PhaseRecord(id="config", title="Config")
+    record.move(PhaseStatus.building)
+    other_ops = ops({"op": "write", "path": ".env.example", "content": "B=2\n"}, {"op": "done"})
+    assert (
+        gov.hold(state, Phase(id="config", title="Config"), record, build(other_ops), Files(SOURCE))
+        is None
+    )
+    old, new = state.requests
+    assert (old.id, old.state, old.reason) == (
+        first.id,
+        RequestState.superseded,
+        f"replaced by {new.id}",
+    )
+    assert new.state is RequestState.pending and new.id != first.id
+    assert [(e.action, e.request_id) for e in audit.entries()] == [
+        ("superseded", first.id),
+        ("requested", new.id),
+    ]
+    assert "**superseded**" in forge.comments()[first.id]
+    # The same held change again: one request, no duplicate.
+    again = PhaseRecord(id="config", title="Config")
+    again.move(PhaseStatus.building)
+    gov.hold(state, Phase(id="config", title="Config"), again, build(other_ops), Files(SOURCE))
+    assert [r.id for r in state.requests] == [first.id, new.id]
+    assert len(audit.entries()) == 2

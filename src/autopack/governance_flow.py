@@ -22,6 +22,7 @@ from autopack.governance_requests import (
     GovernanceRequest,
     RequestState,
     audit_entry,
+    diff_preview,
     make_request,
     op_digest,
     op_paths,
@@ -158,6 +159,23 @@ class Governor:
     def new_changeset(self, source: FileSource) -> RecordingChangeSet:
         return RecordingChangeSet(source)
 
+    def touches_protected(self, changes: ChangeSet) -> bool:
+        ops = changes.applied_ops if isinstance(changes, RecordingChangeSet) else None
+        if ops is None:
+            raise GovernanceError("the executor must build phases on a RecordingChangeSet")
+        return bool(protected_ops(ops, self.policy))
+
+    def fail_unwritten(
+        self, record: PhaseRecord, changes: ChangeSet, source: FileSource, reason: str
+    ) -> None:
+        """Fail a phase whose ops touch protected paths without writing anything, not even to
+        make its patch: the patch artifact is computed in memory."""
+        patch, _ = diff_preview(source, changes.changes, changes.changed_paths())
+        if patch:
+            record.patch_file = self.forge.save_artifact(f"patches/{record.id}.patch", patch)
+        record.move(PhaseStatus.failed, reason)
+        self.progress(f"  {record.id}: failed: {reason} (nothing written: protected paths)")
+
     def hold(
         self,
         state: RunState,
@@ -188,8 +206,12 @@ class Governor:
             justification=changes.summary or "",
             created_at=self.clock.now(),
         )
+        known = [
+            r for r in state.requests if r.id == request.id and r.state is RequestState.pending
+        ]
         request = self._add(state, request)
-        self.audit.append(audit_entry(request, "requested", "autopack", self.clock.now()))
+        if not known:
+            self.audit.append(audit_entry(request, "requested", "autopack", self.clock.now()))
         record.move(PhaseStatus.awaiting_approval, f"held for approval: {', '.join(paths)}")
         self.progress(f"    held: request {request.id}, risk {request.risk.value}")
         auto = self.policy.auto_approval(request.paths, request.changed_lines, request.deletes)
