@@ -97,10 +97,20 @@ def load_policy(source: FileSource, spec: RunSpec) -> GovernancePolicy:
     return build_policy(parse_config(text), spec.protected_paths)
 
 
+def _inert(text: str) -> str:
+    """Model-written text cannot open or close an HTML comment (forge markers live in those) or
+    end the diff's code fence."""
+    return (
+        text.replace("<!--", "<!\u200b--").replace("-->", "--\u200b>").replace("```", "`\u200b``")
+    )
+
+
 def render_request_comment(request: GovernanceRequest) -> str:
     return render(
         "governance_comment.md.j2",
         request=request,
+        justification=_inert(request.justification),
+        diff=_inert(request.diff_preview),
         approve_label=APPROVE_LABEL,
         deny_label=DENY_LABEL,
     )
