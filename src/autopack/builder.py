@@ -20,9 +20,23 @@ from autopack.usage import Usage
 class BuildSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    max_tokens: int = Field(default=16_000, gt=0)
+    max_tokens: int = Field(default=16_000, gt=0, description="Of the first request")
     max_continuations: int = Field(default=8, ge=0)
     repair_turns: int = Field(default=1, ge=0)
+    next_max_tokens: tuple[int, ...] = Field(
+        default=(), description="Planned max_tokens of the requests after the first, in order"
+    )
+    growth: float = Field(default=1.0, ge=1.0, description="Factor per request past the plan")
+    max_output_tokens: int | None = Field(default=None, gt=0, description="Cap on any request")
+
+    def max_tokens_at(self, n: int, previous: int | None) -> int:
+        """max_tokens of request `n` (0-based) of a phase, given the previous request's."""
+        if n == 0 or previous is None:
+            return self.max_tokens
+        if n - 1 < len(self.next_max_tokens):
+            return self.next_max_tokens[n - 1]
+        grown = int(previous * self.growth + 0.999)
+        return min(self.max_output_tokens or grown, grown)
 
 
 class RequestRecord(BaseModel):
@@ -106,11 +120,12 @@ def build_phase(
     carried: list[str] = []  # rejections of turns cut off since the last repair
     while True:
         turn = _Turn(changes, on_op)
+        previous = outcome.requests[-1].max_tokens if outcome.requests else None
         request = ModelRequest(
             model=model,
             system=system,
             messages=tuple(messages),
-            max_tokens=settings.max_tokens,
+            max_tokens=settings.max_tokens_at(len(outcome.requests), previous),
             phase_id=phase_id,
             purpose=purpose,
         )

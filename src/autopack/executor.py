@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pydantic import BaseModel, ConfigDict, Field
 
 from autopack.adapters.clock import SystemClock
+from autopack.budget import BudgetSettings
 from autopack.builder import BuildOutcome, BuildSettings, build_phase
 from autopack.dag import topological_order
 from autopack.edits.changeset import ChangeSet, OpResult
@@ -21,6 +22,7 @@ from autopack.governance_flow import Governor, load_policy
 from autopack.governance_requests import AuditLog, MemoryAuditLog
 from autopack.model_api import ModelClient
 from autopack.modeltable import DEFAULT_MODEL, lookup
+from autopack.phase_budget import describe_plan, plan_phase, scheduled_settings
 from autopack.ports import Clock, Forge, Workspace
 from autopack.prompts import FileContext, phase_prompt, system_prompt
 from autopack.reports import phase_check_run, render_pr_body, render_summary
@@ -43,6 +45,10 @@ class ExecutorConfig(BaseModel):
     push: bool = False
     issue_number: int | None = None
     repair_rounds: int = Field(default=1, ge=0, description="Rounds for a phase the gates block")
+    budget: BudgetSettings | None = Field(
+        default_factory=BudgetSettings,
+        description="Budget policy for max_tokens; None uses build.max_tokens for every request",
+    )
 
     @property
     def branch(self) -> str:
@@ -156,21 +162,41 @@ class Executor:
             )
             self.progress(f"    {mark} {result.describe()}")
 
+        settings, estimated, fmt = self.config.build, None, None
+        if self.config.budget is not None:
+            plan = plan_phase(phase, self.ws.read, self.model_info, self.config.budget)
+            settings = scheduled_settings(settings, plan, self.model_info)
+            estimated, fmt = plan.estimate_tokens, plan.format
+            self.progress(f"    {describe_plan(plan)}")
         started = self.clock.now() if self.clock else None
         outcome = build_phase(
             self.model,
             model=self.model_id,
             system=system_prompt(),
             prompt=phase_prompt(
-                self.spec.goal, phase, self._context_files(phase), list(self.gov.policy.protected)
+                self.spec.goal,
+                phase,
+                self._context_files(phase),
+                list(self.gov.policy.protected),
+                fmt,
             ),
             changes=changes,
-            settings=self.config.build,
+            settings=settings,
             phase_id=phase.id,
             on_op=on_op,
         )
         wall = (self.clock.now() - started).total_seconds() if self.clock and started else None
-        self.telemetry.add(phase_telemetry(phase.id, outcome, self.model_info, wall_s=wall))
+        self.telemetry.add(
+            phase_telemetry(
+                phase.id, outcome, self.model_info, wall_s=wall, estimated_output_tokens=estimated
+            )
+        )
+        if estimated:
+            actual = outcome.usage.output_tokens
+            self.progress(
+                f"    output {actual:,} tokens vs estimate {estimated:,} "
+                f"({(actual - estimated) / estimated:+.0%})"
+            )
         if len(outcome.requests) > 1:
             for n, r in enumerate(outcome.requests, 1):
                 self.progress(

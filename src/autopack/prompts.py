@@ -40,10 +40,16 @@ def system_prompt() -> str:
 
 
 def phase_prompt(
-    run_goal: str, phase: Phase, files: list[FileContext], protected_paths: list[str]
+    run_goal: str,
+    phase: Phase,
+    files: list[FileContext],
+    protected_paths: list[str],
+    output_format: str | None = None,
 ) -> str:
+    """`output_format` ("edit" or "whole", from the budget policy) steers the shape of the ops."""
     return render(
         "phase.md.j2",
+        output_format=output_format,
         run_goal=delimit(run_goal),
         untrusted_note=note(),
         phase=phase,

@@ -38,7 +38,7 @@ class ActionInputs(BaseModel):
     spec_path: str = ""
     issue_number: int | None = Field(default=None, gt=0)
     max_cost_usd: float | None = Field(default=None, gt=0)
-    max_tokens: int = Field(default=16_000, gt=0)
+    max_tokens: int | None = Field(default=None, gt=0)  # None: the budget policy decides
     allowed_bots: tuple[str, ...] = ()
     test_command: str = ""
     replay: str = ""

@@ -13,6 +13,7 @@ from autopack.action.workflow_commands import WorkflowLog, append_summary, write
 from autopack.adapters.clock import SystemClock
 from autopack.adapters.github_forge import GitHubForge
 from autopack.adapters.github_push import ActionWorkspace
+from autopack.budget import BudgetSettings
 from autopack.builder import BuildSettings
 from autopack.errors import AutopackError
 from autopack.executor import Executor, ExecutorConfig
@@ -113,7 +114,8 @@ class Session:
             run_id=t.run_id,
             model=self.inputs.model or None,
             base_branch=t.base_branch,
-            build=BuildSettings(max_tokens=self.inputs.max_tokens),
+            build=BuildSettings(max_tokens=self.inputs.max_tokens or BuildSettings().max_tokens),
+            budget=None if self.inputs.max_tokens else BudgetSettings(),
             push=True,
             issue_number=t.issue_number,
         )

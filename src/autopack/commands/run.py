@@ -15,6 +15,7 @@ from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.governance_store import LocalGovernanceStore
 from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.replay_model import ReplayModelClient
+from autopack.budget import BudgetSettings
 from autopack.builder import BuildSettings
 from autopack.commands._common import progress
 from autopack.commands._gates import (
@@ -53,7 +54,11 @@ def register(sub: Any) -> None:
         "--run-id", help="branch is autopack/<run-id> (default: from the spec file name)"
     )
     p.add_argument("--model", help="model id (default: the spec's, else the built-in default)")
-    p.add_argument("--max-tokens", type=int, default=16_000, help="max_tokens per request")
+    p.add_argument(
+        "--max-tokens",
+        type=int,
+        help="a fixed max_tokens for every request (default: the budget policy sizes each phase)",
+    )
     p.add_argument("--max-continuations", type=int, default=8)
     p.add_argument("--max-retries", type=int, default=4, help="SDK retries per request")
     p.add_argument("--push", action="store_true", help="push the branch to origin at the end")
@@ -170,7 +175,11 @@ def run(args: argparse.Namespace) -> int:
     config = ExecutorConfig(
         run_id=args.run_id or (goal_run_id(goal) if goal else default_run_id(args.spec)),
         model=args.model,
-        build=BuildSettings(max_tokens=args.max_tokens, max_continuations=args.max_continuations),
+        build=BuildSettings(
+            max_tokens=args.max_tokens or BuildSettings().max_tokens,
+            max_continuations=args.max_continuations,
+        ),
+        budget=None if args.max_tokens else BudgetSettings(),
         push=args.push,
         repair_rounds=args.repair_rounds,
     )

@@ -1,0 +1,125 @@
+"""The budget policy wired into a phase: sizes from the workspace, the builder's schedule, and the
+max_tokens the model actually receives."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from autopack.adapters.git_workspace import GitWorkspace
+from autopack.adapters.local_forge import LocalForge
+from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord
+from autopack.builder import BuildSettings
+from autopack.executor import Executor, ExecutorConfig
+from autopack.modeltable import lookup
+from autopack.phase_budget import phase_estimate_input, plan_phase, scheduled_settings
+from autopack.spec import parse_spec
+from autopack.usage import Usage
+
+MODEL = lookup("claude-sonnet-5-5")
+
+
+def _phase(deliverables: list[dict[str, str]], complexity: str | None = None):  # type: ignore[no-untyped-def]
+    data = {"goal": "g", "phases": [{"id": "p", "title": "P", "deliverables": deliverables}]}
+    if complexity:
+        data["phases"][0]["complexity"] = complexity  # type: ignore[index]
+    return parse_spec(data).phases[0]
+
+
+def test_sizes_come_from_the_workspace_and_missing_modify_counts_as_create() -> None:
+    files = {"src/a.py": b"x = 1\n" * 100}
+    phase = _phase([{"path": "src/a.py", "action": "modify"}, {"path": "src/b.py"}])
+    inp = phase_estimate_input(phase, files.get)
+    a, b = inp.deliverables
+    assert (a.action, a.lines, a.chars) == ("modify", 100, 600)
+    assert (b.action, b.lines, b.chars) == ("create", None, None)
+
+
+def test_file_sizes_drive_the_whole_file_estimate_and_modifications_use_edit_ops() -> None:
+    small = {"src/a.py": b"x = 1\n" * 20}
+    big = {"src/a.py": b"x = 1\n" * 20_000}
+    phase = _phase([{"path": "src/a.py", "action": "modify"}])
+    p_small, p_big = plan_phase(phase, small.get, MODEL), plan_phase(phase, big.get, MODEL)
+    assert p_small.format == p_big.format == "edit"
+    assert not p_small.fallback
+    assert p_small.estimate is not None and p_big.estimate is not None
+    # 120,000 chars is ~33K tokens whole; edit ops for one file do not scale with its size.
+    assert p_big.estimate.full_file_tokens > 100 * p_small.estimate.full_file_tokens
+    assert p_big.estimate.edit_tokens == p_small.estimate.edit_tokens
+    assert p_small.max_tokens <= MODEL.max_output_tokens
+
+
+def test_created_files_only_are_written_whole() -> None:
+    plan = plan_phase(_phase([{"path": "docs/new.md", "action": "create"}]), {}.get, MODEL)
+    assert plan.format == "whole"
+
+
+def test_no_deliverables_falls_back_to_the_static_budget_of_the_complexity() -> None:
+    plan = plan_phase(_phase([], complexity="high"), {}.get, MODEL)
+    assert plan.fallback and plan.max_tokens == 16384
+
+
+def test_schedule_follows_the_plan_then_grows_up_to_the_model_max() -> None:
+    plan = plan_phase(_phase([{"path": "a.py", "action": "modify"}]), {"a.py": b"y\n"}.get, MODEL)
+    s = scheduled_settings(BuildSettings(max_continuations=2), plan, MODEL)
+    first = s.max_tokens_at(0, None)
+    assert first == plan.max_tokens
+    assert s.max_tokens_at(1, first) == first * 2  # an estimate that fell short: x2
+    assert s.max_tokens_at(5, 100_000) == MODEL.max_output_tokens
+    assert s.max_continuations == 2 + len(plan.requests) - 1
+
+
+def test_the_model_receives_the_planned_max_tokens_and_the_error_is_reported(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    spec = parse_spec(
+        {
+            "goal": "g",
+            "model": "claude-sonnet-5-5",
+            "phases": [
+                {
+                    "id": "edit-app",
+                    "title": "Edit app",
+                    "deliverables": [{"path": "src/app.py", "action": "modify"}],
+                }
+            ],
+        }
+    )
+    ops = [
+        {"op": "edit", "id": 1, "path": "src/app.py", "old": "'hi'", "new": "'hello'"},
+        {"op": "done", "id": 2, "summary": "ok"},
+    ]
+    text = "".join(json.dumps(o) + "\n" for o in ops)
+    cut = len(text.splitlines()[0]) + 5  # cut inside the second line
+    model = ReplayModelClient(
+        [
+            ReplayRecord(text=text[:cut], stop_reason="max_tokens", usage=Usage(output_tokens=40)),
+            ReplayRecord(text=text.splitlines()[1] + "\n", usage=Usage(output_tokens=15)),
+        ]
+    )
+    lines: list[str] = []
+    state = Executor(
+        spec,
+        GitWorkspace(git_repo),
+        model,
+        LocalForge(tmp_path / "out"),
+        ExecutorConfig(run_id="budget"),
+        progress=lines.append,
+    ).run()
+    assert state.succeeded
+    expected = plan_phase(spec.phases[0], GitWorkspace(git_repo).read, MODEL)
+    sent = [r.max_tokens for r in model.requests]
+    assert sent == [expected.max_tokens, expected.max_tokens * 2]
+    assert any(line.strip().startswith("estimate ~") for line in lines)
+    assert any("output 55 tokens vs estimate" in line for line in lines)
+    telemetry = json.loads((tmp_path / "out" / "telemetry.json").read_text())
+    phase = telemetry["phases"][0]
+    assert phase["estimated_output_tokens"] == expected.estimate_tokens
+
+
+def test_a_fixed_max_tokens_bypasses_the_policy(git_repo: Path, tmp_path: Path) -> None:
+    spec = parse_spec({"goal": "g", "phases": [{"id": "a", "title": "A", "allow_no_change": True}]})
+    model = ReplayModelClient([ReplayRecord(text='{"op": "done", "id": 1, "summary": "s"}\n')])
+    config = ExecutorConfig(run_id="fixed", budget=None, build=BuildSettings(max_tokens=1234))
+    Executor(spec, GitWorkspace(git_repo), model, LocalForge(tmp_path / "o"), config).run()
+    assert [r.max_tokens for r in model.requests] == [1234]
