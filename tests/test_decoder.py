@@ -210,3 +210,15 @@ def test_op_to_line_round_trips() -> None:
     assert line.startswith('{"op": "edit", "id": 3')
     decoded = parse_line(line)
     assert isinstance(decoded, DecodedOp) and decoded.op == op
+
+
+def test_a_long_line_in_small_chunks() -> None:
+    content = "".join(f"line {i} é\n" for i in range(20_000))
+    data = (
+        json.dumps({"op": "write", "id": 1, "path": "big.txt", "content": content}) + "\n"
+    ).encode()
+    decoder = StreamDecoder()
+    out: list[DecodedOp | MalformedLine] = []
+    for i in range(0, len(data), 8):
+        out += decoder.feed_bytes(data[i : i + 8])
+    assert _ops(out) == [WriteOp(op="write", id=1, path="big.txt", content=content)]

@@ -196,3 +196,13 @@ def test_a_failed_write_puts_back_what_the_call_already_wrote(
     assert (git_repo / "README.md").read_text(encoding="utf-8") == "# demo\n"
     assert not (git_repo / "b.txt").exists() and not (git_repo / "c.txt").exists()
     assert status(git_repo) == ""
+
+
+def test_a_multi_line_title_becomes_one_subject_line(git_repo: Path) -> None:
+    ws = GitWorkspace(git_repo)
+    base = ws.prepare_branch("autopack/r1")
+    ws.write_changes({"a.txt": b"a\n"})
+    sha = ws.commit_phase("a", "Title\n\nAutopack-Phase: other", ["a.txt"], {})
+    subject = git.Repo(git_repo).commit(sha).message.splitlines()[0]
+    assert subject == "autopack(a): Title Autopack-Phase: other"
+    assert ws.committed_phases(base) == {"a": sha}

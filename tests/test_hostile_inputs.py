@@ -45,6 +45,7 @@ def make_repo(tmp: Path) -> tuple[Path, Path]:
     os.symlink("README.md", root / "alias")  # a symlink inside the repo
     os.symlink(".git", root / "gitlink")  # a directory leading into .git/
     os.symlink(outside / "missing.txt", root / "dangling")
+    os.mkfifo(root / "pipe")  # reading it would block forever
     return root, outside
 
 
@@ -59,6 +60,8 @@ def snapshot(top: Path) -> dict[str, tuple[str, bytes]]:
                 out[rel] = ("link", os.readlink(p).encode())
             elif p.is_dir():
                 out[rel] = ("dir", b"")
+            elif p.is_fifo():
+                out[rel] = ("fifo", b"")
             else:
                 out[rel] = ("file", p.read_bytes())
     return out
@@ -212,6 +215,8 @@ CASES: list[Case] = [
         [],
     ),
     Case("symlink-dangling", [W(1, "dangling")], [(1, ["'dangling'", "symlink"])], []),
+    Case("fifo-write", [W(1, "pipe")], [(1, ["'pipe'", "not a regular file"])], []),
+    Case("fifo-edit", [E(1, "pipe", "a", "b")], [(1, ["'pipe'", "not a regular file"])], []),
     Case("symlink-delete", [D(1, "linkfile")], [(1, ["'linkfile'", "symlink"])], []),
     Case(
         "rename-into-symlinked-dir",

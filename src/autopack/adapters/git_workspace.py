@@ -58,6 +58,8 @@ class GitWorkspace:
             )
         if target.is_dir():
             raise PathPolicyError(f"path {path!r} is a directory, not a file")
+        if target.exists() and not target.is_file():
+            raise PathPolicyError(f"path {path!r} is not a regular file (a FIFO, socket or device)")
         return target
 
     def read(self, path: str) -> bytes | None:
@@ -221,6 +223,7 @@ class GitWorkspace:
     def commit_phase(
         self, phase_id: str, title: str, paths: list[str], trailers: dict[str, str]
     ) -> str:
+        title = " ".join(title.split())  # one subject line, whatever the spec's title holds
         lines = [f"autopack({phase_id}): {title}", ""]
         lines += [f"{PHASE_TRAILER}: {phase_id}"] + [f"{k}: {v}" for k, v in trailers.items()]
         try:

@@ -75,17 +75,18 @@ class StreamDecoder:
     Feed str with `feed` or bytes with `feed_bytes` (not both on one decoder)."""
 
     def __init__(self) -> None:
-        self._buffer = ""
-        self._bytes = b""
+        # Chunks of the incomplete last line, joined only when a newline arrives (no rescans).
+        self._parts: list[str] = []
+        self._byte_parts: list[bytes] = []
         self._complete: list[str] = []
         self._line_no = 0
 
     @property
     def tail(self) -> str:
         """The incomplete last line (no newline yet)."""
-        if self._bytes:
-            return self._bytes.decode("utf-8", errors="replace")
-        return self._buffer
+        if self._byte_parts:
+            return b"".join(self._byte_parts).decode("utf-8", errors="replace")
+        return "".join(self._parts)
 
     @property
     def complete_text(self) -> str:
@@ -96,37 +97,35 @@ class StreamDecoder:
         return self._line_no
 
     def feed(self, chunk: str) -> list[Decoded]:
-        self._buffer += chunk
+        self._parts.append(chunk)
+        if "\n" not in chunk:
+            return []
+        *lines, rest = "".join(self._parts).split("\n")
+        self._parts = [rest] if rest else []
         out: list[Decoded] = []
-        while True:
-            nl = self._buffer.find("\n")
-            if nl < 0:
-                return out
-            line, self._buffer = self._buffer[:nl], self._buffer[nl + 1 :]
+        for line in lines:
             out.extend(self._line(line))
+        return out
 
     def feed_bytes(self, chunk: bytes) -> list[Decoded]:
-        self._bytes += chunk
+        self._byte_parts.append(chunk)
+        if b"\n" not in chunk:
+            return []
+        *lines, rest = b"".join(self._byte_parts).split(b"\n")
+        self._byte_parts = [rest] if rest else []
         out: list[Decoded] = []
-        while True:
-            nl = self._bytes.find(b"\n")
-            if nl < 0:
-                return out
-            line, self._bytes = self._bytes[:nl], self._bytes[nl + 1 :]
+        for line in lines:
             try:
                 text = line.decode("utf-8")
             except UnicodeDecodeError as exc:
                 self._line_no += 1
-                self._complete.append(line.decode("utf-8", errors="replace") + "\n")
-                out.append(
-                    MalformedLine(
-                        self._line_no,
-                        line.decode("utf-8", errors="replace"),
-                        f"invalid UTF-8 at byte {exc.start} of the line",
-                    )
-                )
+                shown = line.decode("utf-8", errors="replace")
+                self._complete.append(shown + "\n")
+                error = f"invalid UTF-8 at byte {exc.start} of the line"
+                out.append(MalformedLine(self._line_no, shown, error))
                 continue
             out.extend(self._line(text))
+        return out
 
     def _line(self, line: str) -> list[Decoded]:
         self._line_no += 1
