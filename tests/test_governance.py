@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from autopack.errors import ConfigError
+from autopack.errors import ConfigError, SpecError
 from autopack.governance import (
     BUILTIN_PROTECTED,
     GovernancePolicy,
@@ -181,3 +181,8 @@ def test_bad_config_names_the_field(text: str, message: str) -> None:
 def test_empty_config_is_the_default() -> None:
     assert parse_config(None) == parse_config("") == parse_config("# nothing\n")
     assert parse_config(None).auto_approve.enabled is False
+
+
+def test_bad_spec_protected_paths_are_a_spec_error() -> None:
+    with pytest.raises(SpecError, match=r"protected_paths\[1\]: .*must be repo-relative"):
+        build_policy(None, ["ok/**", "../up/**"])

@@ -27,7 +27,7 @@ from functools import lru_cache
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from autopack.errors import ConfigError
+from autopack.errors import ConfigError, SpecError
 
 CONFIG_FILE = ".autopack.yml"
 BUILTIN_PROTECTED: tuple[str, ...] = (
@@ -234,6 +234,14 @@ def build_policy(
 ) -> GovernancePolicy:
     """The policy for a run: built-in defaults + the repo's config + the run spec."""
     cfg = config or GovernanceConfig()
+    problems = []
+    for i, glob in enumerate(spec_protected):
+        try:
+            _check_glob(glob)
+        except ValueError as exc:
+            problems.append(f"protected_paths[{i}]: {exc}")
+    if problems:
+        raise SpecError(problems)
     protected: list[str] = []
     for glob in (*BUILTIN_PROTECTED, *cfg.protected_paths, *spec_protected):
         checked = _check_glob(glob)
