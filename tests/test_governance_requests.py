@@ -390,3 +390,17 @@ def test_model_text_in_the_comment_cannot_forge_markers_or_break_the_fence() -> 
     assert comment.count("<!--") == 1  # only our own marker, on the first line
     assert comment.startswith(f"<!-- autopack:governance id={req.id} head={HEAD}")
     assert comment.count("```") == 2  # the diff fence opens and closes once
+
+
+def test_git_paths_can_never_be_approved_even_in_a_forged_request() -> None:
+    # The ChangeSet already refuses .git/ paths; a request naming one (an edited state file)
+    # is still never approvable.
+    held = ops({"op": "write", "path": ".git/hooks/pre-commit", "content": "#!/bin/sh\n"})
+    req = make_request(
+        run_id="r1", phase_id="config", ops=held, protected=[".git/hooks/pre-commit"],
+        changed_paths=[], changes={}, source=Files({}), risk=build_policy().risk([".git/x"]),
+        justification="", created_at=T0, head_sha=HEAD,
+    )  # fmt: skip
+    assert not req.approvable and req.risk.value == "critical"
+    with pytest.raises(GovernanceError, match="can never be approved"):
+        decide(held_state(req), req.id, Decision.approve, "admin", HEAD, FixedClock(T0))
