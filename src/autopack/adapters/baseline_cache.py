@@ -84,7 +84,7 @@ class GitSnapshots:
                 raise WorkspaceError(f"cannot export commit {sha}: {exc.stderr.strip()}") from exc
             buf.seek(0)
             with tarfile.open(fileobj=buf) as tar:
-                tar.extractall(folder, filter="data")
+                _extract(tar, Path(folder))
             yield folder
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -99,3 +99,21 @@ class GitSnapshots:
             return None
         data: bytes = blob.data_stream.read()
         return data
+
+
+def _extract(tar: tarfile.TarFile, folder: Path) -> None:
+    """Extract with the "data" filter where Python has it (3.11.4+); before that, refuse members
+    that would land outside `folder` (absolute, `..`, or links), as that filter does."""
+    if hasattr(tarfile, "data_filter"):
+        tar.extractall(folder, filter="data")
+        return
+    root = folder.resolve()
+    for member in tar.getmembers():
+        target = (root / member.name).resolve()
+        if target != root and root not in target.parents:
+            raise WorkspaceError(f"refusing archive member outside the export: {member.name}")
+        if member.islnk() or member.issym():
+            link = (target.parent / member.linkname).resolve()
+            if root not in link.parents:
+                raise WorkspaceError(f"refusing link leading outside the export: {member.name}")
+    tar.extractall(folder)  # every member was checked above
