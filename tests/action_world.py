@@ -66,7 +66,7 @@ def spec_body(*phase_ids: str) -> str:
         phase = dict(phases[pid])
         phase["depends_on"] = [d for d in phase.get("depends_on", []) if d in phase_ids]
         chosen.append(phase)
-    spec = {"goal": "Extend calc", "model": "claude-sonnet-4-5", "phases": chosen}
+    spec = {"goal": "Extend calc", "model": "claude-sonnet-5-5", "phases": chosen}
     return "Please extend calc.\n\n```autopack\n" + yaml.safe_dump(spec, sort_keys=False) + "```\n"
 
 

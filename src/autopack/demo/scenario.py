@@ -32,7 +32,7 @@ REPO_FILES: dict[str, str] = {
 
 SPEC: dict[str, Any] = {
     "goal": "Add multiplication and division to the calc package, with tests and docs",
-    "model": "claude-sonnet-4-5",
+    "model": "claude-sonnet-5-5",
     "phases": [
         {
             "id": "multiply",
