@@ -360,3 +360,21 @@ def test_failed_phase_puts_back_an_untracked_file_it_overwrote(
     assert (git_repo / "notes.md").read_text(encoding="utf-8") == "my own notes\n"
     patch = Path(state.phase("c").patch_file or "").read_text(encoding="utf-8")
     assert "+model text" in patch
+
+
+def test_a_human_commit_on_the_branch_does_not_hide_committed_phases(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    first, _ = run(git_repo, tmp_path, GOOD)
+    assert first.succeeded
+    repo = git.Repo(git_repo)
+    (git_repo / "human.txt").write_text("reviewer fix\n", encoding="utf-8")
+    repo.git.add("human.txt")
+    repo.git.commit("-q", "-m", "a human commit")
+    repo.heads["main"].checkout()
+
+    second, r = run(git_repo, tmp_path, [])  # any model request would fail
+    assert second.succeeded and all(p.resumed for p in second.phases)
+    assert second.base_sha == first.base_sha
+    assert r.client.requests == []
+    assert subjects(git_repo)[0] == "a human commit" and len(subjects(git_repo)) == 4

@@ -206,3 +206,21 @@ def test_a_multi_line_title_becomes_one_subject_line(git_repo: Path) -> None:
     subject = git.Repo(git_repo).commit(sha).message.splitlines()[0]
     assert subject == "autopack(a): Title Autopack-Phase: other"
     assert ws.committed_phases(base) == {"a": sha}
+
+
+def test_fork_point_without_other_branches_uses_the_trailers(tmp_path: Path) -> None:
+    repo = git.Repo.init(tmp_path / "solo", initial_branch="main")
+    with repo.config_writer() as cw:
+        cw.set_value("user", "name", "Test")
+        cw.set_value("user", "email", "test@example.invalid")
+    (tmp_path / "solo" / "f.txt").write_text("f\n", encoding="utf-8")
+    repo.git.add("f.txt")
+    repo.git.commit("-q", "-m", "init")
+    ws = GitWorkspace(tmp_path / "solo")
+    base = ws.prepare_branch("autopack/solo")
+    ws.write_changes({"a.txt": b"a\n"})
+    sha = ws.commit_phase("a", "A", ["a.txt"], {})
+    repo.git.branch("-D", "main")  # the run's branch is the only one left
+    again = GitWorkspace(tmp_path / "solo")
+    assert again.prepare_branch("autopack/solo") == base
+    assert again.committed_phases(base) == {"a": sha}

@@ -194,7 +194,26 @@ class GitWorkspace:
         return base
 
     def _fork_point(self, branch: str) -> str:
-        """The newest commit on `branch` that is not an Autopack phase commit."""
+        """Where `branch` left the other branches: the parent of its oldest commit that no other
+        local or remote-tracking branch holds (so a human commit on the branch does not hide the
+        phases committed before it). Without other branches: its newest non-Autopack commit."""
+        try:
+            own = self._repo.git.rev_list(
+                "--first-parent",
+                branch,
+                "--not",
+                f"--exclude={branch}",
+                "--branches",
+                f"--exclude=*/{branch}",
+                "--remotes",
+            ).split()
+        except git.GitCommandError:
+            own = []
+        if not own:
+            return str(self._repo.commit(branch).hexsha)
+        parents = self._repo.commit(own[-1]).parents
+        if parents:  # else the branch shares nothing with another branch: use the trailers
+            return str(parents[0].hexsha)
         for commit in self._repo.iter_commits(branch, first_parent=True):
             if PHASE_TRAILER not in self._trailers(commit.message):
                 return str(commit.hexsha)
