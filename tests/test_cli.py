@@ -139,6 +139,7 @@ def test_malformed_replay_line_is_named(
     ("option", "expected"),
     [
         (["--max-tokens", "-5"], "max_tokens: Input should be greater than 0"),
+        (["--max-tokens", "0"], "max_tokens: Input should be greater than 0"),
         (["--max-continuations", "-1"], "max_continuations: Input should be greater than or equal"),
     ],
 )

@@ -73,6 +73,7 @@ class BuildOutcome(BaseModel):
 
 
 OpListener = Callable[[OpResult], None]
+StopCheck = Callable[[Usage], str | None]  # usage so far in this build -> why to stop, or None
 
 
 class _Turn:
@@ -112,6 +113,7 @@ def build_phase(
     on_op: OpListener | None = None,
     history: tuple[Message, ...] = (),
     first_purpose: Literal["build", "repair"] = "build",
+    stop_check: StopCheck | None = None,
 ) -> BuildOutcome:
     """With `history` (an earlier outcome's messages), `prompt` continues that conversation."""
     messages: list[Message] = [*history, Message(role="user", content=prompt)]
@@ -119,6 +121,11 @@ def build_phase(
     purpose: str = first_purpose
     carried: list[str] = []  # rejections of turns cut off since the last repair
     while True:
+        if outcome.requests and stop_check is not None:
+            reason = stop_check(outcome.usage)
+            if reason:
+                outcome.error = reason
+                return outcome
         turn = _Turn(changes, on_op)
         previous = outcome.requests[-1].max_tokens if outcome.requests else None
         request = ModelRequest(

@@ -11,8 +11,8 @@ AutopackError
 │   ├── OverloadedError     529
 │   ├── ServerError         other 5xx
 │   ├── ModelConnectionError  the connection dropped or timed out (mid-stream included)
-│   └── ModelRequestError   4xx other than 429: bad request, auth, not found
-├── ReplayError             a replay transcript is malformed or exhausted
+│   ├── ModelRequestError   4xx other than 429: bad request, auth, not found
+│   └── ReplayError         a replay transcript is malformed or exhausted
 ├── ForgeError              the forge (GitHub or local) refused an operation
 ├── TestRunError            the repo's tests could not be started or parsed
 ├── GovernanceError         a governance decision is refused (tampered ops, moved head, ...)
@@ -105,7 +105,7 @@ class ModelRequestError(ModelError):
     """A 4xx other than 429: not retryable."""
 
 
-class ReplayError(AutopackError):
+class ReplayError(ModelError):
     """A replay transcript is malformed or has no response left for a request."""
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from autopack.adapters.clock import SystemClock
 from autopack.budget import BudgetSettings
 from autopack.builder import BuildOutcome, BuildSettings, build_phase
+from autopack.cost_guard import CostGuard
 from autopack.dag import topological_order
 from autopack.edits.changeset import ChangeSet, OpResult
 from autopack.gate_feedback import gate_repair_prompt
@@ -81,6 +82,7 @@ class Executor:
         self.model_id = config.model or spec.model or DEFAULT_MODEL
         self.model_info = lookup(self.model_id)
         self.state = RunState(run_id=config.run_id, branch=config.branch, goal=spec.goal)
+        self.stopped: str | None = None  # why the run stopped starting phases (cost budget)
         self.telemetry = telemetry or RunTelemetry()
         self.telemetry.run_id, self.telemetry.model = config.run_id, self.model_id
         self.clock = clock  # wall time per phase when given
@@ -128,6 +130,11 @@ class Executor:
             missing = [
                 d for d in phase.depends_on if state.phase(d).status != PhaseStatus.committed
             ]
+            if self.stopped:
+                record.move(PhaseStatus.blocked, self.stopped)
+                self.progress(f"{prefix}: not started ({self.stopped})")
+                self._publish(phase, record, None)
+                continue
             if missing:
                 record.move(PhaseStatus.blocked, blocked_reason(state, missing))
                 self.progress(f"{prefix}: blocked ({record.reason})")
@@ -152,8 +159,29 @@ class Executor:
         return state
 
     def _run_phase(self, phase: Phase, record: PhaseRecord, prefix: str) -> None:
+        settings, plan = self.config.build, None
+        if self.config.budget is not None:
+            plan = plan_phase(phase, self.ws.read, self.model_info, self.config.budget)
+            settings = scheduled_settings(settings, plan, self.model_info)
+        estimated, fmt = (plan.estimate_tokens, plan.format) if plan else (None, None)
+        prompt = phase_prompt(
+            self.spec.goal, phase, self._context_files(phase), list(self.gov.policy.protected), fmt
+        )
+        guard = CostGuard(limit_usd=self.spec.budget.max_cost_usd)
+        spent = self.telemetry.cost_usd
+        refused = guard.refuse_phase(
+            spent, guard.projected_phase_usd(plan, len(prompt), self.model_info)
+        )
+        if refused:
+            self.stopped = refused
+            record.move(PhaseStatus.blocked, refused)
+            self.progress(f"{prefix}: not started ({refused})")
+            self._publish(phase, record, None)
+            return
         record.move(PhaseStatus.building)
         self.progress(f"{prefix}: building ({phase.title})")
+        if plan is not None:
+            self.progress(f"    {describe_plan(plan)}")
         changes = self.gov.new_changeset(self.ws)
 
         def on_op(result: OpResult) -> None:
@@ -162,30 +190,21 @@ class Executor:
             )
             self.progress(f"    {mark} {result.describe()}")
 
-        settings, estimated, fmt = self.config.build, None, None
-        if self.config.budget is not None:
-            plan = plan_phase(phase, self.ws.read, self.model_info, self.config.budget)
-            settings = scheduled_settings(settings, plan, self.model_info)
-            estimated, fmt = plan.estimate_tokens, plan.format
-            self.progress(f"    {describe_plan(plan)}")
         started = self.clock.now() if self.clock else None
         outcome = build_phase(
             self.model,
             model=self.model_id,
             system=system_prompt(),
-            prompt=phase_prompt(
-                self.spec.goal,
-                phase,
-                self._context_files(phase),
-                list(self.gov.policy.protected),
-                fmt,
-            ),
+            prompt=prompt,
             changes=changes,
             settings=settings,
             phase_id=phase.id,
             on_op=on_op,
+            stop_check=lambda used: guard.refuse_request(spent + self.model_info.cost_usd(used)),
         )
         wall = (self.clock.now() - started).total_seconds() if self.clock and started else None
+        # Once the budget is spent, the phases after this one are not started.
+        self.stopped = guard.refuse_request(spent + self.model_info.cost_usd(outcome.usage))
         self.telemetry.add(
             phase_telemetry(
                 phase.id, outcome, self.model_info, wall_s=wall, estimated_output_tokens=estimated

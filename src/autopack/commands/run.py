@@ -176,10 +176,10 @@ def run(args: argparse.Namespace) -> int:
         run_id=args.run_id or (goal_run_id(goal) if goal else default_run_id(args.spec)),
         model=args.model,
         build=BuildSettings(
-            max_tokens=args.max_tokens or BuildSettings().max_tokens,
+            max_tokens=BuildSettings().max_tokens if args.max_tokens is None else args.max_tokens,
             max_continuations=args.max_continuations,
         ),
-        budget=None if args.max_tokens else BudgetSettings(),
+        budget=BudgetSettings() if args.max_tokens is None else None,
         push=args.push,
         repair_rounds=args.repair_rounds,
     )
