@@ -404,3 +404,13 @@ def test_git_paths_can_never_be_approved_even_in_a_forged_request() -> None:
     assert not req.approvable and req.risk.value == "critical"
     with pytest.raises(GovernanceError, match="can never be approved"):
         decide(held_state(req), req.id, Decision.approve, "admin", HEAD, FixedClock(T0))
+
+
+def test_request_comment_names_the_default_labels_or_the_given_ones() -> None:
+    from autopack.governance_requests import DecisionLabels
+
+    request = request_for()
+    local = render_request_comment(request)
+    assert "`autopack:approve` to approve or `autopack:deny` to deny" in local
+    custom = render_request_comment(request, DecisionLabels(approve="lgtm", deny="stop"))
+    assert "`lgtm` to approve or `stop` to deny" in custom and "autopack:approve" not in custom

@@ -14,11 +14,10 @@ from autopack.errors import ConfigError, GovernanceError
 from autopack.governance import CONFIG_FILE, GovernancePolicy, build_policy, parse_config
 from autopack.governance_decide import DecisionResult, decide, expire_stale, find_request
 from autopack.governance_requests import (
-    APPROVE_LABEL,
     AUTO_APPROVER,
-    DENY_LABEL,
     AuditLog,
     Decision,
+    DecisionLabels,
     GovernanceRequest,
     RequestState,
     audit_entry,
@@ -105,14 +104,20 @@ def _inert(text: str) -> str:
     )
 
 
-def render_request_comment(request: GovernanceRequest) -> str:
+DEFAULT_LABELS = DecisionLabels()
+
+
+def render_request_comment(
+    request: GovernanceRequest, labels: DecisionLabels = DEFAULT_LABELS
+) -> str:
+    """The request's comment; `labels` are the label names that decide it on GitHub."""
     return render(
         "governance_comment.md.j2",
         request=request,
         justification=_inert(request.justification),
         diff=_inert(request.diff_preview),
-        approve_label=APPROVE_LABEL,
-        deny_label=DENY_LABEL,
+        approve_label=labels.approve,
+        deny_label=labels.deny,
     )
 
 
@@ -127,6 +132,7 @@ def apply_decision(
     audit: AuditLog,
     forge: Forge,
     ttl: timedelta,
+    labels: DecisionLabels = DEFAULT_LABELS,
 ) -> DecisionResult:
     """Expire stale requests, decide, log every outcome (refusals included) and update the request
     comment. The caller saves `state` afterwards (also after a refusal: expiry may have changed it)."""
@@ -144,7 +150,7 @@ def apply_decision(
     for entry in result.entries:
         audit.append(entry)
     if result.changed:
-        forge.upsert_comment(result.request.id, render_request_comment(result.request))
+        forge.upsert_comment(result.request.id, render_request_comment(result.request, labels))
     return result
 
 
@@ -165,6 +171,7 @@ class Governor:
     ) -> None:
         self.policy, self.clock, self.forge, self.audit = policy, clock, forge, audit
         self.run_id, self.progress = run_id, progress
+        self.labels = DEFAULT_LABELS  # the Action sets its approve_label / deny_label inputs
 
     def new_changeset(self, source: FileSource) -> RecordingChangeSet:
         return RecordingChangeSet(source)
@@ -229,7 +236,7 @@ class Governor:
             result = decide(state, request.id, Decision.approve, AUTO_APPROVER, None, self.clock)
             for entry in result.entries:
                 self.audit.append(entry)
-            self.forge.upsert_comment(request.id, render_request_comment(request))
+            self.forge.upsert_comment(request.id, render_request_comment(request, self.labels))
             self.progress(f"    auto-approved request {request.id}")
             return self.approved_changes(state, record, source)
         return None
@@ -242,7 +249,7 @@ class Governor:
             if old.phase_id == request.phase_id and old.state is RequestState.pending:
                 old.move(RequestState.superseded, None, now, f"replaced by {request.id}")
                 self.audit.append(audit_entry(old, "superseded", "autopack", now, request.id))
-                self.forge.upsert_comment(old.id, render_request_comment(old))
+                self.forge.upsert_comment(old.id, render_request_comment(old, self.labels))
         state.requests = [r for r in state.requests if r.id != request.id] + [request]
         return request
 
@@ -286,7 +293,7 @@ class Governor:
             action = "posted" if request.head_sha is None else "restamped"
             request.head_sha = head_sha
             self.audit.append(audit_entry(request, action, "autopack", now))
-            self.forge.upsert_comment(request.id, render_request_comment(request))
+            self.forge.upsert_comment(request.id, render_request_comment(request, self.labels))
 
 
 __all__ = [

@@ -33,6 +33,16 @@ DENY_LABEL = "autopack:deny"
 AUTO_APPROVER = "autopack[auto-approve]"
 
 
+class DecisionLabels(BaseModel):
+    """The label names that approve or deny a request on GitHub (the Action's approve_label and
+    deny_label inputs); local runs keep the defaults."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    approve: str = Field(default=APPROVE_LABEL, min_length=1)
+    deny: str = Field(default=DENY_LABEL, min_length=1)
+
+
 class RequestState(StrEnum):
     pending = "pending"
     approved = "approved"
@@ -288,6 +298,7 @@ __all__ = [
     "AuditEntry",
     "AuditLog",
     "Decision",
+    "DecisionLabels",
     "GovernanceRequest",
     "MemoryAuditLog",
     "RequestState",

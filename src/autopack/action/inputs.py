@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from autopack.errors import AutopackError
+from autopack.governance_requests import DecisionLabels
 
 
 class ActionConfigError(AutopackError):
@@ -47,6 +48,10 @@ class ActionInputs(BaseModel):
     @classmethod
     def _bots(cls, value: Any) -> tuple[str, ...]:
         return _split_list(value)
+
+    @property
+    def decision_labels(self) -> DecisionLabels:
+        return DecisionLabels(approve=self.approve_label, deny=self.deny_label)
 
     @property
     def secrets(self) -> list[str]:

@@ -285,6 +285,7 @@ class ActionRunner:
                 audit=MemoryAuditLog(),
                 forge=forge,
                 ttl=timedelta(hours=load_policy(ws, tracking.spec or _empty()).request_ttl_hours),
+                labels=self.inputs.decision_labels,
             )
         except GovernanceError as exc:
             forge.remove_label(intent.number, intent.label)

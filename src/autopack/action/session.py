@@ -134,6 +134,7 @@ class Session:
             telemetry=telemetry,
             clock=SystemClock(),
         )
+        self.executor.gov.labels = self.inputs.decision_labels
         self.forge.on_check = self._on_check
         outcome = Outcome(conclusion="failure", branch=t.branch)
         before = {r.id: r.head_sha for r in (previous.requests if previous else [])}
