@@ -118,6 +118,11 @@ def decide(
                 "be approved (.github/workflows/** and .git/** are not writable); deny it"
             )
         verify_integrity(request)
+        if request.stale:
+            raise GovernanceError(
+                f"request {request.id}: {request.stale}; it can only be denied (or it expires, "
+                "and the phase is rebuilt)"
+            )
         if head_sha != request.head_sha:
             raise GovernanceError(
                 f"request {request.id} was made at head {request.head_sha or '(none)'}, but the "

@@ -25,6 +25,7 @@ from autopack.governance_requests import (
     make_request,
     op_digest,
     op_paths,
+    preview_fields,
     verify_integrity,
 )
 from autopack.ports import Clock, Forge
@@ -86,6 +87,26 @@ def reapply(
     return changes
 
 
+def refresh_preview(
+    request: GovernanceRequest, source: FileSource, policy: GovernancePolicy
+) -> None:
+    """Recompute a pending request's diff preview against `source` (the content at the head it is
+    being posted at), replaying its held ops exactly as an approval would. When they no longer
+    apply, the request is marked `stale` with the reason: it stays pending so a maintainer can
+    still deny it (or it expires and the phase is rebuilt), but an approval is refused. If the
+    head moves again and the ops apply once more, the mark is cleared."""
+    try:
+        changes = reapply(request, source, policy)
+    except GovernanceError as exc:
+        request.stale = str(exc).removeprefix(f"request {request.id}: ")
+        request.diff_preview, request.preview_truncated = "", False
+        return
+    fields = preview_fields(source, changes.changes, request.paths, changes.changed_paths())
+    for name, value in fields.items():
+        setattr(request, name, value)
+    request.changed_paths, request.stale = changes.changed_paths(), ""
+
+
 def load_policy(source: FileSource, spec: RunSpec) -> GovernancePolicy:
     """Built-in defaults + the repo's `.autopack.yml` (read through the port) + the run spec."""
     data = source.read(CONFIG_FILE)
@@ -116,6 +137,7 @@ def render_request_comment(
         request=request,
         justification=_inert(request.justification),
         diff=_inert(request.diff_preview),
+        stale=_inert(request.stale),
         approve_label=labels.approve,
         deny_label=labels.deny,
     )
@@ -172,6 +194,9 @@ class Governor:
         self.policy, self.clock, self.forge, self.audit = policy, clock, forge, audit
         self.run_id, self.progress = run_id, progress
         self.labels = DEFAULT_LABELS  # the Action sets its approve_label / deny_label inputs
+        # The executor's workspace, as handed to hold / approved_changes: `publish` reads the
+        # content at the head it posts requests at through it.
+        self.source: FileSource | None = None
 
     def new_changeset(self, source: FileSource) -> RecordingChangeSet:
         return RecordingChangeSet(source)
@@ -207,6 +232,7 @@ class Governor:
         ops = changes.applied_ops if isinstance(changes, RecordingChangeSet) else None
         if ops is None:
             raise GovernanceError("the executor must build phases on a RecordingChangeSet")
+        self.source = source
         touched = protected_ops(ops, self.policy)
         if not touched:
             return changes
@@ -262,6 +288,7 @@ class Governor:
     ) -> ChangeSet | None:
         """For a held phase: the re-applied ops when its request is approved; None while it waits
         or when it is denied. A re-apply that is refused fails the phase with the reason."""
+        self.source = source
         request = self.latest(state, record.id)
         if record.status is not PhaseStatus.awaiting_approval or request is None:
             return None
@@ -283,16 +310,21 @@ class Governor:
         by_id = {r.id: r for r in previous.phases if r.status in keep}
         state.phases = [by_id.get(r.id, r).model_copy(deep=True) for r in state.phases]
 
-    def publish(self, state: RunState, head_sha: str) -> None:
-        """Record the branch head in every pending request and post (or update) its comment. An
-        approval counts only at that head."""
+    def publish(self, state: RunState, head_sha: str, source: FileSource | None = None) -> None:
+        """Record the branch head in every pending request, recompute its diff preview against
+        the content there (`source`, else the executor's workspace) and post (or update) its
+        comment. An approval counts only at that head."""
         now = self.clock.now()
+        source = source or self.source
         for request in state.requests:
             if request.state is not RequestState.pending or request.head_sha == head_sha:
                 continue
             action = "posted" if request.head_sha is None else "restamped"
             request.head_sha = head_sha
-            self.audit.append(audit_entry(request, action, "autopack", now))
+            if source is not None:
+                refresh_preview(request, source, self.policy)
+            detail = f"held ops no longer apply: {request.stale}" if request.stale else ""
+            self.audit.append(audit_entry(request, action, "autopack", now, detail))
             self.forge.upsert_comment(request.id, render_request_comment(request, self.labels))
 
 
@@ -303,5 +335,6 @@ __all__ = [
     "load_policy",
     "protected_ops",
     "reapply",
+    "refresh_preview",
     "render_request_comment",
 ]

@@ -17,7 +17,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -120,6 +120,11 @@ class GovernanceRequest(BaseModel):
     decided_by: str | None = None
     decided_at: datetime | None = None
     reason: str = ""
+    stale: str = Field(
+        default="",
+        description="Why the held ops no longer apply at head_sha (empty: they do); an approval "
+        "is refused while set, a denial is not",
+    )
 
     @property
     def approvable(self) -> bool:
@@ -217,10 +222,6 @@ def make_request(
     digests = [op_digest(op) for op in ops]
     paths = sorted(set(protected))
     full = request_hash(run_id, phase_id, paths, digests)
-    ordered = paths + [p for p in changed_paths if p not in paths]
-    preview, _ = diff_preview(source, changes, ordered)
-    _, held_lines = diff_preview(source, changes, [p for p in paths if p in changes])
-    truncated = len(preview) > PREVIEW_LIMIT
     return GovernanceRequest(
         id=full[:12],
         hash=full,
@@ -230,15 +231,32 @@ def make_request(
         changed_paths=list(changed_paths),
         risk=risk,
         justification=justification.strip(),
-        diff_preview=preview[:PREVIEW_LIMIT] if truncated else preview,
-        preview_truncated=truncated,
-        changed_lines=held_lines,
-        deletes=any(changes.get(p, b"") is None for p in paths),
         ops=list(ops),
         op_digests=digests,
         head_sha=head_sha,
         created_at=created_at,
+        **preview_fields(source, changes, paths, changed_paths),
     )
+
+
+def preview_fields(
+    source: FileSource,
+    changes: Mapping[str, bytes | None],
+    paths: Sequence[str],
+    changed_paths: Sequence[str],
+) -> dict[str, Any]:
+    """diff_preview (protected paths first, capped), preview_truncated, changed_lines (protected
+    paths only) and deletes of a request whose ops give `changes` over `source`."""
+    ordered = list(paths) + [p for p in changed_paths if p not in paths]
+    preview, _ = diff_preview(source, changes, ordered)
+    _, held_lines = diff_preview(source, changes, [p for p in paths if p in changes])
+    truncated = len(preview) > PREVIEW_LIMIT
+    return {
+        "diff_preview": preview[:PREVIEW_LIMIT] if truncated else preview,
+        "preview_truncated": truncated,
+        "changed_lines": held_lines,
+        "deletes": any(changes.get(p, b"") is None for p in paths),
+    }
 
 
 class AuditEntry(BaseModel):
@@ -306,5 +324,6 @@ __all__ = [
     "diff_preview",
     "make_request",
     "op_digest",
+    "preview_fields",
     "verify_integrity",
 ]
