@@ -4,6 +4,7 @@ apply, the comment says so and only a denial is accepted. Real git repo, replay 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -87,3 +88,35 @@ def test_held_ops_that_no_longer_apply_can_only_be_denied(world: World, capsys: 
     assert w.state().requests[0].stale
     assert w.cli("deny", rid, "--by", "bob") == 0
     assert w.statuses()["config"] == ("denied", "denied by bob")
+
+
+def backdate_requests(w: World, hours: float) -> None:
+    store = LocalGovernanceStore(w.out)
+    state = store.load_state()
+    for request in state.requests:
+        request.created_at -= timedelta(hours=hours)
+    store.save_state(state)
+
+
+def test_resume_expires_stale_requests_first_and_rebuilds_their_phase(world: World) -> None:
+    w = world
+    w.commit(".autopack.yml", "request_ttl_hours: 2\n", "governance config")
+    w.cli("run")
+    rid = held_request_id(w)
+    backdate_requests(w, 1)  # within the TTL: nothing expires
+    w.cli("resume")
+    assert [r.state.value for r in w.state().requests] == ["pending"]
+    assert "expired" not in [a for a, _ in w.audit()]
+
+    backdate_requests(w, 2)  # now 3 hours old
+    w.cli("resume")
+    actions = [a for a, _ in w.audit()]
+    assert actions[-3:] == ["expired", "requested", "posted"], actions
+    [entry] = [e for e in LocalGovernanceStore(w.out).entries() if e.action == "expired"]
+    assert entry.request_id == rid and entry.actor == "autopack" and "2:00:00" in entry.detail
+    # the phase was rebuilt (same ops, so the same id) and is held again by a fresh request
+    [req] = w.state().requests
+    assert req.state.value == "pending" and req.head_sha is not None
+    assert datetime.now(UTC) - req.created_at < timedelta(minutes=5)
+    assert w.statuses()["config"][0] == "awaiting_approval"
+    assert not (w.repo / ".env.example").exists()

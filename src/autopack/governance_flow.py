@@ -143,6 +143,25 @@ def render_request_comment(
     )
 
 
+def expire_requests(
+    state: RunState,
+    clock: Clock,
+    ttl: timedelta,
+    audit: AuditLog,
+    forge: Forge,
+    labels: DecisionLabels = DEFAULT_LABELS,
+) -> list[GovernanceRequest]:
+    """Expire the pending requests older than `ttl` (their phases go back to pending, to be
+    rebuilt), log each and update its comment. Returns the expired requests."""
+    expired = []
+    for entry in expire_stale(state, clock, ttl):
+        audit.append(entry)
+        request = find_request(state, entry.request_id)
+        forge.upsert_comment(request.id, render_request_comment(request, labels))
+        expired.append(request)
+    return expired
+
+
 def apply_decision(
     state: RunState,
     request_id: str,
@@ -158,8 +177,7 @@ def apply_decision(
 ) -> DecisionResult:
     """Expire stale requests, decide, log every outcome (refusals included) and update the request
     comment. The caller saves `state` afterwards (also after a refusal: expiry may have changed it)."""
-    for entry in expire_stale(state, clock, ttl):
-        audit.append(entry)
+    expire_requests(state, clock, ttl, audit, forge, labels)
     try:
         result = decide(state, request_id, decision, actor, head_sha, clock)
     except GovernanceError as exc:
@@ -304,11 +322,22 @@ class Governor:
             return None
 
     def carry_over(self, previous: RunState, state: RunState) -> None:
-        """A resumed run keeps the requests and the held or denied phases of the previous one."""
+        """A resumed run keeps the requests and the held or denied phases of the previous one.
+        Pending requests older than the policy's request_ttl_hours expire first (audited, their
+        comment updated): their phases are rebuilt like new ones."""
+        previous = previous.model_copy(deep=True)
+        self.expire(previous)
         state.requests = list(previous.requests)
         keep = {PhaseStatus.awaiting_approval, PhaseStatus.denied}
         by_id = {r.id: r for r in previous.phases if r.status in keep}
         state.phases = [by_id.get(r.id, r).model_copy(deep=True) for r in state.phases]
+
+    def expire(self, state: RunState) -> None:
+        ttl = timedelta(hours=self.policy.request_ttl_hours)
+        for request in expire_requests(state, self.clock, ttl, self.audit, self.forge, self.labels):
+            self.progress(
+                f"governance request {request.id} ({request.phase_id}) expired: {request.reason}"
+            )
 
     def publish(self, state: RunState, head_sha: str, source: FileSource | None = None) -> None:
         """Record the branch head in every pending request, recompute its diff preview against

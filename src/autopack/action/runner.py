@@ -15,7 +15,7 @@ from autopack.action.inputs import ActionEnv, ActionInputs, env_from_env, inputs
 from autopack.action.issue_spec import planning_goal, spec_from_issue
 from autopack.action.policy import LabelFact, Verdict, judge_approval, judge_label, judge_person
 from autopack.action.session import Outcome, Session, finish
-from autopack.action.tracking import TRACKING_KEY, Tracking, decode_state
+from autopack.action.tracking import TRACKING_KEY, Tracking, decode_state, render_tracking
 from autopack.action.workflow_commands import WorkflowLog
 from autopack.adapters.clock import SystemClock
 from autopack.adapters.github_forge import GitHubForge, LabelEvent
@@ -23,7 +23,7 @@ from autopack.adapters.github_push import ActionWorkspace
 from autopack.adapters.replay_model import ReplayModelClient
 from autopack.errors import AutopackError, GovernanceError
 from autopack.governance_flow import apply_decision, load_policy
-from autopack.governance_requests import Decision, MemoryAuditLog
+from autopack.governance_requests import Decision
 from autopack.model_api import ModelClient
 from autopack.modeltable import DEFAULT_MODEL, lookup
 from autopack.paths import check_repo_path
@@ -151,6 +151,13 @@ class ActionRunner:
     def _load_tracking(self, number: int) -> Tracking | None:
         found = self.forge.find_comment(number, TRACKING_KEY)
         return decode_state(found.body) if found else None
+
+    def _save_tracking(self, tracking: Tracking) -> None:
+        number = tracking.issue_number or tracking.pr_number
+        if number is not None:
+            labels = self.inputs.decision_labels
+            body = render_tracking(tracking, labels.approve, labels.deny)
+            self.forge.upsert_comment_on(number, TRACKING_KEY, body)
 
     def _model(self) -> ModelClient:
         if self.inputs.replay:
@@ -282,13 +289,14 @@ class ActionRunner:
                 verdict.who,
                 head,
                 clock=SystemClock(),
-                audit=MemoryAuditLog(),
+                audit=tracking,
                 forge=forge,
                 ttl=timedelta(hours=load_policy(ws, tracking.spec or _empty()).request_ttl_hours),
                 labels=self.inputs.decision_labels,
             )
         except GovernanceError as exc:
             forge.remove_label(intent.number, intent.label)
+            self._save_tracking(tracking)  # an expiry or the refusal's audit entry
             refusal = Verdict(allowed=False, who=verdict.who, reason=str(exc))
             return self.refuse(intent.number, f"refused-{request.id}", refusal, "decide")
         forge.remove_label(intent.number, intent.label)  # consumed: a later request needs a new one

@@ -133,6 +133,7 @@ class Session:
             progress=self._progress,
             telemetry=telemetry,
             clock=SystemClock(),
+            audit=t,  # the audit log lives in the tracking comment's state block
         )
         self.executor.gov.labels = self.inputs.decision_labels
         self.forge.on_check = self._on_check

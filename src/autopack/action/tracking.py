@@ -13,7 +13,7 @@ import zlib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from autopack.errors import AutopackError
-from autopack.governance_requests import GovernanceRequest, RequestState
+from autopack.governance_requests import AuditEntry, GovernanceRequest, RequestState
 from autopack.prompts import render
 from autopack.reports import STATUS_ICON
 from autopack.spec import RunSpec
@@ -22,6 +22,7 @@ from autopack.telemetry import RunTelemetry
 
 TRACKING_KEY = "tracking"
 COMMENT_LIMIT = 65_535
+AUDIT_SHOWN = 20  # latest audit entries listed in the comment (all are kept in the state block)
 _BLOCK = re.compile(r"<!-- autopack:state:v1\n([A-Za-z0-9+/=\n]+)\n-->")
 
 
@@ -49,6 +50,16 @@ class Tracking(BaseModel):
     conclusion: str = ""
     cost_usd: float = 0.0
     output_tokens: int = 0
+    audit: list[AuditEntry] = Field(
+        default_factory=list, description="The run's append-only governance audit log"
+    )
+
+    def append(self, entry: AuditEntry) -> None:
+        """AuditLog: the Action keeps the audit log in the tracking comment's state block."""
+        self.audit.append(entry)
+
+    def entries(self) -> list[AuditEntry]:
+        return list(self.audit)
 
     def pending_request(self) -> GovernanceRequest | None:
         if self.state is None:
@@ -96,6 +107,7 @@ def render_tracking(
         phases=state.phases if state else [],
         status_icon=STATUS_ICON,
         pending=tracking.pending_request(),
+        audit=tracking.audit[-AUDIT_SHOWN:],
         approve_label=approve_label,
         deny_label=deny_label,
         cost_usd=tracking.cost_usd,
