@@ -66,10 +66,7 @@ class BuildOutcome(BaseModel):
 
     @property
     def usage(self) -> Usage:
-        total = Usage()
-        for r in self.requests:
-            total = total + r.usage
-        return total
+        return Usage.total(r.usage for r in self.requests)
 
 
 OpListener = Callable[[OpResult], None]

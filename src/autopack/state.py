@@ -109,10 +109,7 @@ class RunState(BaseModel):
 
     @property
     def usage(self) -> Usage:
-        total = Usage()
-        for p in self.phases:
-            total = total + p.usage
-        return total
+        return Usage.total(p.usage for p in self.phases)
 
     @property
     def cost_usd(self) -> float:

@@ -47,10 +47,7 @@ class PhaseTelemetry(BaseModel):
 
     @property
     def usage(self) -> Usage:
-        total = Usage()
-        for r in self.requests:
-            total = total + r.usage
-        return total
+        return Usage.total(r.usage for r in self.requests)
 
     @property
     def cost_usd(self) -> float:
@@ -73,10 +70,7 @@ class RunTelemetry(BaseModel):
 
     @property
     def usage(self) -> Usage:
-        total = Usage()
-        for p in self.phases:
-            total = total + p.usage
-        return total
+        return Usage.total(p.usage for p in self.phases)
 
     @property
     def cost_usd(self) -> float:

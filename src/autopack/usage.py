@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -21,3 +23,11 @@ class Usage(BaseModel):
             + other.cache_creation_input_tokens,
             cache_read_input_tokens=self.cache_read_input_tokens + other.cache_read_input_tokens,
         )
+
+    @classmethod
+    def total(cls, items: Iterable[Usage]) -> Usage:
+        """The sum of ``items`` (an empty Usage when there are none)."""
+        out = cls()
+        for u in items:
+            out = out + u
+        return out
