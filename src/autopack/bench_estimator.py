@@ -13,17 +13,17 @@ file, 2,000 per created one, x1.5 for test files, x1.3 safety), and the sum of `
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, NonNegativeInt, ValidationError
+from pydantic import BaseModel, ConfigDict, NonNegativeInt
 
 from autopack.budget import BudgetSettings, plan_budget
 from autopack.errors import RecordError
 from autopack.estimator import Action, DeliverableSize, EstimateInput, estimate
+from autopack.jsonl import LineProblem, parse_jsonl
 from autopack.modeltable import DEFAULT_MODEL, ModelInfo, lookup
 
 
@@ -96,21 +96,13 @@ R = TypeVar("R", bound=BaseModel)
 
 def parse_records(text: str, model: type[R], source: str = "<records>") -> list[R]:
     """One record per non-blank line; a bad line raises RecordError naming line and field."""
-    out: list[R] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise RecordError(f"{source}:{lineno}: invalid JSON: {exc.msg}") from exc
-        try:
-            out.append(model.model_validate(data))
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            field = ".".join(str(p) for p in err["loc"]) or "(record)"
-            raise RecordError(f"{source}:{lineno}: field {field}: {err['msg']}") from exc
-    return out
+
+    def error(p: LineProblem) -> RecordError:
+        if p.invalid_json:
+            return RecordError(f"{source}:{p.line}: invalid JSON: {p.json_detail}")
+        return RecordError(f"{source}:{p.line}: field {p.field or '(record)'}: {p.message}")
+
+    return parse_jsonl(text.splitlines(), model, error)
 
 
 def load_records(path: str | Path, model: type[R]) -> list[R]:

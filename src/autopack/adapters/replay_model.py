@@ -11,9 +11,10 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from autopack.errors import ReplayError
+from autopack.jsonl import LineProblem, parse_jsonl
 from autopack.model_api import ModelRequest, ModelResponse, StopReason, TextSink
 from autopack.usage import Usage
 
@@ -41,17 +42,10 @@ def load_transcript(path: str | Path) -> list[ReplayRecord]:
 
 
 def parse_transcript(lines: Iterable[str], source: str = "transcript") -> list[ReplayRecord]:
-    records = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            records.append(ReplayRecord.model_validate_json(line))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(x) for x in first["loc"]) or "line"
-            raise ReplayError(f"{source}:{n}: {where}: {first['msg']}") from None
-    return records
+    def error(p: LineProblem) -> ReplayError:
+        return ReplayError(f"{source}:{p.line}: {p.field or 'line'}: {p.message}")
+
+    return parse_jsonl(lines, ReplayRecord, error)
 
 
 class ReplayModelClient:
