@@ -109,6 +109,10 @@ class ReplayError(ModelError):
     """A replay transcript is malformed or has no response left for a request."""
 
 
+class ModelUnavailableError(ModelError):
+    """A phase needs a model call, but no model client can be made (no API key, no replay)."""
+
+
 class ForgeError(AutopackError):
     """The forge refused an operation."""
 

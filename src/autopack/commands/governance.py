@@ -14,6 +14,7 @@ import git
 from autopack.adapters.clock import SystemClock
 from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.governance_store import LocalGovernanceStore
+from autopack.adapters.lazy_model import LazyModelClient
 from autopack.adapters.local_forge import LocalForge
 from autopack.builder import BuildSettings
 from autopack.commands._gates import GateSettings, add_gate_arguments, gate_settings
@@ -152,6 +153,10 @@ def resume_run(
 def run_resume(args: argparse.Namespace) -> int:
     from autopack.commands.run import make_model
 
+    # Without --replay the client is made on the first model call: approved held phases and
+    # committed ones need none, so such a resume works offline (no API key). A given --replay is
+    # read now, so a bad path is an error at once.
+    model = make_model(args) if args.replay else LazyModelClient(lambda: make_model(args))
     state = resume_run(
         out=args.out,
         repo=args.repo,
@@ -163,7 +168,7 @@ def run_resume(args: argparse.Namespace) -> int:
             "push": args.push,
         },
         spec=load_spec(args.spec) if args.spec else None,
-        model=make_model(args),
+        model=model,
         gates=gate_settings(args),
     )
     print(render_summary(state))
