@@ -74,3 +74,16 @@ def test_an_expired_request_is_refused_and_audited_in_the_tracking_comment(world
     final = decode_state(world.state.comments[tracking_comment["id"]]["body"])
     assert final is not None and final.state is not None
     assert final.state.requests[-1].state.value == "pending"
+
+
+def test_an_approval_run_without_an_api_key_applies_the_held_phase(world: World) -> None:
+    world.defaults["test_command"] = "none"
+    n = world.state.create_issue("Mul and owners", spec_body("multiply", "owners"))
+    world.label_issue(n, "autopack", "maint")
+    sent = len(world.model.message_requests)
+    [pr] = world.state.pulls()
+    world.defaults["anthropic_api_key"] = ""  # the approval run needs no model
+    ok = world.label_pull(pr["number"], "autopack:approve", "maint")
+    assert ok.code == 0 and ok.outputs["conclusion"] == "success", ok.stdout
+    assert "autopack(owners): Add CODEOWNERS" in world.branch_log("autopack/issue-1")
+    assert len(world.model.message_requests) == sent

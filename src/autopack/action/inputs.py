@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from autopack.errors import AutopackError
+from autopack.errors import AutopackError, PathPolicyError
 from autopack.governance_requests import DecisionLabels
+from autopack.paths import check_repo_path
 
 
 class ActionConfigError(AutopackError):
@@ -42,6 +44,7 @@ class ActionInputs(BaseModel):
     max_tokens: int | None = Field(default=None, gt=0)  # None: the budget policy decides
     allowed_bots: tuple[str, ...] = ()
     test_command: str = ""
+    baseline_cache: str = ""  # empty: RUNNER_TEMP/autopack-baseline-cache
     replay: str = ""
 
     @field_validator("allowed_bots", mode="before")
@@ -104,6 +107,23 @@ def _problems(exc: ValidationError, names: Mapping[str, str]) -> str:
         what = "is required" if err["type"] == "missing" else err["msg"]
         out.append(f"{names.get(field, field)}: {what}")
     return "; ".join(out)
+
+
+def baseline_cache_dir(inputs: ActionInputs, env: ActionEnv) -> str:
+    """The folder caching test baselines by commit: the baseline_cache input (absolute, or relative
+    to GITHUB_WORKSPACE like actions/cache's `path`), else a folder under RUNNER_TEMP."""
+    value = inputs.baseline_cache.strip()
+    if not value:
+        return str(Path(env.temp or Path(env.workspace).parent) / "autopack-baseline-cache")
+    if Path(value).is_absolute():
+        return value
+    try:
+        return str(Path(env.workspace) / check_repo_path(value))
+    except PathPolicyError as exc:
+        raise ActionConfigError(
+            f"input baseline_cache (INPUT_BASELINE_CACHE): {exc}; give an absolute folder or one "
+            "inside the workspace"
+        ) from None
 
 
 def input_env_name(name: str) -> str:

@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from autopack.action.events import DecideRequest, Ignore, StartRun, decide_intent, load_payload
-from autopack.action.inputs import ActionEnv, ActionInputs, env_from_env, inputs_from_env
+from autopack.action.inputs import (
+    ActionConfigError,
+    ActionEnv,
+    ActionInputs,
+    baseline_cache_dir,
+    env_from_env,
+    inputs_from_env,
+)
 from autopack.action.issue_spec import planning_goal, spec_from_issue
 from autopack.action.policy import LabelFact, Verdict, judge_approval, judge_label, judge_person
 from autopack.action.session import Outcome, Session, finish
@@ -20,6 +27,7 @@ from autopack.action.workflow_commands import WorkflowLog
 from autopack.adapters.clock import SystemClock
 from autopack.adapters.github_forge import GitHubForge, LabelEvent
 from autopack.adapters.github_push import ActionWorkspace
+from autopack.adapters.lazy_model import LazyModelClient
 from autopack.adapters.replay_model import ReplayModelClient
 from autopack.errors import AutopackError, GovernanceError
 from autopack.governance_flow import apply_decision, load_policy
@@ -163,6 +171,12 @@ class ActionRunner:
         if self.inputs.replay:
             path = Path(self.env.workspace, check_repo_path(self.inputs.replay))
             return ReplayModelClient.from_file(path)
+        # Made on the first model call: applying an approved held phase needs no model (nor a key).
+        return LazyModelClient(self._anthropic)
+
+    def _anthropic(self) -> ModelClient:
+        if not self.inputs.anthropic_api_key:
+            raise ActionConfigError("input anthropic_api_key is empty (set it from a secret)")
         from autopack.adapters.anthropic_model import AnthropicModelClient
 
         return AnthropicModelClient(
@@ -215,13 +229,11 @@ class ActionRunner:
         from autopack.commands._gates import GateSettings, build_finalizer
 
         command = self.inputs.test_command.strip()
-        settings = (
-            GateSettings(tests=False)
-            if command.lower() == "none"
-            else GateSettings(test_command=command)
-            if command
-            else GateSettings()
-        )
+        settings = GateSettings(baseline_cache=baseline_cache_dir(self.inputs, self.env))
+        if command.lower() == "none":
+            settings = GateSettings(tests=False)
+        elif command:
+            settings = settings.model_copy(update={"test_command": command})
         session = Session(
             env=self.env,
             inputs=self.inputs,
