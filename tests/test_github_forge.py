@@ -65,16 +65,21 @@ def test_keyed_comment_is_edited_in_place_never_duplicated(gh: GitHubServer) -> 
     assert len(gh.state.writes("PATCH", r"/issues/comments/")) == 1
 
 
-def test_a_planted_marker_from_someone_else_is_ignored(gh: GitHubServer) -> None:
-    n = gh.state.create_issue("Add mul", "please")
+def plant_comment(gh: GitHubServer, issue: int, body: str, user: str) -> None:
+    """A comment someone else wrote (id 1), straight into the server's state."""
     gh.state.comments[1] = {
         "id": 1,
-        "issue": n,
-        "body": "<!-- autopack:tracking -->\nforged",
-        "user": "mallory",
+        "issue": issue,
+        "body": body,
+        "user": user,
         "created_at": gh.state.tick(),
         "updated_at": gh.state.tick(),
     }
+
+
+def test_a_planted_marker_from_someone_else_is_ignored(gh: GitHubServer) -> None:
+    n = gh.state.create_issue("Add mul", "please")
+    plant_comment(gh, n, "<!-- autopack:tracking -->\nforged", "mallory")
     forge = make_forge(gh, target=n)
     assert forge.find_comment(n, "tracking") is None
     ref = forge.upsert_comment_on(n, "tracking", "ours")
@@ -190,14 +195,7 @@ def test_with_a_personal_token_only_its_own_comments_count(gh: GitHubServer) -> 
     gh.state.user_readable = True
     gh.state.token_user = gh.state.add_user("release-person", "maintain")
     n = gh.state.create_issue("x", "y")
-    gh.state.comments[1] = {
-        "id": 1,
-        "issue": n,
-        "body": "<!-- autopack:tracking -->\nfrom another bot",
-        "user": "other[bot]",
-        "created_at": gh.state.tick(),
-        "updated_at": gh.state.tick(),
-    }
+    plant_comment(gh, n, "<!-- autopack:tracking -->\nfrom another bot", "other[bot]")
     forge = make_forge(gh, target=n)
     assert forge.login == "release-person"
     assert forge.find_comment(n, "tracking") is None

@@ -1,17 +1,24 @@
 """Governance in the executor: holding a phase whose ops touch protected paths BEFORE anything is
-written, re-applying exactly the held ops after approval, and the decision path shared by the CLI
-and the Action (`apply_decision`). Everything goes through ports (FileSource/Workspace, Forge,
-AuditLog, Clock)."""
+written, re-applying exactly the held ops after approval (governance_apply), expiring stale
+requests, and the decision path shared by the CLI and the Action (`apply_decision`). Everything
+goes through ports (FileSource/Workspace, Forge, AuditLog, Clock)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import timedelta
 
-from autopack.edits.changeset import ChangeSet, FileSource, OpResult, OpStatus
-from autopack.edits.ops import Op
-from autopack.errors import ConfigError, GovernanceError
-from autopack.governance import CONFIG_FILE, GovernancePolicy, build_policy, parse_config
+from autopack.edits.changeset import ChangeSet, FileSource
+from autopack.errors import GovernanceError
+from autopack.governance import GovernancePolicy
+from autopack.governance_apply import (
+    RecordingChangeSet,
+    load_policy,
+    protected_ops,
+    reapply,
+    refresh_preview,
+)
+from autopack.governance_comment import DEFAULT_LABELS, render_request_comment
 from autopack.governance_decide import DecisionResult, decide, expire_stale, find_request
 from autopack.governance_requests import (
     AUTO_APPROVER,
@@ -23,124 +30,10 @@ from autopack.governance_requests import (
     audit_entry,
     diff_preview,
     make_request,
-    op_digest,
-    op_paths,
-    preview_fields,
-    verify_integrity,
 )
 from autopack.ports import Clock, Forge
-from autopack.prompts import render
-from autopack.spec import Phase, RunSpec
+from autopack.spec import Phase
 from autopack.state import PhaseRecord, PhaseStatus, RunState
-
-
-class RecordingChangeSet(ChangeSet):
-    """A ChangeSet that also keeps every applied op, so a held phase can store exactly its ops."""
-
-    def __init__(self, source: FileSource) -> None:
-        super().__init__(source)
-        self.applied_ops: list[Op] = []
-
-    def apply(self, op: Op) -> OpResult:
-        result = super().apply(op)
-        if result.status is OpStatus.applied:
-            self.applied_ops.append(op)
-        return result
-
-
-def protected_ops(
-    ops: Sequence[Op],
-    policy: GovernancePolicy,
-    allowance: frozenset[tuple[str, str]] = frozenset(),
-) -> list[tuple[str, str]]:
-    """(path, op digest) of each op on a protected path that `allowance` does not cover."""
-    out = []
-    for op in ops:
-        digest = op_digest(op)
-        for path in op_paths(op):
-            if policy.is_protected(path) and (path, digest) not in allowance:
-                out.append((path, digest))
-    return out
-
-
-def reapply(
-    request: GovernanceRequest, source: FileSource, policy: GovernancePolicy
-) -> RecordingChangeSet:
-    """Re-run exactly the held ops through a fresh ChangeSet. The allowance (the request's paths and
-    op digests) holds for this call only; any other protected op, or an op that no longer applies,
-    raises GovernanceError."""
-    verify_integrity(request)
-    changes = RecordingChangeSet(source)
-    for n, op in enumerate(request.ops, 1):
-        if changes.done:
-            changes.reopen()  # a repair turn followed an earlier 'done'
-        result = changes.apply(op.model_copy(update={"id": n}))
-        if result.status is not OpStatus.applied:
-            raise GovernanceError(
-                f"request {request.id}: held op {op.id} ({op.op}) no longer applies: "
-                f"{result.reason}"
-            )
-    extra = protected_ops(request.ops, policy, request.allowance())
-    if extra:
-        paths = ", ".join(sorted({p for p, _ in extra}))
-        raise GovernanceError(f"request {request.id}: ops on {paths} are not covered by it")
-    return changes
-
-
-def refresh_preview(
-    request: GovernanceRequest, source: FileSource, policy: GovernancePolicy
-) -> None:
-    """Recompute a pending request's diff preview against `source` (the content at the head it is
-    being posted at), replaying its held ops exactly as an approval would. When they no longer
-    apply, the request is marked `stale` with the reason: it stays pending so a maintainer can
-    still deny it (or it expires and the phase is rebuilt), but an approval is refused. If the
-    head moves again and the ops apply once more, the mark is cleared."""
-    try:
-        changes = reapply(request, source, policy)
-    except GovernanceError as exc:
-        request.stale = str(exc).removeprefix(f"request {request.id}: ")
-        request.diff_preview, request.preview_truncated = "", False
-        return
-    fields = preview_fields(source, changes.changes, request.paths, changes.changed_paths())
-    for name, value in fields.items():
-        setattr(request, name, value)
-    request.changed_paths, request.stale = changes.changed_paths(), ""
-
-
-def load_policy(source: FileSource, spec: RunSpec) -> GovernancePolicy:
-    """Built-in defaults + the repo's `.autopack.yml` (read through the port) + the run spec."""
-    data = source.read(CONFIG_FILE)
-    try:
-        text = data.decode("utf-8") if data is not None else None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{CONFIG_FILE}: not UTF-8 text") from None
-    return build_policy(parse_config(text), spec.protected_paths)
-
-
-def _inert(text: str) -> str:
-    """Model-written text cannot open or close an HTML comment (forge markers live in those) or
-    end the diff's code fence."""
-    return (
-        text.replace("<!--", "<!\u200b--").replace("-->", "--\u200b>").replace("```", "`\u200b``")
-    )
-
-
-DEFAULT_LABELS = DecisionLabels()
-
-
-def render_request_comment(
-    request: GovernanceRequest, labels: DecisionLabels = DEFAULT_LABELS
-) -> str:
-    """The request's comment; `labels` are the label names that decide it on GitHub."""
-    return render(
-        "governance_comment.md.j2",
-        request=request,
-        justification=_inert(request.justification),
-        diff=_inert(request.diff_preview),
-        stale=_inert(request.stale),
-        approve_label=labels.approve,
-        deny_label=labels.deny,
-    )
 
 
 def expire_requests(

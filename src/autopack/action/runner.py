@@ -21,8 +21,8 @@ from autopack.action.inputs import (
 )
 from autopack.action.issue_spec import planning_goal, spec_from_issue
 from autopack.action.policy import LabelFact, Verdict, judge_approval, judge_label, judge_person
-from autopack.action.session import Outcome, Session, finish
-from autopack.action.tracking import TRACKING_KEY, Tracking, decode_state, render_tracking
+from autopack.action.session import Outcome, Session, finish, post_tracking
+from autopack.action.tracking import TRACKING_KEY, Tracking, decode_state
 from autopack.action.workflow_commands import WorkflowLog
 from autopack.adapters.clock import SystemClock
 from autopack.adapters.github_forge import GitHubForge, LabelEvent
@@ -159,13 +159,6 @@ class ActionRunner:
     def _load_tracking(self, number: int) -> Tracking | None:
         found = self.forge.find_comment(number, TRACKING_KEY)
         return decode_state(found.body) if found else None
-
-    def _save_tracking(self, tracking: Tracking) -> None:
-        number = tracking.issue_number or tracking.pr_number
-        if number is not None:
-            labels = self.inputs.decision_labels
-            body = render_tracking(tracking, labels.approve, labels.deny)
-            self.forge.upsert_comment_on(number, TRACKING_KEY, body)
 
     def _model(self) -> ModelClient:
         if self.inputs.replay:
@@ -308,7 +301,7 @@ class ActionRunner:
             )
         except GovernanceError as exc:
             forge.remove_label(intent.number, intent.label)
-            self._save_tracking(tracking)  # an expiry or the refusal's audit entry
+            post_tracking(forge, tracking, self.inputs.decision_labels)  # expiry, refusal audit
             refusal = Verdict(allowed=False, who=verdict.who, reason=str(exc))
             return self.refuse(intent.number, f"refused-{request.id}", refusal, "decide")
         forge.remove_label(intent.number, intent.label)  # consumed: a later request needs a new one

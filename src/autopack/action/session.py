@@ -18,6 +18,7 @@ from autopack.builder import BuildSettings
 from autopack.errors import AutopackError
 from autopack.executor import Executor, ExecutorConfig
 from autopack.gates import Finalizer
+from autopack.governance_requests import DecisionLabels
 from autopack.model_api import ModelClient
 from autopack.ports import CheckRun
 from autopack.reports import clip, render_summary
@@ -52,6 +53,15 @@ def finish(env: ActionEnv, log: WorkflowLog, outcome: Outcome, summary: str = ""
     write_outputs(env.output, outcome.outputs())
     text = summary or "\n".join(outcome.messages) or f"Autopack: {outcome.conclusion}"
     append_summary(env.step_summary, f"## Autopack\n\n{text}\n")
+
+
+def post_tracking(forge: GitHubForge, tracking: Tracking, labels: DecisionLabels) -> None:
+    """Write the tracking comment (on the issue, else the PR; a spec-file run before its PR exists
+    has nowhere to put it yet)."""
+    number = tracking.issue_number or tracking.pr_number
+    if number is not None:
+        body = render_tracking(tracking, labels.approve, labels.deny)
+        forge.upsert_comment_on(number, TRACKING_KEY, body)
 
 
 def capped_spec(spec: RunSpec, max_cost_usd: float | None) -> RunSpec:
@@ -91,11 +101,7 @@ class Session:
             t.cost_usd = self.prior_cost + state.cost_usd
             t.output_tokens = self.prior_tokens + state.usage.output_tokens
         t.pr_number = self.forge.pull_number or t.pr_number
-        number = t.issue_number or t.pr_number
-        if number is None:
-            return  # a spec-file run before its PR exists: nowhere to put it yet
-        body = render_tracking(t, self.inputs.approve_label, self.inputs.deny_label)
-        self.forge.upsert_comment_on(number, TRACKING_KEY, body)
+        post_tracking(self.forge, t, self.inputs.decision_labels)
 
     def _on_check(self, check: CheckRun, url: str) -> None:
         phase_id = check.name.removeprefix("Autopack / ")
@@ -215,4 +221,4 @@ class Session:
                 self.log.info(f"removed the stale label {label!r} from #{number}")
 
 
-__all__ = ["TOKENS_CHECK", "Outcome", "Session", "capped_spec", "finish"]
+__all__ = ["TOKENS_CHECK", "Outcome", "Session", "capped_spec", "finish", "post_tracking"]
