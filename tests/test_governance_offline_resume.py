@@ -67,3 +67,34 @@ def test_a_bad_replay_path_is_still_an_error_at_once(
     assert main([*args, "--replay", str(tmp_path / "missing.jsonl")]) == 1
     assert "missing.jsonl" in capsys.readouterr().err
     assert w.git.commit("autopack/g1").hexsha == head
+
+
+def test_lazy_client_is_made_once_on_the_first_call_and_a_failure_is_kept() -> None:
+    from autopack.adapters.lazy_model import LazyModelClient
+    from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord
+    from autopack.errors import ConfigError, ModelUnavailableError
+    from autopack.model_api import Message, ModelRequest
+
+    made: list[int] = []
+
+    def factory() -> ReplayModelClient:
+        made.append(1)
+        return ReplayModelClient([ReplayRecord(text="a"), ReplayRecord(text="b")])
+
+    request = ModelRequest(
+        model="m", system="s", messages=(Message(role="user", content="u"),), max_tokens=10
+    )
+    lazy = LazyModelClient(factory)
+    assert not made and not lazy.made
+    assert [lazy.stream(request, lambda _t: None).text for _ in range(2)] == ["a", "b"]
+    assert made == [1] and lazy.made
+
+    def no_key() -> ReplayModelClient:
+        made.append(2)
+        raise ConfigError("ANTHROPIC_API_KEY is not set")
+
+    failing = LazyModelClient(no_key)
+    for _ in range(2):
+        with pytest.raises(ModelUnavailableError, match=r"the run needs a model call .*not set"):
+            failing.stream(request, lambda _t: None)
+    assert made == [1, 2]
