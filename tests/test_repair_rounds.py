@@ -144,3 +144,18 @@ def test_zero_repair_rounds_fails_at_once(tmp_path: Path) -> None:
     state, _, model = run(tmp_path, [record("mul", MUL_FIRST)], rounds=0)
     assert state.phase("mul").status is PhaseStatus.failed
     assert len(model.requests) == 1
+
+
+def test_a_repair_round_cut_off_fails_with_its_changes_in_the_patch(tmp_path: Path) -> None:
+    cut_off = [{"op": "write", "path": "NOTES.md", "content": "half a fix\n"}]  # no 'done'
+    records = [record("mul", MUL_FIRST), record("mul", cut_off, first_id=5)]
+    state, _, model = run(tmp_path, records)
+    mul = state.phase("mul")
+    assert mul.status is PhaseStatus.failed
+    assert mul.reason.startswith("repair round 1 incomplete")
+    # The round's build asked once more for the missing rest; the transcript had none left.
+    assert [r.purpose for r in model.requests] == ["build", "repair", "repair"]
+    patch = Path(mul.patch_file or "").read_text(encoding="utf-8")
+    assert "+    return a + b" in patch and "+half a fix" in patch
+    assert state.phase("pow").status is PhaseStatus.blocked
+    assert not git.Repo(tmp_path / "repo").is_dirty(untracked_files=True)

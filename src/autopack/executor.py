@@ -15,7 +15,6 @@ from autopack.builder import BuildOutcome, BuildSettings, build_phase
 from autopack.cost_guard import CostGuard
 from autopack.dag import topological_order
 from autopack.edits.changeset import ChangeSet, OpResult
-from autopack.gate_feedback import gate_repair_prompt
 from autopack.gates import Finalizer, NoGates, PhaseDecision
 from autopack.governance import GovernancePolicy
 from autopack.governance_decide import blocked_reason
@@ -26,10 +25,11 @@ from autopack.modeltable import DEFAULT_MODEL, lookup
 from autopack.phase_budget import describe_plan, plan_phase, scheduled_settings
 from autopack.ports import Clock, Forge, Workspace
 from autopack.prompts import FileContext, phase_prompt, system_prompt
+from autopack.repair_rounds import RepairEnd, RepairSetup, finalize_with_repairs
 from autopack.reports import phase_check_run, render_pr_body, render_summary
 from autopack.spec import DeliverableAction, Phase, RunSpec
 from autopack.state import PhaseRecord, PhaseStatus, RunState
-from autopack.telemetry import RunTelemetry, phase_telemetry, render_table, request_telemetry
+from autopack.telemetry import RunTelemetry, phase_telemetry, render_table
 
 Progress = Callable[[str], None]
 _MARKS = {"applied": "+", "ignored": "=", "rejected": "!"}
@@ -183,13 +183,6 @@ class Executor:
         if plan is not None:
             self.progress(f"    {describe_plan(plan)}")
         changes = self.gov.new_changeset(self.ws)
-
-        def on_op(result: OpResult) -> None:
-            mark = (
-                "+" if result.status == "applied" else ("=" if result.status == "ignored" else "!")
-            )
-            self.progress(f"    {mark} {result.describe()}")
-
         started = self.clock.now() if self.clock else None
         outcome = build_phase(
             self.model,
@@ -199,7 +192,7 @@ class Executor:
             changes=changes,
             settings=settings,
             phase_id=phase.id,
-            on_op=on_op,
+            on_op=self._on_op,
             stop_check=lambda used: guard.refuse_request(spent + self.model_info.cost_usd(used)),
         )
         wall = (self.clock.now() - started).total_seconds() if self.clock and started else None
@@ -235,12 +228,23 @@ class Executor:
                 return
             self._fail(phase, record, changes, f"build incomplete: {outcome.error}")
             return
+        self._hold_or_apply(phase, record, changes, prefix, outcome)
+
+    def _hold_or_apply(
+        self,
+        phase: Phase,
+        record: PhaseRecord,
+        changes: ChangeSet,
+        prefix: str,
+        built: BuildOutcome | None = None,
+    ) -> None:
+        """Hold the phase for approval if it touches a protected path, else apply it."""
         held = self.gov.hold(self.state, phase, record, changes, self.ws)
         if held is None:
             self.progress(f"{prefix}: {record.reason}")
             self._publish(phase, record, None)
             return
-        self._apply(phase, record, held, prefix, outcome)
+        self._apply(phase, record, held, prefix, built)
 
     def _apply(
         self,
@@ -250,14 +254,19 @@ class Executor:
         prefix: str,
         built: BuildOutcome | None = None,
     ) -> None:
+        """applying: write, finalize (with repair rounds), then commit, fail or hold."""
         record.move(PhaseStatus.applying)
         paths = changes.changed_paths()
         self.ws.write_changes({p: changes.changes[p] for p in paths})
         record.changed_paths = paths
-        decision = self._finalize_with_repairs(phase, record, changes, prefix, built)
-        if decision is None:
+        end = finalize_with_repairs(self._repair_setup(), phase, record, changes, built, prefix)
+        if end.kind == "protected":
+            self._hold_repaired(phase, record, changes, prefix, end)
             return
-        paths = record.changed_paths
+        if end.kind == "incomplete":
+            self._fail(phase, record, changes, end.reason, end.decision, True)
+            return
+        decision, paths = end.decision, record.changed_paths
         if decision.blocked:
             self._fail(phase, record, changes, "; ".join(decision.block_reasons()), decision, True)
             return
@@ -291,75 +300,37 @@ class Executor:
         self.progress(f"  {phase.id}: failed: {reason}{kept}")
         self._publish(phase, record, decision)
 
-    def _finalize_with_repairs(
-        self,
-        phase: Phase,
-        record: PhaseRecord,
-        changes: ChangeSet,
-        prefix: str,
-        built: BuildOutcome | None,
-    ) -> PhaseDecision | None:
-        """Finalize; while blocked and rounds are left, send the gate failures back to the model in
-        the same conversation, write its fixes and finalize again. None: the phase already failed."""
-        decision = self.finalizer.finalize(phase, changes)
-        for n in range(1, self.config.repair_rounds + 1):
-            if not decision.blocked or built is None or not built.messages:
-                break
-            self.progress(f"{prefix}: blocked ({'; '.join(decision.block_reasons())})")
-            self.progress(f"{prefix}: repair round {n}/{self.config.repair_rounds}")
-            record.move(PhaseStatus.building)
-            changes.reopen()
-            changes.resume_after(changes.last_id)
-            built = build_phase(
-                self.model,
-                model=self.model_id,
-                system=system_prompt(),
-                prompt=gate_repair_prompt(
-                    changes.last_id, decision, self.ws.read, record.changed_paths
-                ),
-                changes=changes,
-                settings=self.config.build,
-                phase_id=phase.id,
-                on_op=lambda r: self.progress(f"    {_MARKS.get(r.status, '!')} {r.describe()}"),
-                history=tuple(built.messages),
-                first_purpose="repair",
-            )
-            record.ops = list(changes.results)
-            record.requests += len(built.requests)
-            record.usage = record.usage + built.usage
-            record.cost_usd += sum(self.model_info.cost_usd(r.usage) for r in built.requests)
-            for pt in self.telemetry.phases:
-                if pt.phase_id == phase.id:  # the repair's requests count for the phase
-                    pt.requests += request_telemetry(built.requests, self.model_info)
-                    pt.repairs += 1
-            if self.gov.touches_protected(changes):
-                # The repair reached a protected path: undo what was written and hold (or fail)
-                # the phase whole; nothing protected is written.
-                self.ws.discard_changes(record.changed_paths)
-                if not built.complete:
-                    reason = f"repair round {n} incomplete: {built.error}"
-                    self.gov.fail_unwritten(record, changes, self.ws, reason)
-                    self._publish(phase, record, decision)
-                    return None
-                held = self.gov.hold(self.state, phase, record, changes, self.ws)
-                if held is not None:
-                    self._apply(phase, record, held, prefix)  # auto-approved
-                else:
-                    self.progress(f"{prefix}: {record.reason}")
-                    self._publish(phase, record, None)
-                return None
-            fresh = changes.changed_paths()
-            self.ws.write_changes({p: changes.changes[p] for p in fresh})
-            record.changed_paths = sorted(set(record.changed_paths) | set(fresh))
-            if not built.complete:
-                reason = f"repair round {n} incomplete: {built.error}"
-                self._fail(phase, record, changes, reason, decision, True)
-                return None
-            record.move(PhaseStatus.applying)
-            decision = self.finalizer.finalize(phase, changes)
-        return decision
+    def _hold_repaired(
+        self, phase: Phase, record: PhaseRecord, changes: ChangeSet, prefix: str, end: RepairEnd
+    ) -> None:
+        """A repair reached a protected path: undo what was written and hold (or fail) the phase
+        whole; nothing protected is written."""
+        self.ws.discard_changes(record.changed_paths)
+        if not end.complete:
+            self.gov.fail_unwritten(record, changes, self.ws, end.reason)
+            self._publish(phase, record, end.decision)
+            return
+        self._hold_or_apply(phase, record, changes, prefix)  # applied when auto-approved
 
     # -- helpers ---------------------------------------------------------------------------
+    def _repair_setup(self) -> RepairSetup:
+        return RepairSetup(
+            model=self.model,
+            model_id=self.model_id,
+            model_info=self.model_info,
+            settings=self.config.build,
+            rounds=self.config.repair_rounds,
+            finalizer=self.finalizer,
+            workspace=self.ws,
+            touches_protected=self.gov.touches_protected,
+            telemetry=self.telemetry,
+            progress=self.progress,
+            on_op=self._on_op,
+        )
+
+    def _on_op(self, result: OpResult) -> None:
+        self.progress(f"    {_MARKS.get(result.status, '!')} {result.describe()}")
+
     def _context_files(self, phase: Phase) -> list[FileContext]:
         files = []
         for d in phase.deliverables:
