@@ -21,8 +21,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import git  # noqa: E402
 
-from action_world import API_KEY, TOKEN, responder, spec_body  # noqa: E402
-from autopack.demo import scenario  # noqa: E402
+from action_world import API_KEY, TOKEN, responder, seed_origin, spec_body  # noqa: E402
 from support.github_server import GitHubServer, GitHubState  # noqa: E402
 from support.messages_server import MessagesServer  # noqa: E402
 
@@ -31,20 +30,7 @@ IMAGE = os.environ.get("IMAGE", "localhost/autopack:smoke")
 
 def main() -> int:
     root = Path(tempfile.mkdtemp(prefix="autopack-container-action-"))
-    origin = root / "origin.git"
-    git.Repo.init(origin, bare=True, initial_branch="main")
-    seed = root / "seed"
-    repo = git.Repo.init(seed, initial_branch="main")
-    for rel, text in scenario.REPO_FILES.items():
-        (seed / rel).parent.mkdir(parents=True, exist_ok=True)
-        (seed / rel).write_text(text, encoding="utf-8")
-    with repo.config_writer() as cw:
-        cw.set_value("user", "name", "Maintainer")
-        cw.set_value("user", "email", "m@example.invalid")
-    repo.git.add("-A")
-    repo.git.commit("-q", "-m", "init")
-    repo.create_remote("origin", str(origin))
-    repo.git.push("-q", "origin", "main")
+    origin = seed_origin(root)
     work = root / "work"
     git.Repo.clone_from(origin, work, branch="main")
     state = GitHubState(owner="acme", name="calc", origin=origin, token=TOKEN)

@@ -174,6 +174,18 @@ class World:
         }
         return self.fire("pull_request", payload)
 
+    def human_commit(self, branch: str, path: str = "NOTES.md", text: str = "notes\n") -> str:
+        """A maintainer's commit on `branch`, pushed to origin; returns the new head."""
+        clone = self.checkout()
+        repo = git.Repo(clone)
+        repo.git.fetch("-q", "origin", branch)
+        repo.git.checkout("-q", "-b", branch, "FETCH_HEAD")
+        (clone / path).write_text(text, encoding="utf-8")
+        repo.git.add(path)
+        repo.git.commit("-q", "-m", "a human commit")
+        repo.git.push("-q", "origin", branch)
+        return str(repo.head.commit.hexsha)
+
     def branch_log(self, branch: str) -> list[str]:
         repo = git.Repo(self.origin)
         if branch not in [h.name for h in repo.heads]:
@@ -204,12 +216,11 @@ def responder(rec: Recorded) -> Reply:
     return phase_reply(match.group(1))
 
 
-def make_world(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Iterator[World]:
-    origin = tmp_path / "origin.git"
+def seed_origin(root: Path) -> Path:
+    """A bare `root/origin.git` whose main holds the demo's calc package."""
+    origin = root / "origin.git"
     git.Repo.init(origin, bare=True, initial_branch="main")
-    seed = tmp_path / "seed"
+    seed = root / "seed"
     repo = git.Repo.init(seed, initial_branch="main")
     for rel, text in scenario.REPO_FILES.items():
         (seed / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -221,6 +232,13 @@ def make_world(
     repo.git.commit("-q", "-m", "Initial calc package")
     repo.create_remote("origin", str(origin))
     repo.git.push("-q", "origin", "main")
+    return origin
+
+
+def make_world(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Iterator[World]:
+    origin = seed_origin(tmp_path)
     state = GitHubState(owner="acme", name="calc", origin=origin, token=TOKEN)
     state.add_user("maint", "maintain")
     state.add_user("admin", "admin")

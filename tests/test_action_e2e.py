@@ -150,20 +150,12 @@ def test_governance_request_refusals_then_maintainer_approval_resumes(world: Wor
     refused(payload_sender_is_maint, "older than the request")
 
     # the head moved since the request was made
-    moved = world.checkout()
+    moved_head = world.human_commit("autopack/issue-1")
+    assert world.gh.api.pull(world.state.issues[number])["head"]["sha"] == moved_head
+    refused(world.label_pull(number, "autopack:approve", "maint"), "head moved")
     import git
 
-    repo = git.Repo(moved)
-    repo.git.fetch("-q", "origin", "autopack/issue-1")
-    repo.git.checkout("-q", "-b", "autopack/issue-1", "FETCH_HEAD")
-    (moved / "NOTES.md").write_text("notes\n", encoding="utf-8")
-    repo.git.add("NOTES.md")
-    repo.git.commit("-q", "-m", "a human commit")
-    old_head = repo.head.commit.hexsha
-    repo.git.push("-q", "origin", "autopack/issue-1")
-    assert world.gh.api.pull(world.state.issues[number])["head"]["sha"] == old_head
-    refused(world.label_pull(number, "autopack:approve", "maint"), "head moved")
-    repo.git.push("-q", "--force", "origin", "HEAD~1:refs/heads/autopack/issue-1")
+    git.Repo(world.origin).git.update_ref("refs/heads/autopack/issue-1", f"{moved_head}~1")
 
     # a maintainer approves at the recorded head: the held ops are committed and pushed
     comments = len(world.state.comments)
@@ -285,23 +277,13 @@ def test_request_before_any_commit_is_decided_on_the_issue(world: World) -> None
 
 
 def test_after_a_push_the_request_is_restamped_and_stale_labels_removed(world: World) -> None:
-    import git
-
     world.defaults["test_command"] = "none"
     n = world.state.create_issue("Mul and owners", spec_body("multiply", "owners"))
     world.label_issue(n, "autopack", "maint")
     [pr] = world.state.pulls()
     number = pr["number"]
     world.state.add_label(number, "autopack:approve", "maint")  # its run has not come yet
-    clone = world.checkout()
-    repo = git.Repo(clone)
-    repo.git.fetch("-q", "origin", "autopack/issue-1")
-    repo.git.checkout("-q", "-b", "autopack/issue-1", "FETCH_HEAD")
-    (clone / "NOTES.md").write_text("notes\n", encoding="utf-8")
-    repo.git.add("NOTES.md")
-    repo.git.commit("-q", "-m", "a human commit")
-    repo.git.push("-q", "origin", "autopack/issue-1")
-    new_head = repo.head.commit.hexsha
+    new_head = world.human_commit("autopack/issue-1")
 
     again = world.label_issue(n, "autopack", "maint")
     assert again.outputs["conclusion"] == "action_required", again.stdout
