@@ -12,7 +12,8 @@ AutopackError
 │   ├── ServerError         other 5xx
 │   ├── ModelConnectionError  the connection dropped or timed out (mid-stream included)
 │   ├── ModelRequestError   4xx other than 429: bad request, auth, not found
-│   └── ReplayError         a replay transcript is malformed or exhausted
+│   ├── ReplayError         a replay transcript is malformed or exhausted
+│   └── ModelUnavailableError  a phase needs the model but no client can be made
 ├── ForgeError              the forge (GitHub or local) refused an operation
 ├── TestRunError            the repo's tests could not be started or parsed
 ├── GovernanceError         a governance decision is refused (tampered ops, moved head, ...)

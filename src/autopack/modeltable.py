@@ -37,7 +37,7 @@ class ModelInfo(BaseModel):
 
 
 class UnknownModelWarning(UserWarning):
-    pass
+    """A model is not in the model table; conservative default prices and limits are used."""
 
 
 @cache

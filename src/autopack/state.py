@@ -56,7 +56,7 @@ _ALLOWED: dict[PhaseStatus, frozenset[PhaseStatus]] = {
 
 
 class TransitionError(AutopackError):
-    pass
+    """A phase was moved to a status its current status does not allow."""
 
 
 class PhaseRecord(BaseModel):
