@@ -74,10 +74,6 @@ class DeliverableSize(BaseModel):
     tokens: NonNegativeInt | None = None
     rewrite: bool = False
 
-    @property
-    def has_size(self) -> bool:
-        return self.tokens is not None or self.chars is not None or self.lines is not None
-
 
 class EstimateInput(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")

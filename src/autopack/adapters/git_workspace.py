@@ -13,7 +13,6 @@ from autopack.errors import PathPolicyError, WorkspaceError
 from autopack.paths import check_repo_path
 
 PHASE_TRAILER = "Autopack-Phase"
-OPS_TRAILER = "Autopack-Ops"
 DEFAULT_AUTHOR = git.Actor("autopack[bot]", "autopack@users.noreply.github.com")
 
 

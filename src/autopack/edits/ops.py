@@ -68,8 +68,6 @@ Op = Annotated[
 OP_NAMES = ("write", "append", "edit", "delete", "rename", "manifest", "done")
 OP_ADAPTER: TypeAdapter[Op] = TypeAdapter(Op)
 
-FileOp = WriteOp | AppendOp | EditOp | DeleteOp | RenameOp
-
 
 def op_to_line(op: _Op) -> str:
     """One NDJSON line (no trailing newline) for `op`, with `op` and `id` first."""
