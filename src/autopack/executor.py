@@ -203,18 +203,7 @@ class Executor:
                 phase.id, outcome, self.model_info, wall_s=wall, estimated_output_tokens=estimated
             )
         )
-        if estimated:
-            actual = outcome.usage.output_tokens
-            self.progress(
-                f"    output {actual:,} tokens vs estimate {estimated:,} "
-                f"({(actual - estimated) / estimated:+.0%})"
-            )
-        if len(outcome.requests) > 1:
-            for n, r in enumerate(outcome.requests, 1):
-                self.progress(
-                    f"    ~ request {n} ({r.purpose}): {r.stop_reason} after {r.ops_received} "
-                    f"op(s), {r.usage.output_tokens} output tokens"
-                )
+        self._report_build(outcome, estimated)
         record.ops = list(changes.results)
         record.requests = len(outcome.requests)
         record.usage = outcome.usage
@@ -327,6 +316,21 @@ class Executor:
             progress=self.progress,
             on_op=self._on_op,
         )
+
+    def _report_build(self, outcome: BuildOutcome, estimated: int | None) -> None:
+        """Progress lines: output tokens vs the estimate, and each request when there were more."""
+        if estimated:
+            actual = outcome.usage.output_tokens
+            self.progress(
+                f"    output {actual:,} tokens vs estimate {estimated:,} "
+                f"({(actual - estimated) / estimated:+.0%})"
+            )
+        if len(outcome.requests) > 1:
+            for n, r in enumerate(outcome.requests, 1):
+                self.progress(
+                    f"    ~ request {n} ({r.purpose}): {r.stop_reason} after {r.ops_received} "
+                    f"op(s), {r.usage.output_tokens} output tokens"
+                )
 
     def _on_op(self, result: OpResult) -> None:
         self.progress(f"    {_MARKS.get(result.status, '!')} {result.describe()}")
