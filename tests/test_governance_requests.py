@@ -320,7 +320,7 @@ def test_reapply_refuses_ops_that_no_longer_apply() -> None:
 
 
 def test_phase_status_transitions_for_held_phases() -> None:
-    from autopack.state import TransitionError
+    from autopack.errors import TransitionError
 
     def held() -> PhaseRecord:
         rec = PhaseRecord(id="p", title="P")

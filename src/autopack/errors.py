@@ -4,7 +4,6 @@ AutopackError
 ├── SpecError               a run spec is invalid (carries every problem found)
 ├── EditError               an edit op cannot be applied
 │   └── PathPolicyError     a path is outside the repo, under .git/, or otherwise refused
-├── StreamError             the NDJSON stream is malformed in a way that cannot be recovered
 ├── WorkspaceError          git or file-system work failed (dirty tree, push refused, ...)
 ├── ModelError              the model API failed
 │   ├── RateLimitError      429 (retry_after when known)
@@ -17,8 +16,8 @@ AutopackError
 ├── ForgeError              the forge (GitHub or local) refused an operation
 ├── TestRunError            the repo's tests could not be started or parsed
 ├── GovernanceError         a governance decision is refused (tampered ops, moved head, ...)
+├── TransitionError         a phase was moved between states its lifecycle does not connect
 ├── ConfigError             the repo's .autopack.yml is invalid
-├── BudgetExceededError     a run would exceed its cost budget
 └── RecordError             a JSONL record file (estimate/bench input) is malformed
 """
 
@@ -51,10 +50,6 @@ class EditError(AutopackError):
 
 class PathPolicyError(EditError):
     """A path is refused by the path policy."""
-
-
-class StreamError(AutopackError):
-    """The NDJSON edit stream is malformed beyond recovery."""
 
 
 class WorkspaceError(AutopackError):
@@ -132,9 +127,9 @@ class ConfigError(AutopackError):
     """The repo's `.autopack.yml` is invalid; the message names the file and each bad field."""
 
 
-class BudgetExceededError(AutopackError):
-    """A run would exceed its cost budget."""
-
-
 class RecordError(AutopackError):
     """A JSONL record file is malformed; the message names the file, line and field."""
+
+
+class TransitionError(AutopackError):
+    """A phase was asked to move between two states its lifecycle does not connect."""

@@ -8,7 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from autopack.edits.changeset import OpResult
-from autopack.errors import AutopackError
+from autopack.errors import TransitionError
 from autopack.governance_requests import GovernanceRequest
 from autopack.usage import Usage
 
@@ -53,10 +53,6 @@ _ALLOWED: dict[PhaseStatus, frozenset[PhaseStatus]] = {
     ),
     PhaseStatus.denied: frozenset(),
 }
-
-
-class TransitionError(AutopackError):
-    """A phase was moved to a status its current status does not allow."""
 
 
 class PhaseRecord(BaseModel):

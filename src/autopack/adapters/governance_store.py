@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from autopack.adapters.local_forge import write_text_atomic
 from autopack.errors import GovernanceError, RecordError, SpecError
 from autopack.governance_requests import AuditEntry
+from autopack.jsonl import parse_jsonl
 from autopack.spec import RunSpec, parse_spec
 from autopack.state import RunState
 
@@ -75,14 +76,8 @@ class LocalGovernanceStore:
             lines = self.audit_path.read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
             return []
-        out = []
-        for n, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                out.append(AuditEntry.model_validate_json(line))
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                where = ".".join(str(x) for x in first["loc"]) or "line"
-                raise RecordError(f"{self.audit_path}:{n}: {where}: {first['msg']}") from None
-        return out
+        return parse_jsonl(
+            lines,
+            AuditEntry,
+            lambda p: RecordError(f"{self.audit_path}:{p.line}: {p.field or 'line'}: {p.message}"),
+        )
