@@ -110,9 +110,3 @@ class RunState(BaseModel):
     @property
     def cost_usd(self) -> float:
         return sum(p.cost_usd for p in self.phases)
-
-    def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for p in self.phases:
-            out[p.status.value] = out.get(p.status.value, 0) + 1
-        return out
