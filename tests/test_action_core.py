@@ -10,12 +10,12 @@ import pytest
 from autopack.action.events import DecideRequest, Ignore, StartRun, decide_intent
 from autopack.action.inputs import ActionConfigError, env_from_env, inputs_from_env
 from autopack.action.issue_spec import planning_goal, spec_block, spec_from_issue
-from autopack.action.policy import LabelFact, judge_approval, judge_label, judge_person
 from autopack.action.tracking import Tracking, TrackingError, decode_state, render_tracking
 from autopack.action.workflow_commands import WorkflowLog, write_outputs
+from autopack.core.governance.approval import LabelFact, judge_approval, judge_label, judge_person
+from autopack.core.spec import RunSpec
+from autopack.core.state import PhaseRecord, PhaseStatus, RunState
 from autopack.errors import SpecError
-from autopack.spec import RunSpec
-from autopack.state import PhaseRecord, PhaseStatus, RunState
 
 INPUTS = inputs_from_env({"INPUT_GITHUB_TOKEN": "t", "INPUT_ALLOWED_BOTS": "renovate, helper[bot]"})
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

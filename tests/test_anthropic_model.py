@@ -7,6 +7,7 @@ import time
 import pytest
 
 from autopack.adapters.anthropic_model import AnthropicModelClient, build_params
+from autopack.core.modeltable import lookup
 from autopack.errors import (
     AutopackError,
     ModelConnectionError,
@@ -15,8 +16,7 @@ from autopack.errors import (
     RateLimitError,
     ServerError,
 )
-from autopack.model_api import Message, ModelRequest
-from autopack.modeltable import lookup
+from autopack.ports import Message, ModelRequest
 from support.messages_server import MessagesServer, Reply
 
 MODEL = "claude-sonnet-4-6"
@@ -198,8 +198,9 @@ def test_unreachable_api_is_not_a_dropped_stream(git_repo) -> None:
     import socket
 
     from autopack.adapters.git_workspace import GitWorkspace
-    from autopack.builder import BuildSettings, build_phase
-    from autopack.edits.changeset import ChangeSet
+    from autopack.app.builder import build_phase
+    from autopack.core.build import BuildSettings
+    from autopack.core.edits.changeset import ChangeSet
 
     with socket.socket() as sock:  # a port nothing listens on
         sock.bind(("127.0.0.1", 0))

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from autopack.adapters.baseline_cache import DirBaselineStore, GitSnapshots, MemoryBaselineStore
 from autopack.adapters.pytest_runner import PytestRunner
-from autopack.baseline import TestBaselineTracker, compute_delta
-from autopack.testing_models import Outcome, TestOutcome, TestReport
+from autopack.app.baseline import BaselineTracker
+from autopack.core.gates.baseline import compute_delta
+from autopack.core.gates.test_report import CaseResult, Outcome, SuiteReport
 from support.pyrepos import commit_all, flaky_test, make_repo, write_files
 
 BASE = {
@@ -19,8 +20,8 @@ BASE = {
 }
 
 
-def tracker(repo_root: Path, store: object | None = None) -> TestBaselineTracker:
-    return TestBaselineTracker(
+def tracker(repo_root: Path, store: object | None = None) -> BaselineTracker:
+    return BaselineTracker(
         PytestRunner(plugin_autoload=False),
         store or MemoryBaselineStore(),
         GitSnapshots(repo_root),  # type: ignore[arg-type]
@@ -102,13 +103,13 @@ def test_baseline_runs_once_per_sha_and_is_cached_on_disk(tmp_path: Path) -> Non
 
 
 def test_compute_delta_is_pure() -> None:
-    def t(node: str, outcome: Outcome) -> TestOutcome:
-        return TestOutcome(node_id=node, outcome=outcome)
+    def t(node: str, outcome: Outcome) -> CaseResult:
+        return CaseResult(node_id=node, outcome=outcome)
 
-    before = TestReport(
+    before = SuiteReport(
         tests=(t("a", Outcome.failed), t("b", Outcome.passed), t("c", Outcome.error))
     )
-    after = TestReport(
+    after = SuiteReport(
         tests=(t("a", Outcome.failed), t("b", Outcome.error), t("c", Outcome.passed))
     )
     delta = compute_delta(before, after)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from autopack.bench_estimator import (
+from autopack.bench.estimator import (
     BenchRecord,
     EstimateRecord,
     bench_estimator,
@@ -16,7 +16,7 @@ from autopack.bench_estimator import (
     parse_records,
     render_estimator_table,
 )
-from autopack.bench_policy import (
+from autopack.bench.policy import (
     SimConfig,
     bench_policy,
     render_policy_table,
@@ -24,10 +24,10 @@ from autopack.bench_policy import (
     sim_oracle,
     sim_regenerate,
 )
-from autopack.budget import BudgetSettings
 from autopack.cli import main
+from autopack.core.budget.policy import BudgetSettings
+from autopack.core.modeltable import lookup
 from autopack.errors import RecordError
-from autopack.modeltable import lookup
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "bench" / "estimator-dev.jsonl"
 INFO = lookup("claude-sonnet-4-5")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from autopack.bench_finalizer import BenchConfig, render_table, run_bench
+from autopack.bench.finalizer import BenchConfig, render_table, run_bench
 from autopack.cli import main
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from autopack.budget import BudgetSettings, next_max_tokens, plan_budget
-from autopack.estimator import DeliverableSize, EstimateInput, estimate
-from autopack.modeltable import lookup
+from autopack.core.budget.estimator import DeliverableSize, EstimateInput, estimate
+from autopack.core.budget.policy import BudgetSettings, next_max_tokens, plan_budget
+from autopack.core.modeltable import lookup
 
 SONNET = lookup("claude-sonnet-4-5")
 OPUS41 = lookup("claude-opus-4-1")

@@ -7,10 +7,11 @@ import json
 from typing import Any
 
 from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord
-from autopack.builder import BuildOutcome, BuildSettings, build_phase
-from autopack.edits.changeset import ChangeSet, OpResult, OpStatus
-from autopack.paths import check_repo_path
-from autopack.usage import Usage
+from autopack.app.builder import build_phase
+from autopack.core.build import BuildOutcome, BuildSettings
+from autopack.core.edits.changeset import ChangeSet, OpResult, OpStatus
+from autopack.core.paths import check_repo_path
+from autopack.core.usage import Usage
 
 
 class DictSource:

@@ -11,9 +11,9 @@ import git
 import pytest
 
 from autopack.adapters.git_workspace import GitWorkspace
-from autopack.edits.changeset import ChangeSet, OpStatus
-from autopack.edits.decoder import MalformedLine
-from autopack.edits.ops import (
+from autopack.core.edits.changeset import ChangeSet, OpStatus
+from autopack.core.edits.decoder import MalformedLine
+from autopack.core.edits.ops import (
     AppendOp,
     DeleteOp,
     DoneOp,
@@ -23,8 +23,8 @@ from autopack.edits.ops import (
     RenameOp,
     WriteOp,
 )
+from autopack.core.paths import check_repo_path
 from autopack.errors import PathPolicyError
-from autopack.paths import check_repo_path
 
 
 class DictSource:

@@ -13,11 +13,12 @@ import pytest
 from autopack.adapters.anthropic_model import AnthropicModelClient
 from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.local_forge import LocalForge
-from autopack.builder import BuildOutcome, BuildSettings, build_phase
-from autopack.edits.changeset import ChangeSet
-from autopack.executor import Executor, ExecutorConfig
-from autopack.spec import parse_spec
-from autopack.state import PhaseStatus
+from autopack.app.builder import build_phase
+from autopack.app.executor import Executor, ExecutorConfig
+from autopack.core.build import BuildOutcome, BuildSettings
+from autopack.core.edits.changeset import ChangeSet
+from autopack.core.spec import parse_spec
+from autopack.core.state import PhaseStatus
 from support.messages_server import MessagesServer, Reply
 from support.ndjson import big_module, cut_script, line_starts, ops_text
 

@@ -8,13 +8,13 @@ from pathlib import Path
 from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord
-from autopack.builder import BuildSettings
-from autopack.cost_guard import CostGuard
-from autopack.executor import Executor, ExecutorConfig
-from autopack.modeltable import lookup
-from autopack.spec import parse_spec
-from autopack.state import PhaseStatus
-from autopack.usage import Usage
+from autopack.app.executor import Executor, ExecutorConfig
+from autopack.core.budget.cost_guard import CostGuard
+from autopack.core.build import BuildSettings
+from autopack.core.modeltable import lookup
+from autopack.core.spec import parse_spec
+from autopack.core.state import PhaseStatus
+from autopack.core.usage import Usage
 
 MODEL = "claude-sonnet-5-5"  # $2 / $10 per million tokens
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from autopack.dag import find_cycle, topological_order, waves
-from autopack.spec import Phase
+from autopack.core.dag import find_cycle, topological_order, waves
+from autopack.core.spec import Phase
 
 
 def P(pid: str, *deps: str) -> Phase:

@@ -10,8 +10,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autopack.edits.decoder import DecodedOp, MalformedLine, StreamDecoder, parse_line
-from autopack.edits.ops import OP_ADAPTER, DoneOp, EditOp, Op, WriteOp, op_to_line
+from autopack.core.edits.decoder import DecodedOp, MalformedLine, StreamDecoder, parse_line
+from autopack.core.edits.ops import OP_ADAPTER, DoneOp, EditOp, Op, WriteOp, op_to_line
 
 # -- strategies ------------------------------------------------------------------------------
 # Text with unicode, multi-byte characters (é, 中, emoji), newlines, quotes and backslashes.

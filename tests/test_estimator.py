@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from autopack.estimator import (
+from autopack.core.budget.estimator import (
     DeliverableSize,
     EstimateInput,
     default_params,

@@ -14,12 +14,12 @@ import pytest
 from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord
-from autopack.builder import BuildSettings
+from autopack.app.executor import Executor, ExecutorConfig
+from autopack.core.build import BuildSettings
+from autopack.core.spec import RunSpec, parse_spec
+from autopack.core.state import PhaseStatus, RunState
+from autopack.core.usage import Usage
 from autopack.errors import WorkspaceError
-from autopack.executor import Executor, ExecutorConfig
-from autopack.spec import RunSpec, parse_spec
-from autopack.state import PhaseStatus, RunState
-from autopack.usage import Usage
 
 SPEC = {
     "goal": "Greet better",

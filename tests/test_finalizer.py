@@ -8,11 +8,11 @@ from typing import Any
 
 from autopack.adapters.git_workspace import GitWorkspace
 from autopack.commands._gates import GateSettings, build_finalizer
-from autopack.edits.changeset import ChangeSet
-from autopack.edits.ops import OP_ADAPTER
-from autopack.gates import GateStatus, PhaseDecision
-from autopack.manifest_check import check_symbols
-from autopack.spec import Phase
+from autopack.core.edits.changeset import ChangeSet
+from autopack.core.edits.ops import OP_ADAPTER
+from autopack.core.gates.decision import GateStatus, PhaseDecision
+from autopack.core.gates.manifest import check_symbols
+from autopack.core.spec import Phase
 from support.pyrepos import flaky_test, make_repo
 
 CALC = "def add(a, b):\n    return a + b\n"

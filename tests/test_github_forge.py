@@ -14,8 +14,8 @@ import pytest
 
 from autopack.adapters.github_forge import GitHubForge
 from autopack.adapters.github_push import ActionWorkspace, auth_config
+from autopack.core.checks import Annotation, CheckRun
 from autopack.errors import ForgeError, WorkspaceError
-from autopack.ports import Annotation, CheckRun
 from support.github_server import GitHubServer, GitHubState
 
 TOKEN = "ghs_test_token_123"

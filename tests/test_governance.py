@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from autopack.errors import ConfigError, SpecError
-from autopack.governance import (
+from autopack.core.governance.policy import (
     BUILTIN_PROTECTED,
     GovernancePolicy,
     RiskLevel,
@@ -15,6 +14,7 @@ from autopack.governance import (
     never_approvable,
     parse_config,
 )
+from autopack.errors import ConfigError, SpecError
 
 
 @pytest.mark.parametrize(

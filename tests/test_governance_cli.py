@@ -20,13 +20,13 @@ from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.governance_store import LocalGovernanceStore
 from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord, dump_transcript
+from autopack.app.executor import Executor, ExecutorConfig
+from autopack.app.governor import apply_decision
 from autopack.cli import main
-from autopack.executor import Executor, ExecutorConfig
-from autopack.gates import GateResult, GateStatus, PhaseDecision
-from autopack.governance_flow import apply_decision
-from autopack.governance_requests import Decision, MemoryAuditLog
-from autopack.spec import parse_spec
-from autopack.state import RunState
+from autopack.core.gates.decision import GateResult, GateStatus, PhaseDecision
+from autopack.core.governance.requests import Decision, MemoryAuditLog
+from autopack.core.spec import parse_spec
+from autopack.core.state import RunState
 
 ENV_TEXT = "# Settings\nAPI_URL=https://api.example.invalid\nTIMEOUT=30\n"
 SPEC: dict[str, Any] = {

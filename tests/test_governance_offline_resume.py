@@ -73,7 +73,7 @@ def test_lazy_client_is_made_once_on_the_first_call_and_a_failure_is_kept() -> N
     from autopack.adapters.lazy_model import LazyModelClient
     from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord
     from autopack.errors import ConfigError, ModelUnavailableError
-    from autopack.model_api import Message, ModelRequest
+    from autopack.ports import Message, ModelRequest
 
     made: list[int] = []
 

@@ -11,18 +11,17 @@ import pytest
 
 from autopack.adapters.clock import FixedClock
 from autopack.adapters.local_forge import LocalForge
-from autopack.edits.ops import OP_ADAPTER, Op
-from autopack.errors import GovernanceError
-from autopack.governance import build_policy, parse_config
-from autopack.governance_decide import decide, expire_stale, find_request, waiting_reason
-from autopack.governance_flow import (
+from autopack.app.governor import (
     RecordingChangeSet,
     apply_decision,
     protected_ops,
     reapply,
     render_request_comment,
 )
-from autopack.governance_requests import (
+from autopack.core.edits.ops import OP_ADAPTER, Op
+from autopack.core.governance.decide import decide, expire_stale, find_request, waiting_reason
+from autopack.core.governance.policy import build_policy, parse_config
+from autopack.core.governance.requests import (
     PREVIEW_LIMIT,
     Decision,
     GovernanceRequest,
@@ -32,7 +31,8 @@ from autopack.governance_requests import (
     op_digest,
     verify_integrity,
 )
-from autopack.state import PhaseRecord, PhaseStatus, RunState
+from autopack.core.state import PhaseRecord, PhaseStatus, RunState
+from autopack.errors import GovernanceError
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 HEAD = "a" * 40
@@ -346,8 +346,8 @@ def test_phase_status_transitions_for_held_phases() -> None:
 
 
 def test_a_new_request_for_the_same_phase_supersedes_the_pending_one(tmp_path: Path) -> None:
-    from autopack.governance_flow import Governor
-    from autopack.spec import Phase
+    from autopack.app.governor import Governor
+    from autopack.core.spec import Phase
 
     audit, forge = MemoryAuditLog(), LocalForge(tmp_path)
     gov = Governor(build_policy(), FixedClock(T0), forge, audit, "r1", lambda _m: None)
@@ -407,7 +407,7 @@ def test_git_paths_can_never_be_approved_even_in_a_forged_request() -> None:
 
 
 def test_request_comment_names_the_default_labels_or_the_given_ones() -> None:
-    from autopack.governance_requests import DecisionLabels
+    from autopack.core.governance.requests import DecisionLabels
 
     request = request_for()
     local = render_request_comment(request)

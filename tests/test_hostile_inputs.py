@@ -17,10 +17,10 @@ import git
 import pytest
 
 from autopack.adapters.git_workspace import GitWorkspace
-from autopack.edits.changeset import ChangeSet
-from autopack.edits.decoder import DecodedOp, MalformedLine, StreamDecoder
+from autopack.core.edits.changeset import ChangeSet
+from autopack.core.edits.decoder import DecodedOp, MalformedLine, StreamDecoder
+from autopack.core.spec import load_spec
 from autopack.errors import SpecError
-from autopack.spec import load_spec
 
 REPO_FILES = {
     "README.md": b"# demo\n",

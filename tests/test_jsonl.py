@@ -1,7 +1,7 @@
 import pytest
 from pydantic import BaseModel
 
-from autopack.jsonl import LineProblem, parse_jsonl
+from autopack.core.jsonl import LineProblem, parse_jsonl
 
 
 class Rec(BaseModel):

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from autopack.adapters.local_forge import LocalForge
+from autopack.core.checks import Annotation, CheckRun
 from autopack.errors import ForgeError
-from autopack.ports import Annotation, CheckRun
 
 
 def test_pull_request_is_created_then_updated(tmp_path: Path) -> None:

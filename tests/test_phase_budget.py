@@ -9,12 +9,12 @@ from pathlib import Path
 from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord
-from autopack.builder import BuildSettings
-from autopack.executor import Executor, ExecutorConfig
-from autopack.modeltable import lookup
-from autopack.phase_budget import phase_estimate_input, plan_phase, scheduled_settings
-from autopack.spec import parse_spec
-from autopack.usage import Usage
+from autopack.app.executor import Executor, ExecutorConfig
+from autopack.core.budget.phase import phase_estimate_input, plan_phase, scheduled_settings
+from autopack.core.build import BuildSettings
+from autopack.core.modeltable import lookup
+from autopack.core.spec import parse_spec
+from autopack.core.usage import Usage
 
 MODEL = lookup("claude-sonnet-5-5")
 

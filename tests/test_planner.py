@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from autopack.adapters.anthropic_model import AnthropicModelClient
+from autopack.app.planner import RepoFile, plan_spec
 from autopack.cli import main
 from autopack.errors import SpecError
-from autopack.planner import RepoFile, plan_spec
 from support import goal_script
 from support.messages_server import MessagesServer, Reply
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from autopack.adapters.pytest_runner import PytestRunner
-from autopack.errors import TestRunError
-from autopack.testing_models import Outcome
+from autopack.core.gates.test_report import Outcome
+from autopack.errors import SuiteRunError
 
 SUITE = {
     "tests/test_mix.py": (
@@ -74,13 +74,13 @@ def test_runs_only_the_selected_node_ids(tmp_path: Path) -> None:
 
 def test_a_suite_that_cannot_start_is_a_clear_error(tmp_path: Path) -> None:
     root = write(tmp_path / "repo", {"conftest.py": "import nope_missing\n", "tests/test_a.py": ""})
-    with pytest.raises(TestRunError, match=r"(?s)could not run: .*broken conftest.*nope_missing"):
+    with pytest.raises(SuiteRunError, match=r"(?s)could not run: .*broken conftest.*nope_missing"):
         PytestRunner(plugin_autoload=False).run(str(root))
-    with pytest.raises(TestRunError, match="cannot start the test command"):
+    with pytest.raises(SuiteRunError, match="cannot start the test command"):
         PytestRunner(plugin_autoload=False, python_exe=str(tmp_path / "no-such-python")).run(
             str(root)
         )
-    with pytest.raises(TestRunError, match="cannot be parsed"):
+    with pytest.raises(SuiteRunError, match="cannot be parsed"):
         PytestRunner("python -m 'pytest")
 
 
@@ -89,7 +89,7 @@ def test_a_hanging_suite_is_killed_at_the_timeout(tmp_path: Path) -> None:
         tmp_path / "repo",
         {"tests/test_slow.py": "import time\n\n\ndef test_slow():\n    time.sleep(30)\n"},
     )
-    with pytest.raises(TestRunError, match=r"did not finish within 1 s"):
+    with pytest.raises(SuiteRunError, match=r"did not finish within 1 s"):
         PytestRunner(timeout_s=1, plugin_autoload=False).run(str(root))
 
 

@@ -13,12 +13,12 @@ from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.pytest_runner import PytestRunner
 from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord
-from autopack.baseline import TestBaselineTracker
+from autopack.app.baseline import BaselineTracker
+from autopack.app.executor import Executor, ExecutorConfig
+from autopack.app.finalizer import PhaseFinalizer
+from autopack.core.spec import parse_spec
+from autopack.core.state import PhaseStatus
 from autopack.demo.scenario import ndjson
-from autopack.executor import Executor, ExecutorConfig
-from autopack.finalizer import PhaseFinalizer
-from autopack.spec import parse_spec
-from autopack.state import PhaseStatus
 from support.pyrepos import make_repo
 
 CALC = "def add(a, b):\n    return a + b\n"
@@ -61,7 +61,7 @@ def run(tmp_path: Path, records: list[ReplayRecord], rounds: int = 1) -> tuple[A
         ws,
         lambda p: snapshots.read_at("HEAD", p),
         ws.head_sha,
-        tracker=TestBaselineTracker(runner, MemoryBaselineStore(), snapshots),
+        tracker=BaselineTracker(runner, MemoryBaselineStore(), snapshots),
     )
     model = ReplayModelClient(records)
     config = ExecutorConfig(run_id="t", repair_rounds=rounds)

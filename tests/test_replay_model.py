@@ -13,9 +13,9 @@ from autopack.adapters.replay_model import (
     load_transcript,
     parse_transcript,
 )
+from autopack.core.usage import Usage
 from autopack.errors import ReplayError
-from autopack.model_api import Message, ModelRequest
-from autopack.usage import Usage
+from autopack.ports import Message, ModelRequest
 
 
 def request(phase: str | None, purpose: str = "build") -> ModelRequest:

@@ -9,8 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from autopack.errors import SpecError
-from autopack.spec import (
+from autopack.core.spec import (
     Complexity,
     DeliverableAction,
     RunSpec,
@@ -18,6 +17,7 @@ from autopack.spec import (
     load_spec,
     parse_spec_text,
 )
+from autopack.errors import SpecError
 
 SPEC = {
     "goal": "Add retry support to the HTTP client",

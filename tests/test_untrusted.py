@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from autopack.prompts import phase_prompt
-from autopack.spec import Phase
-from autopack.untrusted import CLOSE_TAG, OPEN_TAG, delimit, sanitize
+from autopack.core.render.prompts import phase_prompt
+from autopack.core.spec import Phase
+from autopack.core.untrusted import CLOSE_TAG, OPEN_TAG, delimit, sanitize
 
 
 def test_html_comments_are_removed_including_unclosed_ones() -> None:

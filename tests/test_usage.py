@@ -1,4 +1,4 @@
-from autopack.usage import Usage
+from autopack.core.usage import Usage
 
 
 def test_total_sums_every_field() -> None:

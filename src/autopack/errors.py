@@ -14,7 +14,7 @@ AutopackError
 │   ├── ReplayError         a replay transcript is malformed or exhausted
 │   └── ModelUnavailableError  a phase needs the model but no client can be made
 ├── ForgeError              the forge (GitHub or local) refused an operation
-├── TestRunError            the repo's tests could not be started or parsed
+├── SuiteRunError            the repo's tests could not be started or parsed
 ├── GovernanceError         a governance decision is refused (tampered ops, moved head, ...)
 ├── TransitionError         a phase was moved between states its lifecycle does not connect
 ├── ConfigError             the repo's .autopack.yml is invalid
@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from autopack.usage import Usage
+    from autopack.core.usage import Usage
 
 
 class AutopackError(Exception):
@@ -113,10 +113,8 @@ class ForgeError(AutopackError):
     """The forge refused an operation."""
 
 
-class TestRunError(AutopackError):
+class SuiteRunError(AutopackError):
     """The repo's tests could not be started or their report could not be read."""
-
-    __test__ = False  # not a pytest test class
 
 
 class GovernanceError(AutopackError):

@@ -1,27 +1,58 @@
-"""The ports of the core (typing.Protocol). Adapters implement them, one module each:
-ModelClient (model_api.py: anthropic, replay), Workspace (git), Forge (github, local), Clock.
-TestRunner is defined with the finalizer."""
+"""The ports of the core: every typing.Protocol the app layer drives, and where their payload
+types live. Adapters implement them, one module each:
+
+- ModelClient (anthropic, replay, lazy): payloads in core/model_io.py
+- Workspace (git, github push; fakes.MemoryWorkspace)
+- Forge (github, local; fakes.RecordingForge): payloads in core/checks.py
+- SuiteRunner (pytest), BaselineStore + Snapshots (baseline cache), Linter (ruff): payloads in
+  core/gates/
+- Finalizer (app/finalizer.py), AuditLog (governance store; core MemoryAuditLog), Clock (clock)
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from autopack.model_api import ModelClient
+from autopack.core.checks import CHECK_TEXT_LIMIT, Annotation, CheckRun, PullRequestRef
+from autopack.core.edits.changeset import ChangeSet
+from autopack.core.gates.decision import LintIssue, PhaseDecision
+from autopack.core.gates.test_report import SuiteReport
+from autopack.core.governance.requests import AuditEntry
+from autopack.core.model_io import (
+    TRUNCATED,
+    Message,
+    ModelRequest,
+    ModelResponse,
+    StopReason,
+    TextSink,
+)
+from autopack.core.spec import Phase
 
 __all__ = [
+    "CHECK_TEXT_LIMIT",
+    "TRUNCATED",
     "Annotation",
+    "AuditLog",
+    "BaselineStore",
     "CheckRun",
     "Clock",
+    "Finalizer",
     "Forge",
+    "Linter",
+    "Message",
     "ModelClient",
+    "ModelRequest",
+    "ModelResponse",
     "PullRequestRef",
+    "Snapshots",
+    "StopReason",
+    "SuiteRunner",
+    "TextSink",
     "Workspace",
 ]
-
-CHECK_TEXT_LIMIT = 65_535  # GitHub's limit for check-run summary and text
 
 
 class Clock(Protocol):
@@ -72,42 +103,6 @@ class Workspace(Protocol):
     def push(self, branch: str) -> None: ...
 
 
-class Annotation(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    path: str
-    start_line: int = Field(ge=1)
-    end_line: int = Field(ge=1)
-    annotation_level: Literal["notice", "warning", "failure"]
-    message: str
-    title: str | None = None
-
-
-class CheckRun(BaseModel):
-    """Same shape as a GitHub check run's create/update payload."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str
-    head_sha: str
-    status: Literal["queued", "in_progress", "completed"] = "completed"
-    conclusion: (
-        Literal["success", "failure", "neutral", "cancelled", "skipped", "action_required"] | None
-    ) = None
-    title: str
-    summary: str = Field(max_length=CHECK_TEXT_LIMIT)
-    text: str = Field(default="", max_length=CHECK_TEXT_LIMIT)
-    annotations: tuple[Annotation, ...] = ()
-
-
-class PullRequestRef(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    number: int
-    url: str
-    draft: bool = True
-
-
 class Forge(Protocol):
     """Where a run's results go: GitHub, or files under an output folder."""
 
@@ -128,3 +123,51 @@ class Forge(Protocol):
     def save_artifact(self, name: str, text: str) -> str:
         """Keep a file of the run (state, patches, telemetry); returns where it went."""
         ...
+
+
+class ModelClient(Protocol):
+    """Streams one request. `on_text` gets the text as it arrives; the full response is returned."""
+
+    def stream(self, request: ModelRequest, on_text: TextSink) -> ModelResponse: ...
+
+
+class SuiteRunner(Protocol):
+    """Runs a repo's test suite in `root` (the whole suite, or only `select`: node ids or paths).
+    Raises SuiteRunError when the tests cannot start or their report cannot be read."""
+
+    def run(self, root: str, select: Sequence[str] | None = None) -> SuiteReport: ...
+
+    @property
+    def config_key(self) -> str:
+        """Identifies the command and settings, so a cached result is reused only for the same."""
+        ...
+
+
+class BaselineStore(Protocol):
+    def load(self, key: str) -> SuiteReport | None: ...
+
+    def save(self, key: str, report: SuiteReport) -> None: ...
+
+
+class Snapshots(Protocol):
+    def checkout(self, sha: str) -> AbstractContextManager[str]:
+        """A read-only copy of the repo at `sha` in a temp folder (its path), removed on exit."""
+        ...
+
+
+class Linter(Protocol):
+    def lint(self, root: str, paths: Sequence[str]) -> list[LintIssue]: ...
+
+
+class Finalizer(Protocol):
+    """Decides on a phase whose changes are written to the working tree (not yet committed)."""
+
+    def finalize(self, phase: Phase, changes: ChangeSet) -> PhaseDecision: ...
+
+
+class AuditLog(Protocol):
+    """Where audit entries go (a JSONL file locally; the Action keeps them on GitHub)."""
+
+    def append(self, entry: AuditEntry) -> None: ...
+
+    def entries(self) -> list[AuditEntry]: ...

@@ -10,9 +10,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from autopack.core.governance.requests import DecisionLabels
+from autopack.core.paths import check_repo_path
 from autopack.errors import AutopackError, PathPolicyError
-from autopack.governance_requests import DecisionLabels
-from autopack.paths import check_repo_path
 
 
 class ActionConfigError(AutopackError):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from autopack.spec import RunSpec, parse_spec_text
-from autopack.untrusted import sanitize
+from autopack.core.spec import RunSpec, parse_spec_text
+from autopack.core.untrusted import sanitize
 
 _FENCE = re.compile(
     r"^(`{3,}|~{3,})[ \t]*autopack[ \t]*\n(.*?)^\1[ \t]*$", re.DOTALL | re.MULTILINE

@@ -20,7 +20,6 @@ from autopack.action.inputs import (
     inputs_from_env,
 )
 from autopack.action.issue_spec import planning_goal, spec_from_issue
-from autopack.action.policy import LabelFact, Verdict, judge_approval, judge_label, judge_person
 from autopack.action.session import Outcome, Session, finish, post_tracking
 from autopack.action.tracking import TRACKING_KEY, Tracking, decode_state
 from autopack.action.workflow_commands import WorkflowLog
@@ -29,16 +28,23 @@ from autopack.adapters.github_forge import GitHubForge, LabelEvent
 from autopack.adapters.github_push import ActionWorkspace
 from autopack.adapters.lazy_model import LazyModelClient
 from autopack.adapters.replay_model import ReplayModelClient
+from autopack.app.governor import apply_decision, load_policy
+from autopack.app.planner import RepoFile, plan_spec
+from autopack.core.governance.approval import (
+    LabelFact,
+    Verdict,
+    judge_approval,
+    judge_label,
+    judge_person,
+)
+from autopack.core.governance.requests import Decision
+from autopack.core.modeltable import DEFAULT_MODEL, lookup
+from autopack.core.paths import check_repo_path
+from autopack.core.spec import RunSpec, load_spec
+from autopack.core.state import RunState
+from autopack.core.telemetry import PLAN_PHASE, PhaseTelemetry, RunTelemetry, request_telemetry
 from autopack.errors import AutopackError, GovernanceError
-from autopack.governance_flow import apply_decision, load_policy
-from autopack.governance_requests import Decision
-from autopack.model_api import ModelClient
-from autopack.modeltable import DEFAULT_MODEL, lookup
-from autopack.paths import check_repo_path
-from autopack.planner import RepoFile, plan_spec
-from autopack.spec import RunSpec, load_spec
-from autopack.state import RunState
-from autopack.telemetry import PLAN_PHASE, PhaseTelemetry, RunTelemetry, request_telemetry
+from autopack.ports import ModelClient
 
 _ISSUE_BRANCH = re.compile(r"^autopack/issue-(\d+)$")
 

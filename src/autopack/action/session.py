@@ -13,18 +13,17 @@ from autopack.action.workflow_commands import WorkflowLog, append_summary, write
 from autopack.adapters.clock import SystemClock
 from autopack.adapters.github_forge import GitHubForge
 from autopack.adapters.github_push import ActionWorkspace
-from autopack.budget import BudgetSettings
-from autopack.builder import BuildSettings
+from autopack.app.executor import Executor, ExecutorConfig
+from autopack.core.budget.policy import BudgetSettings
+from autopack.core.build import BuildSettings
+from autopack.core.checks import CheckRun
+from autopack.core.governance.requests import DecisionLabels
+from autopack.core.render.reports import clip, render_summary
+from autopack.core.spec import Budget, RunSpec
+from autopack.core.state import PhaseStatus, RunState
+from autopack.core.telemetry import RunTelemetry, render_table
 from autopack.errors import AutopackError
-from autopack.executor import Executor, ExecutorConfig
-from autopack.gates import Finalizer
-from autopack.governance_requests import DecisionLabels
-from autopack.model_api import ModelClient
-from autopack.ports import CheckRun
-from autopack.reports import clip, render_summary
-from autopack.spec import Budget, RunSpec
-from autopack.state import PhaseStatus, RunState
-from autopack.telemetry import RunTelemetry, render_table
+from autopack.ports import Finalizer, ModelClient
 
 TOKENS_CHECK = "Autopack / tokens"
 

@@ -12,13 +12,13 @@ import zlib
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from autopack.core.governance.requests import AuditEntry, GovernanceRequest, RequestState
+from autopack.core.render.prompts import render
+from autopack.core.render.reports import STATUS_ICON
+from autopack.core.spec import RunSpec
+from autopack.core.state import RunState
+from autopack.core.telemetry import RunTelemetry
 from autopack.errors import AutopackError
-from autopack.governance_requests import AuditEntry, GovernanceRequest, RequestState
-from autopack.prompts import render
-from autopack.reports import STATUS_ICON
-from autopack.spec import RunSpec
-from autopack.state import RunState
-from autopack.telemetry import RunTelemetry
 
 TRACKING_KEY = "tracking"
 COMMENT_LIMIT = 65_535

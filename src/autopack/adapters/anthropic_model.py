@@ -19,6 +19,7 @@ from typing import Any, get_args
 import anthropic
 import httpx2
 
+from autopack.core.usage import Usage
 from autopack.errors import (
     AutopackError,
     ModelConnectionError,
@@ -28,8 +29,7 @@ from autopack.errors import (
     RateLimitError,
     ServerError,
 )
-from autopack.model_api import ModelRequest, ModelResponse, StopReason, TextSink
-from autopack.usage import Usage
+from autopack.ports import ModelRequest, ModelResponse, StopReason, TextSink
 
 DEFAULT_MAX_RETRIES = 4
 DEFAULT_TIMEOUT_S = 600.0

@@ -17,8 +17,8 @@ from pathlib import Path
 import git
 from pydantic import ValidationError
 
-from autopack.errors import TestRunError, WorkspaceError
-from autopack.testing_models import TestReport
+from autopack.core.gates.test_report import SuiteReport
+from autopack.errors import SuiteRunError, WorkspaceError
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
 
@@ -32,16 +32,16 @@ class DirBaselineStore:
 
     def _path(self, key: str) -> Path:
         if not _KEY.match(key):
-            raise TestRunError(f"invalid baseline cache key {key!r}")
+            raise SuiteRunError(f"invalid baseline cache key {key!r}")
         return self.folder / f"{key}.json"
 
-    def load(self, key: str) -> TestReport | None:
+    def load(self, key: str) -> SuiteReport | None:
         try:
-            return TestReport.model_validate_json(self._path(key).read_bytes())
+            return SuiteReport.model_validate_json(self._path(key).read_bytes())
         except (OSError, ValidationError, ValueError):
             return None
 
-    def save(self, key: str, report: TestReport) -> None:
+    def save(self, key: str, report: SuiteReport) -> None:
         target = self._path(key)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -50,19 +50,21 @@ class DirBaselineStore:
                 fh.write(report.model_dump_json(indent=1))
             os.replace(tmp, target)
         except OSError as exc:
-            raise TestRunError(f"cannot write the baseline cache {target}: {exc.strerror}") from exc
+            raise SuiteRunError(
+                f"cannot write the baseline cache {target}: {exc.strerror}"
+            ) from exc
 
 
 class MemoryBaselineStore:
     """No persistence (used with `--baseline-cache` unset in tests and the naive bench)."""
 
     def __init__(self) -> None:
-        self.reports: dict[str, TestReport] = {}
+        self.reports: dict[str, SuiteReport] = {}
 
-    def load(self, key: str) -> TestReport | None:
+    def load(self, key: str) -> SuiteReport | None:
         return self.reports.get(key)
 
-    def save(self, key: str, report: TestReport) -> None:
+    def save(self, key: str, report: SuiteReport) -> None:
         self.reports[key] = report
 
 

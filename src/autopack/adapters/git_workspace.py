@@ -9,8 +9,8 @@ from pathlib import Path
 
 import git
 
+from autopack.core.paths import check_repo_path
 from autopack.errors import PathPolicyError, WorkspaceError
-from autopack.paths import check_repo_path
 
 PHASE_TRAILER = "Autopack-Phase"
 DEFAULT_AUTHOR = git.Actor("autopack[bot]", "autopack@users.noreply.github.com")

@@ -23,8 +23,8 @@ from autopack.adapters.github_client import (
     comment_ref,
 )
 from autopack.adapters.local_forge import write_text_atomic
+from autopack.core.checks import CheckRun, PullRequestRef
 from autopack.errors import ForgeError
-from autopack.ports import CheckRun, PullRequestRef
 
 MAX_ANNOTATIONS_PER_REQUEST = 50
 

@@ -11,11 +11,11 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from autopack.adapters.local_forge import write_text_atomic
+from autopack.core.governance.requests import AuditEntry
+from autopack.core.jsonl import parse_jsonl
+from autopack.core.spec import RunSpec, parse_spec
+from autopack.core.state import RunState
 from autopack.errors import GovernanceError, RecordError, SpecError
-from autopack.governance_requests import AuditEntry
-from autopack.jsonl import parse_jsonl
-from autopack.spec import RunSpec, parse_spec
-from autopack.state import RunState
 
 STATE_FILE = "state.json"
 SPEC_FILE = "spec.json"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from autopack.errors import AutopackError, ModelUnavailableError
-from autopack.model_api import ModelClient, ModelRequest, ModelResponse, TextSink
+from autopack.ports import ModelClient, ModelRequest, ModelResponse, TextSink
 
 
 class LazyModelClient:

@@ -9,9 +9,9 @@ import re
 import tempfile
 from pathlib import Path
 
+from autopack.core.checks import CheckRun, PullRequestRef
+from autopack.core.render.reports import render_check_markdown
 from autopack.errors import ForgeError
-from autopack.ports import CheckRun, PullRequestRef
-from autopack.reports import render_check_markdown
 
 
 def _slug(text: str) -> str:

@@ -1,5 +1,5 @@
-"""TestRunner adapter: runs a repo's pytest suite in a subprocess with pytest-json-report writing to a
-temp file outside the repo, and parses the report into a TestReport. Nothing is written into the repo:
+"""SuiteRunner adapter: runs a repo's pytest suite in a subprocess with pytest-json-report writing to a
+temp file outside the repo, and parses the report into a SuiteReport. Nothing is written into the repo:
 no cache folder, no bytecode, coverage data in the temp folder."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from autopack.errors import TestRunError
-from autopack.testing_models import CollectionError, Outcome, TestOutcome, TestReport
+from autopack.core.gates.test_report import CaseResult, CollectionError, Outcome, SuiteReport
+from autopack.errors import SuiteRunError
 
 DEFAULT_COMMAND = "python -m pytest"
 _E_LINE = re.compile(r"^E\s+(.*)$")
@@ -63,9 +63,9 @@ class PytestRunner:
         try:
             argv = shlex.split(command)
         except ValueError as exc:
-            raise TestRunError(f"test command {command!r} cannot be parsed: {exc}") from None
+            raise SuiteRunError(f"test command {command!r} cannot be parsed: {exc}") from None
         if not argv:
-            raise TestRunError("the test command is empty")
+            raise SuiteRunError("the test command is empty")
         self.python_exe = python_exe or sys.executable
         if argv[0] in ("python", "python3"):
             argv[0] = self.python_exe
@@ -87,7 +87,7 @@ class PytestRunner:
         )
         return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
-    def run(self, root: str, select: Sequence[str] | None = None) -> TestReport:
+    def run(self, root: str, select: Sequence[str] | None = None) -> SuiteReport:
         with tempfile.TemporaryDirectory(prefix="autopack-tests-") as tmp:
             report_file = Path(tmp) / "report.json"
             cov_file = Path(tmp) / "coverage.json"
@@ -121,7 +121,7 @@ class PytestRunner:
                 if not report_file.exists() and proc.returncode not in _FATAL_EXIT:
                     hint = f" (is pytest-json-report installed for {self.python_exe}?)"
                 output = _tail(proc.stdout + "\n" + proc.stderr)
-                raise TestRunError(
+                raise SuiteRunError(
                     f"the tests in {root} could not run: {why}{hint}; "
                     f"exit code {proc.returncode}; output:\n{output}"
                 )
@@ -145,7 +145,7 @@ class PytestRunner:
                 start_new_session=True,
             )
         except OSError as exc:
-            raise TestRunError(
+            raise SuiteRunError(
                 f"cannot start the test command {shlex.join(args[:3])!r} in {root}: {exc.strerror}"
             ) from exc
         try:
@@ -154,7 +154,7 @@ class PytestRunner:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
-            raise TestRunError(
+            raise SuiteRunError(
                 f"the tests in {root} did not finish within {self.timeout_s:g} s (killed)"
             ) from None
         return subprocess.CompletedProcess(args, proc.returncode, out, err)
@@ -164,9 +164,9 @@ def _load_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise TestRunError(f"the pytest JSON report {path} cannot be read: {exc}") from exc
+        raise SuiteRunError(f"the pytest JSON report {path} cannot be read: {exc}") from exc
     if not isinstance(data, dict):
-        raise TestRunError(f"the pytest JSON report {path} is not a JSON object")
+        raise SuiteRunError(f"the pytest JSON report {path} is not a JSON object")
     return data
 
 
@@ -190,7 +190,7 @@ def _location(node_id: str, lineno: Any, stage: dict[str, Any]) -> tuple[str | N
     return file, line
 
 
-def _test_outcome(raw: dict[str, Any]) -> TestOutcome:
+def _test_outcome(raw: dict[str, Any]) -> CaseResult:
     node_id = str(raw.get("nodeid", ""))
     try:
         outcome = Outcome(str(raw.get("outcome")))
@@ -212,7 +212,7 @@ def _test_outcome(raw: dict[str, Any]) -> TestOutcome:
     duration = sum(
         float((raw.get(s) or {}).get("duration") or 0.0) for s in ("setup", "call", "teardown")
     )
-    return TestOutcome(
+    return CaseResult(
         node_id=node_id, outcome=outcome, message=message, path=path, line=line, duration=duration
     )
 
@@ -231,7 +231,7 @@ def _collection_error(raw: dict[str, Any]) -> CollectionError:
 
 def parse_report(
     data: dict[str, Any], *, duration: float = 0.0, coverage: float | None = None
-) -> TestReport:
+) -> SuiteReport:
     tests = tuple(_test_outcome(t) for t in data.get("tests") or [] if isinstance(t, dict))
     errors = tuple(
         _collection_error(c)
@@ -239,7 +239,7 @@ def parse_report(
         if isinstance(c, dict) and c.get("outcome") == "failed"
     )
     exit_code = data.get("exitcode")
-    return TestReport(
+    return SuiteReport(
         tests=tests,
         collection_errors=errors,
         exit_code=exit_code if isinstance(exit_code, int) else 0,

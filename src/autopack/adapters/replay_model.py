@@ -13,10 +13,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from autopack.core.jsonl import LineProblem, parse_jsonl
+from autopack.core.usage import Usage
 from autopack.errors import ReplayError
-from autopack.jsonl import LineProblem, parse_jsonl
-from autopack.model_api import ModelRequest, ModelResponse, StopReason, TextSink
-from autopack.usage import Usage
+from autopack.ports import ModelRequest, ModelResponse, StopReason, TextSink
 
 
 class ReplayRecord(BaseModel):

@@ -9,8 +9,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from autopack.errors import TestRunError
-from autopack.finalizer import LintIssue
+from autopack.core.gates.decision import LintIssue
+from autopack.errors import SuiteRunError
 
 
 class RuffLinter:
@@ -28,11 +28,11 @@ class RuffLinter:
                 args, cwd=root, capture_output=True, text=True, timeout=self.timeout_s, check=False
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise TestRunError(f"cannot run ruff ({self.executable}): {exc}") from exc
+            raise SuiteRunError(f"cannot run ruff ({self.executable}): {exc}") from exc
         try:
             items = json.loads(proc.stdout or "[]")
         except ValueError:
-            raise TestRunError(
+            raise SuiteRunError(
                 f"ruff gave no JSON (exit {proc.returncode}): {proc.stderr[-300:]}"
             ) from None
         issues = []

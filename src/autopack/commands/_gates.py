@@ -12,8 +12,9 @@ from autopack.adapters.baseline_cache import DirBaselineStore, GitSnapshots, Mem
 from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.pytest_runner import DEFAULT_COMMAND, PytestRunner
 from autopack.adapters.ruff_lint import RuffLinter
-from autopack.baseline import BaselineStore, TestBaselineTracker
-from autopack.finalizer import PhaseFinalizer
+from autopack.app.baseline import BaselineTracker
+from autopack.app.finalizer import PhaseFinalizer
+from autopack.ports import BaselineStore
 
 
 class GateSettings(BaseModel):
@@ -45,7 +46,7 @@ def build_finalizer(workspace: GitWorkspace, settings: GateSettings) -> PhaseFin
             if settings.baseline_cache
             else MemoryBaselineStore()
         )
-        tracker = TestBaselineTracker(runner, store, snapshots)
+        tracker = BaselineTracker(runner, store, snapshots)
     return PhaseFinalizer(
         workspace.root,
         workspace,

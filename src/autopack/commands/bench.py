@@ -13,14 +13,14 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from autopack.bench_estimator import (
+from autopack.bench.estimator import (
     BenchRecord,
     bench_estimator,
     load_records,
     render_estimator_table,
 )
-from autopack.bench_policy import SimConfig, bench_policy, render_policy_table
-from autopack.modeltable import DEFAULT_MODEL, lookup
+from autopack.bench.policy import SimConfig, bench_policy, render_policy_table
+from autopack.core.modeltable import DEFAULT_MODEL, lookup
 
 Registrar = Callable[[Any], None]
 

@@ -1,5 +1,5 @@
 """`autopack bench finalizer`: test-gate runs and wall time per phase, ours vs re-running the
-baseline for every phase (see autopack.bench_finalizer)."""
+baseline for every phase (see autopack.bench.finalizer)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from autopack.bench_finalizer import BenchConfig, render_table, run_bench
+from autopack.bench.finalizer import BenchConfig, render_table, run_bench
 
 
 def register(kinds: Any) -> None:

@@ -12,16 +12,16 @@ import git
 import yaml
 
 from autopack.adapters.replay_model import ReplayModelClient, dump_transcript
+from autopack.app.executor import ExecutorConfig
 from autopack.commands._common import progress
 from autopack.commands._gates import GateSettings
 from autopack.commands.governance import decide_locally, resume_run
 from autopack.commands.run import execute
+from autopack.core.governance.requests import Decision, RequestState
+from autopack.core.render.reports import render_summary
+from autopack.core.state import RunState
+from autopack.core.telemetry import RunTelemetry, render_table
 from autopack.demo import scenario
-from autopack.executor import ExecutorConfig
-from autopack.governance_requests import Decision, RequestState
-from autopack.reports import render_summary
-from autopack.state import RunState
-from autopack.telemetry import RunTelemetry, render_table
 
 
 def register(sub: Any) -> None:

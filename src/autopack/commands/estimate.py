@@ -9,10 +9,10 @@ import json
 import sys
 from typing import Any
 
-from autopack.bench_estimator import EstimateRecord, load_records
-from autopack.budget import BudgetSettings, plan_budget
-from autopack.estimator import estimate
-from autopack.modeltable import DEFAULT_MODEL, lookup
+from autopack.bench.estimator import EstimateRecord, load_records
+from autopack.core.budget.estimator import estimate
+from autopack.core.budget.policy import BudgetSettings, plan_budget
+from autopack.core.modeltable import DEFAULT_MODEL, lookup
 
 
 def register(sub: Any) -> None:

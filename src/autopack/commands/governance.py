@@ -16,19 +16,18 @@ from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.governance_store import LocalGovernanceStore
 from autopack.adapters.lazy_model import LazyModelClient
 from autopack.adapters.local_forge import LocalForge
-from autopack.builder import BuildSettings
+from autopack.app.executor import ExecutorConfig
+from autopack.app.governor import apply_decision, load_policy
 from autopack.commands._gates import GateSettings, add_gate_arguments, gate_settings
+from autopack.core.build import BuildSettings
+from autopack.core.governance.decide import DecisionResult
+from autopack.core.governance.requests import Decision
+from autopack.core.render.reports import render_summary
+from autopack.core.spec import RunSpec, load_spec
+from autopack.core.state import RunState
+from autopack.core.telemetry import RunTelemetry
 from autopack.errors import GovernanceError
-from autopack.executor import ExecutorConfig
-from autopack.governance_decide import DecisionResult
-from autopack.governance_flow import apply_decision, load_policy
-from autopack.governance_requests import Decision
-from autopack.model_api import ModelClient
-from autopack.ports import Clock
-from autopack.reports import render_summary
-from autopack.spec import RunSpec, load_spec
-from autopack.state import RunState
-from autopack.telemetry import RunTelemetry
+from autopack.ports import Clock, ModelClient
 
 
 def _common(p: argparse.ArgumentParser) -> None:

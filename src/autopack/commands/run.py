@@ -15,8 +15,8 @@ from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.governance_store import LocalGovernanceStore
 from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.replay_model import ReplayModelClient
-from autopack.budget import BudgetSettings
-from autopack.builder import BuildSettings
+from autopack.app.executor import Executor, ExecutorConfig
+from autopack.app.planner import RepoFile, plan_spec
 from autopack.commands._common import progress
 from autopack.commands._gates import (
     GateSettings,
@@ -24,21 +24,21 @@ from autopack.commands._gates import (
     build_finalizer,
     gate_settings,
 )
-from autopack.errors import AutopackError
-from autopack.executor import Executor, ExecutorConfig
-from autopack.model_api import ModelClient
-from autopack.modeltable import DEFAULT_MODEL, lookup
-from autopack.planner import RepoFile, plan_spec
-from autopack.reports import render_summary
-from autopack.spec import RunSpec, load_spec
-from autopack.state import RunState
-from autopack.telemetry import (
+from autopack.core.budget.policy import BudgetSettings
+from autopack.core.build import BuildSettings
+from autopack.core.modeltable import DEFAULT_MODEL, lookup
+from autopack.core.render.reports import render_summary
+from autopack.core.spec import RunSpec, load_spec
+from autopack.core.state import RunState
+from autopack.core.telemetry import (
     PLAN_PHASE,
     PhaseTelemetry,
     RunTelemetry,
     render_table,
     request_telemetry,
 )
+from autopack.errors import AutopackError
+from autopack.ports import ModelClient
 
 
 def register(sub: Any) -> None:

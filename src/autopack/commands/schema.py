@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from autopack.spec import json_schema
+from autopack.core.spec import json_schema
 
 
 def register(sub: Any) -> None:

@@ -6,8 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from autopack.core.spec import load_spec
 from autopack.errors import SpecError
-from autopack.spec import load_spec
 
 
 def register(sub: Any) -> None:

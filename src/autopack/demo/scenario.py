@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from autopack.adapters.replay_model import ReplayRecord
-from autopack.usage import Usage
+from autopack.core.usage import Usage
 
 REPO_FILES: dict[str, str] = {
     "README.md": "# calc\n\nA tiny calculator package.\n",

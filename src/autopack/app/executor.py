@@ -1,0 +1,359 @@
+"""The executor: runs a spec's phases in dependency order through the ports. Per phase:
+building (model -> ChangeSet in memory), applying (write, finalize), committed or failed. A failed
+phase leaves the working tree clean (its changes are kept as a patch artifact) and its dependents are
+blocked. A phase already committed on the branch (found from its trailer) is not run again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from autopack.adapters.clock import SystemClock
+from autopack.app.builder import build_phase
+from autopack.app.governor import Governor, load_policy
+from autopack.app.repair_rounds import RepairEnd, RepairSetup, finalize_with_repairs
+from autopack.core.budget.cost_guard import CostGuard
+from autopack.core.budget.phase import describe_plan, plan_phase, scheduled_settings
+from autopack.core.budget.policy import BudgetSettings
+from autopack.core.build import BuildOutcome, BuildSettings
+from autopack.core.dag import topological_order
+from autopack.core.edits.changeset import ChangeSet, OpResult
+from autopack.core.gates.decision import NoGates, PhaseDecision
+from autopack.core.governance.decide import blocked_reason
+from autopack.core.governance.policy import GovernancePolicy
+from autopack.core.governance.requests import MemoryAuditLog
+from autopack.core.modeltable import DEFAULT_MODEL, lookup
+from autopack.core.render.prompts import FileContext, phase_prompt, system_prompt
+from autopack.core.render.reports import phase_check_run, render_pr_body, render_summary
+from autopack.core.spec import DeliverableAction, Phase, RunSpec
+from autopack.core.state import PhaseRecord, PhaseStatus, RunState
+from autopack.core.telemetry import RunTelemetry, phase_telemetry, render_table
+from autopack.ports import AuditLog, Clock, Finalizer, Forge, ModelClient, Workspace
+
+Progress = Callable[[str], None]
+_MARKS = {"applied": "+", "ignored": "=", "rejected": "!"}
+MAX_CONTEXT_FILE_BYTES = 200_000
+
+
+class ExecutorConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    run_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    model: str | None = None
+    base_branch: str = "main"
+    build: BuildSettings = BuildSettings()
+    push: bool = False
+    issue_number: int | None = None
+    repair_rounds: int = Field(default=1, ge=0, description="Rounds for a phase the gates block")
+    budget: BudgetSettings | None = Field(
+        default_factory=BudgetSettings,
+        description="Budget policy for max_tokens; None uses build.max_tokens for every request",
+    )
+
+    @property
+    def branch(self) -> str:
+        return f"autopack/{self.run_id}"
+
+
+class Executor:
+    def __init__(
+        self,
+        spec: RunSpec,
+        workspace: Workspace,
+        model: ModelClient,
+        forge: Forge,
+        config: ExecutorConfig,
+        *,
+        finalizer: Finalizer | None = None,
+        progress: Progress | None = None,
+        telemetry: RunTelemetry | None = None,
+        clock: Clock | None = None,
+        policy: GovernancePolicy | None = None,
+        audit: AuditLog | None = None,
+    ) -> None:
+        self.spec = spec
+        self.ws = workspace
+        self.model = model
+        self.forge = forge
+        self.config = config
+        self.finalizer = finalizer or NoGates()
+        self.progress = progress or (lambda _msg: None)
+        self.model_id = config.model or spec.model or DEFAULT_MODEL
+        self.model_info = lookup(self.model_id)
+        self.state = RunState(run_id=config.run_id, branch=config.branch, goal=spec.goal)
+        self.stopped: str | None = None  # why the run stopped starting phases (cost budget)
+        self.telemetry = telemetry or RunTelemetry()
+        self.telemetry.run_id, self.telemetry.model = config.run_id, self.model_id
+        self.clock = clock  # wall time per phase when given
+        self.gov = Governor(
+            policy or load_policy(workspace, spec),
+            clock or SystemClock(),
+            forge,
+            audit or MemoryAuditLog(),
+            config.run_id,
+            self.progress,
+        )
+
+    # -- the run ---------------------------------------------------------------------------
+    def run(self, previous: RunState | None = None) -> RunState:
+        """Run the phases; with `previous` (a resume) its held and denied phases and its
+        governance requests are kept, and approved held phases are applied."""
+        state = self.state
+        state.base_sha = self.ws.prepare_branch(state.branch)
+        done = self.ws.committed_phases(state.base_sha)
+        order = topological_order(self.spec.phases)
+        state.phases = [PhaseRecord(id=p, title=self.spec.phase(p).title) for p in order]
+        if previous is not None:
+            self.gov.carry_over(previous, state)
+        self.forge.save_artifact("spec.json", self.spec.model_dump_json(indent=2) + "\n")
+        pr = self.forge.ensure_pull_request(
+            state.branch, self.config.base_branch, self._pr_title(), self._pr_body(), draft=True
+        )
+        state.pr_url = pr.url
+        for n, phase_id in enumerate(order, 1):
+            phase, record = self.spec.phase(phase_id), state.phase(phase_id)
+            prefix = f"[{n}/{len(order)}] {phase_id}"
+            if phase_id in done:
+                record.commit_sha, record.resumed = done[phase_id], True
+                record.move(PhaseStatus.committed, "")
+                self.progress(f"{prefix}: already committed in {done[phase_id][:10]}, skipped")
+                continue
+            if record.status in (PhaseStatus.awaiting_approval, PhaseStatus.denied):
+                held = self.gov.approved_changes(state, record, self.ws)
+                if held is not None:
+                    self.progress(f"{prefix}: approved, applying the held ops")
+                    self._apply(phase, record, held, prefix)
+                else:
+                    self.progress(f"{prefix}: {record.status.value} ({record.reason})")
+                continue
+            missing = [
+                d for d in phase.depends_on if state.phase(d).status != PhaseStatus.committed
+            ]
+            if self.stopped:
+                record.move(PhaseStatus.blocked, self.stopped)
+                self.progress(f"{prefix}: not started ({self.stopped})")
+                self._publish(phase, record, None)
+                continue
+            if missing:
+                record.move(PhaseStatus.blocked, blocked_reason(state, missing))
+                self.progress(f"{prefix}: blocked ({record.reason})")
+                self._publish(phase, record, None)
+                continue
+            self._run_phase(phase, record, prefix)
+        if self.config.push and any(p.status is PhaseStatus.committed for p in state.phases):
+            self.ws.push(state.branch)
+            self.progress(f"pushed {state.branch}")
+        self.gov.publish(state, self.ws.head_sha())
+        self.forge.ensure_pull_request(
+            state.branch, self.config.base_branch, self._pr_title(), self._pr_body(), draft=True
+        )
+        for pt in self.telemetry.phases:
+            if pt.phase_id in {p.id for p in state.phases}:
+                pt.status = state.phase(pt.phase_id).status.value
+        self.forge.save_artifact("telemetry.json", self.telemetry.to_json())
+        self.forge.upsert_comment(
+            "summary", render_summary(state) + "\n" + render_table(self.telemetry)
+        )
+        self.forge.save_artifact("state.json", state.model_dump_json(indent=2) + "\n")
+        return state
+
+    def _run_phase(self, phase: Phase, record: PhaseRecord, prefix: str) -> None:
+        settings, plan = self.config.build, None
+        if self.config.budget is not None:
+            plan = plan_phase(phase, self.ws.read, self.model_info, self.config.budget)
+            settings = scheduled_settings(settings, plan, self.model_info)
+        estimated, fmt = (plan.estimate_tokens, plan.format) if plan else (None, None)
+        prompt = phase_prompt(
+            self.spec.goal, phase, self._context_files(phase), list(self.gov.policy.protected), fmt
+        )
+        guard = CostGuard(limit_usd=self.spec.budget.max_cost_usd)
+        spent = self.telemetry.cost_usd
+        refused = guard.refuse_phase(
+            spent, guard.projected_phase_usd(plan, len(prompt), self.model_info)
+        )
+        if refused:
+            self.stopped = refused
+            record.move(PhaseStatus.blocked, refused)
+            self.progress(f"{prefix}: not started ({refused})")
+            self._publish(phase, record, None)
+            return
+        record.move(PhaseStatus.building)
+        self.progress(f"{prefix}: building ({phase.title})")
+        if plan is not None:
+            self.progress(f"    {describe_plan(plan)}")
+        changes = self.gov.new_changeset(self.ws)
+        started = self.clock.now() if self.clock else None
+        outcome = build_phase(
+            self.model,
+            model=self.model_id,
+            system=system_prompt(),
+            prompt=prompt,
+            changes=changes,
+            settings=settings,
+            phase_id=phase.id,
+            on_op=self._on_op,
+            stop_check=lambda used: guard.refuse_request(spent + self.model_info.cost_usd(used)),
+        )
+        wall = (self.clock.now() - started).total_seconds() if self.clock and started else None
+        # Once the budget is spent, the phases after this one are not started.
+        self.stopped = guard.refuse_request(spent + self.model_info.cost_usd(outcome.usage))
+        self.telemetry.add(
+            phase_telemetry(
+                phase.id, outcome, self.model_info, wall_s=wall, estimated_output_tokens=estimated
+            )
+        )
+        self._report_build(outcome, estimated)
+        record.ops = list(changes.results)
+        record.requests = len(outcome.requests)
+        record.usage = outcome.usage
+        record.cost_usd = sum(self.model_info.cost_usd(r.usage) for r in outcome.requests)
+        if not outcome.complete:
+            if self.gov.touches_protected(changes):
+                self.gov.fail_unwritten(
+                    record, changes, self.ws, f"build incomplete: {outcome.error}"
+                )
+                self._publish(phase, record, None)
+                return
+            self._fail(phase, record, changes, f"build incomplete: {outcome.error}")
+            return
+        self._hold_or_apply(phase, record, changes, prefix, outcome)
+
+    def _hold_or_apply(
+        self,
+        phase: Phase,
+        record: PhaseRecord,
+        changes: ChangeSet,
+        prefix: str,
+        built: BuildOutcome | None = None,
+    ) -> None:
+        """Hold the phase for approval if it touches a protected path, else apply it."""
+        held = self.gov.hold(self.state, phase, record, changes, self.ws)
+        if held is None:
+            self.progress(f"{prefix}: {record.reason}")
+            self._publish(phase, record, None)
+            return
+        self._apply(phase, record, held, prefix, built)
+
+    def _apply(
+        self,
+        phase: Phase,
+        record: PhaseRecord,
+        changes: ChangeSet,
+        prefix: str,
+        built: BuildOutcome | None = None,
+    ) -> None:
+        """applying: write, finalize (with repair rounds), then commit, fail or hold."""
+        record.move(PhaseStatus.applying)
+        paths = changes.changed_paths()
+        self.ws.write_changes({p: changes.changes[p] for p in paths})
+        record.changed_paths = paths
+        end = finalize_with_repairs(self._repair_setup(), phase, record, changes, built, prefix)
+        if end.kind == "protected":
+            self._hold_repaired(phase, record, changes, prefix, end)
+            return
+        if end.kind == "incomplete":
+            self._fail(phase, record, changes, end.reason, end.decision, True)
+            return
+        decision, paths = end.decision, record.changed_paths
+        if decision.blocked:
+            self._fail(phase, record, changes, "; ".join(decision.block_reasons()), decision, True)
+            return
+        trailers = {"Autopack-Ops": str(record.ops_applied), "Autopack-Run": self.config.run_id}
+        record.commit_sha = self.ws.commit_phase(phase.id, phase.title, paths, trailers)
+        record.move(PhaseStatus.committed)
+        self.progress(
+            f"{prefix}: committed {record.commit_sha[:10]} ({record.ops_applied} ops, "
+            f"{len(paths)} files, {record.usage.output_tokens} output tokens)"
+        )
+        self._publish(phase, record, decision)
+
+    def _fail(
+        self,
+        phase: Phase,
+        record: PhaseRecord,
+        changes: ChangeSet,
+        reason: str,
+        decision: PhaseDecision | None = None,
+        written: bool = False,
+    ) -> None:
+        paths = changes.changed_paths() if not written else record.changed_paths
+        if paths:
+            if not written:
+                self.ws.write_changes({p: changes.changes[p] for p in paths})
+            patch = self.ws.diff(paths)
+            self.ws.discard_changes(paths)
+            record.patch_file = self.forge.save_artifact(f"patches/{phase.id}.patch", patch)
+        record.move(PhaseStatus.failed, reason)
+        kept = f"; its changes are in {record.patch_file}" if record.patch_file else ""
+        self.progress(f"  {phase.id}: failed: {reason}{kept}")
+        self._publish(phase, record, decision)
+
+    def _hold_repaired(
+        self, phase: Phase, record: PhaseRecord, changes: ChangeSet, prefix: str, end: RepairEnd
+    ) -> None:
+        """A repair reached a protected path: undo what was written and hold (or fail) the phase
+        whole; nothing protected is written."""
+        self.ws.discard_changes(record.changed_paths)
+        if not end.complete:
+            self.gov.fail_unwritten(record, changes, self.ws, end.reason)
+            self._publish(phase, record, end.decision)
+            return
+        self._hold_or_apply(phase, record, changes, prefix)  # applied when auto-approved
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _repair_setup(self) -> RepairSetup:
+        return RepairSetup(
+            model=self.model,
+            model_id=self.model_id,
+            model_info=self.model_info,
+            settings=self.config.build,
+            rounds=self.config.repair_rounds,
+            finalizer=self.finalizer,
+            workspace=self.ws,
+            touches_protected=self.gov.touches_protected,
+            telemetry=self.telemetry,
+            progress=self.progress,
+            on_op=self._on_op,
+        )
+
+    def _report_build(self, outcome: BuildOutcome, estimated: int | None) -> None:
+        """Progress lines: output tokens vs the estimate, and each request when there were more."""
+        if estimated:
+            actual = outcome.usage.output_tokens
+            self.progress(
+                f"    output {actual:,} tokens vs estimate {estimated:,} "
+                f"({(actual - estimated) / estimated:+.0%})"
+            )
+        if len(outcome.requests) > 1:
+            for n, r in enumerate(outcome.requests, 1):
+                self.progress(
+                    f"    ~ request {n} ({r.purpose}): {r.stop_reason} after {r.ops_received} "
+                    f"op(s), {r.usage.output_tokens} output tokens"
+                )
+
+    def _on_op(self, result: OpResult) -> None:
+        self.progress(f"    {_MARKS.get(result.status, '!')} {result.describe()}")
+
+    def _context_files(self, phase: Phase) -> list[FileContext]:
+        files = []
+        for d in phase.deliverables:
+            if d.action is DeliverableAction.create:
+                continue
+            data = self.ws.read(d.old_path or d.path)
+            if data is None or len(data) > MAX_CONTEXT_FILE_BYTES or b"\x00" in data:
+                continue
+            files.append(
+                FileContext(path=d.old_path or d.path, text=data.decode("utf-8", "replace"))
+            )
+        return files
+
+    def _publish(self, phase: Phase, record: PhaseRecord, decision: PhaseDecision | None) -> None:
+        self.forge.publish_check_run(phase_check_run(phase, record, self.ws.head_sha(), decision))
+
+    def _pr_title(self) -> str:
+        goal = self.spec.goal.strip().splitlines()[0]
+        return f"Autopack: {goal[:100]}"
+
+    def _pr_body(self) -> str:
+        return render_pr_body(self.state, self.config.issue_number)

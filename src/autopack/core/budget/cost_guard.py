@@ -1,0 +1,45 @@
+"""The run's cost budget (`budget.max_cost_usd` in the spec, or the Action's max_cost_usd input),
+pure: a phase is not started when what was spent plus its projected cost would exceed the budget,
+and a phase's next request is not sent once the budget is spent. Committed phases stay; the rest of
+the run stops cleanly with the reason."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from autopack.core.budget.policy import BudgetPlan
+from autopack.core.modeltable import ModelInfo
+from autopack.core.usage import Usage
+
+CHARS_PER_TOKEN = 3.6  # the estimator's conversion for prompt text
+
+
+class CostGuard(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    limit_usd: float | None = Field(default=None, gt=0)
+
+    def projected_phase_usd(
+        self, plan: BudgetPlan | None, prompt_chars: int, model: ModelInfo
+    ) -> float:
+        """Input of the first request plus the estimated output (planned max_tokens on fallback)."""
+        output = plan.estimate_tokens if plan and plan.estimate_tokens is not None else None
+        if output is None:
+            output = plan.max_tokens if plan else 0
+        usage = Usage(input_tokens=int(prompt_chars / CHARS_PER_TOKEN), output_tokens=output)
+        return model.cost_usd(usage)
+
+    def refuse_phase(self, spent_usd: float, projected_usd: float) -> str | None:
+        """Why the next phase must not start, or None."""
+        if self.limit_usd is None or spent_usd + projected_usd <= self.limit_usd:
+            return None
+        return (
+            f"cost budget: ${spent_usd:.4f} spent of ${self.limit_usd:.2f}; this phase is "
+            f"estimated at ${projected_usd:.4f}"
+        )
+
+    def refuse_request(self, spent_usd: float) -> str | None:
+        """Why no further request may be sent, or None."""
+        if self.limit_usd is None or spent_usd < self.limit_usd:
+            return None
+        return f"cost budget: ${spent_usd:.4f} spent of ${self.limit_usd:.2f}; no further request"

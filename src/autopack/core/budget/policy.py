@@ -1,0 +1,197 @@
+"""Budget policy (pure): output format, `max_tokens` per request, and a request plan for a phase.
+
+Facts it respects (DESIGN.md): only generated tokens are billed, so `max_tokens` costs nothing
+but rate-limit headroom and runaway bounding; a cut-off response is *continued*, not regenerated
+(contract 3), so an under-estimate costs one more request, not the output so far.
+
+- Format: edit ops by default; whole files when every produced file is created or rewritten (or
+  when `prefer_edit` is off). Both go through the same NDJSON stream.
+- max_tokens = estimate * (1 + margin) + pad_tokens, bounded by the model's max output (and by
+  the context window when the input size is known). The margin is per format because the two
+  estimates differ in spread: whole-file estimates are within 5% at p90 (margin 0.15), edit-op
+  estimates are within 2.4x at p80 (margin 1.0). `pad_tokens` absorbs the small phases where a
+  relative margin is a handful of tokens (and created files of unknown size).
+- When the estimate does not fit one response, the deliverables are split up front, in order, into
+  requests that each fit; a single file larger than one response spans several requests (parts).
+- When nothing can be estimated (no deliverables, or a modified file without a size), and
+  `static_fallback` is on, the seed's static budgets (8K/12K/16K by complexity) and x1.5
+  escalation apply; with it off the model's max output is used (it is not billed).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt
+
+from autopack.core.budget.estimator import Estimate
+from autopack.core.modeltable import ModelInfo
+
+Format = Literal["edit", "whole"]
+Complexity = Literal["low", "medium", "high"]
+
+# The seed's static budgets by phase complexity (fallback only).
+SEED_STATIC_BUDGETS: dict[Complexity, int] = {"low": 8192, "medium": 12288, "high": 16384}
+
+
+class BudgetSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    prefer_edit: bool = True
+    margin_whole: float = Field(default=0.15, ge=0)
+    margin_edit: float = Field(default=1.0, ge=0)
+    pad_tokens: NonNegativeInt = 1536
+    continuation_growth: float = Field(default=2.0, ge=1)
+    static_fallback: bool = True
+    static_budgets: dict[Complexity, PositiveInt] = Field(
+        default_factory=lambda: dict(SEED_STATIC_BUDGETS)
+    )
+    escalation_factor: float = Field(default=1.5, ge=1)
+
+    def margin(self, fmt: Format) -> float:
+        return self.margin_edit if fmt == "edit" else self.margin_whole
+
+
+class PlannedRequest(BaseModel):
+    """One planned request: the deliverables it must produce (a path may appear in several
+    consecutive requests when one file is larger than a response; `part` counts from 1)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    paths: list[str]
+    estimate_tokens: NonNegativeInt
+    max_tokens: PositiveInt
+    part: PositiveInt = 1
+    parts: PositiveInt = 1
+
+
+class BudgetPlan(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: Format
+    max_tokens: PositiveInt  # of the first request
+    requests: list[PlannedRequest]
+    fallback: bool
+    estimate: Estimate | None = None
+    estimate_tokens: NonNegativeInt | None = None  # for the chosen format; None on fallback
+
+    @property
+    def reserved_tokens(self) -> int:
+        return sum(r.max_tokens for r in self.requests)
+
+
+def choose_format(estimate: Estimate | None, settings: BudgetSettings) -> Format:
+    if not settings.prefer_edit:
+        return "whole"
+    if estimate is None:
+        return "edit"
+    producing = [d for d in estimate.deliverables if d.action != "delete"]
+    if producing and all(d.whole for d in producing):
+        return "whole"
+    return "edit"
+
+
+def max_tokens_for(estimate_tokens: int, fmt: Format, cap: int, settings: BudgetSettings) -> int:
+    """estimate * (1 + margin) + pad, bounded to [1, cap]."""
+    wanted = math.ceil(estimate_tokens * (1 + settings.margin(fmt))) + settings.pad_tokens
+    return max(1, min(cap, wanted))
+
+
+def _output_cap(model: ModelInfo, input_tokens: int | None) -> int:
+    cap = model.max_output_tokens
+    if input_tokens is not None:
+        cap = min(cap, model.context_window - input_tokens)
+    return max(1, cap)
+
+
+def _static_plan(
+    estimate: Estimate | None,
+    fmt: Format,
+    cap: int,
+    settings: BudgetSettings,
+    complexity: Complexity,
+) -> BudgetPlan:
+    budget = settings.static_budgets[complexity] if settings.static_fallback else cap
+    budget = min(budget, cap)
+    paths = [d.path for d in estimate.deliverables] if estimate else []
+    request = PlannedRequest(paths=paths, estimate_tokens=0, max_tokens=budget)
+    return BudgetPlan(
+        format=fmt, max_tokens=budget, requests=[request], fallback=True, estimate=estimate
+    )
+
+
+def plan_budget(
+    estimate: Estimate | None,
+    model: ModelInfo,
+    settings: BudgetSettings | None = None,
+    *,
+    complexity: Complexity = "medium",
+    input_tokens: int | None = None,
+) -> BudgetPlan:
+    """The budget plan of one phase. `input_tokens` (prompt size), when known, keeps
+    input + max_tokens inside the context window."""
+    s = settings or BudgetSettings()
+    fmt = choose_format(estimate, s)
+    cap = _output_cap(model, input_tokens)
+    if estimate is None or not estimate.complete:
+        return _static_plan(estimate, fmt, cap, s, complexity)
+    total = estimate.tokens_for(fmt)
+    # The most estimated output one request may carry so that its max_tokens still fits the cap.
+    capacity = max(1, math.floor((cap - s.pad_tokens) / (1 + s.margin(fmt))))
+    requests: list[PlannedRequest] = []
+    paths: list[str] = []
+    load = 0
+
+    def flush() -> None:
+        nonlocal paths, load
+        if paths:
+            mt = max_tokens_for(load, fmt, cap, s)
+            requests.append(PlannedRequest(paths=paths, estimate_tokens=load, max_tokens=mt))
+        paths, load = [], 0
+
+    for d in estimate.deliverables:
+        size = d.edit_tokens if fmt == "edit" else d.full_file_tokens
+        if size > capacity:
+            flush()
+            parts = math.ceil(size / capacity)
+            for i in range(parts):
+                share = min(capacity, size - i * capacity)
+                mt = max_tokens_for(share, fmt, cap, s)
+                requests.append(
+                    PlannedRequest(
+                        paths=[d.path],
+                        estimate_tokens=share,
+                        max_tokens=mt,
+                        part=i + 1,
+                        parts=parts,
+                    )
+                )
+            continue
+        if load + size > capacity:
+            flush()
+        paths.append(d.path)
+        load += size
+    flush()
+    return BudgetPlan(
+        format=fmt,
+        max_tokens=requests[0].max_tokens,
+        requests=requests,
+        fallback=False,
+        estimate=estimate,
+        estimate_tokens=total,
+    )
+
+
+def next_max_tokens(
+    plan: BudgetPlan,
+    previous_max_tokens: int,
+    model: ModelInfo,
+    settings: BudgetSettings | None = None,
+) -> int:
+    """max_tokens of the request after one that stopped at max_tokens: a continuation grows by
+    `continuation_growth` (an estimate that was short is likely short again); a fallback plan
+    escalates by the seed's x1.5. Both are capped at the model's max output."""
+    s = settings or BudgetSettings()
+    factor = s.escalation_factor if plan.fallback else s.continuation_growth
+    return min(model.max_output_tokens, max(1, math.ceil(previous_max_tokens * factor)))

@@ -1,0 +1,62 @@
+"""The value types of building a phase: its settings, one record per model request, the outcome."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from autopack.core.model_io import Message, StopReason
+from autopack.core.usage import Usage
+
+
+class BuildSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_tokens: int = Field(default=16_000, gt=0, description="Of the first request")
+    max_continuations: int = Field(default=8, ge=0)
+    repair_turns: int = Field(default=1, ge=0)
+    next_max_tokens: tuple[int, ...] = Field(
+        default=(), description="Planned max_tokens of the requests after the first, in order"
+    )
+    growth: float = Field(default=1.0, ge=1.0, description="Factor per request past the plan")
+    max_output_tokens: int | None = Field(default=None, gt=0, description="Cap on any request")
+
+    def max_tokens_at(self, n: int, previous: int | None) -> int:
+        """max_tokens of request `n` (0-based) of a phase, given the previous request's."""
+        if n == 0 or previous is None:
+            return self.max_tokens
+        if n - 1 < len(self.next_max_tokens):
+            return self.next_max_tokens[n - 1]
+        grown = int(previous * self.growth + 0.999)
+        return min(self.max_output_tokens or grown, grown)
+
+
+class RequestRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    purpose: str
+    max_tokens: int
+    stop_reason: StopReason | Literal["dropped", "error"]
+    usage: Usage
+    ops_received: int
+    malformed_lines: int
+    elapsed_s: float | None = None
+    error: str = ""
+
+
+class BuildOutcome(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    complete: bool
+    error: str = ""
+    requests: list[RequestRecord] = Field(default_factory=list)
+    continuations: int = 0
+    repairs: int = 0
+    messages: list[Message] = Field(
+        default_factory=list, description="The conversation, ending with the last response"
+    )
+
+    @property
+    def usage(self) -> Usage:
+        return Usage.total(r.usage for r in self.requests)

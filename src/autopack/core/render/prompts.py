@@ -1,0 +1,67 @@
+"""Prompt rendering from the jinja2 templates in `templates.py` (pure: no files are read)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import jinja2
+from pydantic import BaseModel
+
+from autopack.core.render.templates import TEMPLATES
+from autopack.core.spec import Phase
+from autopack.core.untrusted import delimit, note, sanitize
+
+CHUNK_LINES = 120
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.DictLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=False,
+        autoescape=False,  # Markdown and plain text, never HTML
+    )
+    env.filters["untrusted"] = sanitize  # text that may come from an issue
+    return env
+
+
+def render(name: str, **context: object) -> str:
+    return environment().get_template(name).render(**context)
+
+
+class FileContext(BaseModel):
+    path: str
+    text: str
+
+
+def system_prompt() -> str:
+    return render("system.md.j2", chunk_lines=CHUNK_LINES)
+
+
+def phase_prompt(
+    run_goal: str,
+    phase: Phase,
+    files: list[FileContext],
+    protected_paths: list[str],
+    output_format: str | None = None,
+) -> str:
+    """`output_format` ("edit" or "whole", from the budget policy) steers the shape of the ops."""
+    return render(
+        "phase.md.j2",
+        output_format=output_format,
+        run_goal=delimit(run_goal),
+        untrusted_note=note(),
+        phase=phase,
+        files=files,
+        protected_paths=protected_paths,
+    )
+
+
+def continue_prompt(last_id: int) -> str:
+    return render("continue.md.j2", last_id=last_id)
+
+
+def repair_prompt(last_id: int, rejected: list[str]) -> str:
+    return render("repair.md.j2", last_id=last_id, rejected=rejected)

@@ -1,0 +1,202 @@
+"""Contract 1: the run spec. Pydantic models, YAML/JSON loading, and validation that reports every
+problem with its field named."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from autopack.core.paths import check_repo_path
+from autopack.errors import PathPolicyError, SpecError
+
+PHASE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Complexity(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+class DeliverableAction(StrEnum):
+    create = "create"
+    modify = "modify"
+    delete = "delete"
+    rename = "rename"
+
+
+class Deliverable(_Strict):
+    path: str = Field(description="Repo-relative path of the file")
+    action: DeliverableAction = DeliverableAction.modify
+    description: str = ""
+    old_path: str | None = Field(default=None, description="Previous path, for action: rename")
+
+    @field_validator("path", "old_path")
+    @classmethod
+    def _repo_path(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return check_repo_path(value)
+        except PathPolicyError as exc:
+            raise ValueError(str(exc)) from None
+
+
+class Budget(_Strict):
+    max_cost_usd: float | None = Field(default=None, gt=0)
+
+
+class Phase(_Strict):
+    id: str = Field(pattern=PHASE_ID_PATTERN, max_length=64)
+    title: str = Field(min_length=1)
+    goal: str = ""
+    complexity: Complexity | None = None
+    category: str | None = Field(
+        default=None, description="backend | frontend | tests | docs | ..."
+    )
+    deliverables: tuple[Deliverable, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    validation_tests: tuple[str, ...] = ()
+    acceptance: tuple[str, ...] = ()
+    allow_no_change: bool = Field(
+        default=False, description="Let the phase succeed without changing any file"
+    )
+
+
+class RunSpec(_Strict):
+    goal: str = Field(min_length=1)
+    model: str | None = None
+    budget: Budget = Budget()
+    protected_paths: tuple[str, ...] = ()
+    phases: tuple[Phase, ...] = ()
+
+    def phase(self, phase_id: str) -> Phase:
+        for p in self.phases:
+            if p.id == phase_id:
+                return p
+        raise KeyError(phase_id)
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(root)"
+
+
+def _pydantic_problems(exc: ValidationError) -> list[str]:
+    problems = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        where = _loc(loc)
+        if err["type"] == "extra_forbidden":
+            problems.append(f"{where}: unknown key")
+        elif err["type"] == "missing":
+            problems.append(f"{where}: required field is missing")
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{where}: {msg}")
+    return problems
+
+
+class _RawNode(BaseModel):
+    id: str
+    depends_on: tuple[str, ...] = ()
+
+
+def _raw_nodes(data: dict[str, Any]) -> list[_RawNode]:
+    """The (id, depends_on) of each phase in raw data, so graph problems are reported even when
+    other fields fail validation."""
+    phases = data.get("phases")
+    nodes = []
+    for raw in phases if isinstance(phases, list) else []:
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+            continue
+        deps = raw.get("depends_on") or []
+        deps = [d for d in deps if isinstance(d, str)] if isinstance(deps, list) else []
+        nodes.append(_RawNode(id=raw["id"], depends_on=tuple(deps)))
+    return nodes
+
+
+def _graph_problems(nodes: list[_RawNode]) -> list[str]:
+    from autopack.core.dag import find_cycle
+
+    problems = []
+    seen: dict[str, int] = {}
+    for i, phase in enumerate(nodes):
+        if phase.id in seen:
+            problems.append(
+                f"phases[{i}].id: duplicate phase id {phase.id!r} (first at phases[{seen[phase.id]}])"
+            )
+        else:
+            seen[phase.id] = i
+    for i, phase in enumerate(nodes):
+        for j, dep in enumerate(phase.depends_on):
+            if dep not in seen:
+                problems.append(f"phases[{i}].depends_on[{j}]: unknown phase {dep!r}")
+            elif dep == phase.id:
+                problems.append(f"phases[{i}].depends_on[{j}]: phase {dep!r} depends on itself")
+    # Self-dependencies are reported above; look for longer cycles alongside the other problems
+    # (the dependencies of duplicate ids merged, so a duplicate cannot hide a cycle).
+    merged: dict[str, list[str]] = {}
+    for n in nodes:
+        merged.setdefault(n.id, []).extend(d for d in n.depends_on if d != n.id)
+    cycle = find_cycle([_RawNode(id=k, depends_on=tuple(v)) for k, v in merged.items()])
+    if cycle:
+        first = next(i for i, n in enumerate(nodes) if n.id == cycle[0])
+        problems.append(f"phases[{first}].depends_on: dependency cycle " + " -> ".join(cycle))
+    return problems
+
+
+def parse_spec(data: Any, source: str | None = None) -> RunSpec:
+    """Validate already-parsed data (a dict) into a RunSpec; raise SpecError listing every problem."""
+    if not isinstance(data, dict):
+        raise SpecError([f"(root): expected a mapping, got {type(data).__name__}"], source)
+    problems = []
+    spec: RunSpec | None = None
+    try:
+        spec = RunSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = _pydantic_problems(exc)
+    problems += _graph_problems(_raw_nodes(data))
+    if problems or spec is None:
+        raise SpecError(problems, source)
+    return spec
+
+
+def parse_spec_text(text: str, source: str | None = None, fmt: str | None = None) -> RunSpec:
+    """Parse YAML or JSON text (YAML is a superset; `fmt='json'` forces JSON)."""
+    try:
+        data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise SpecError(
+            [f"(file): not valid {'JSON' if fmt == 'json' else 'YAML'}: {exc}"], source
+        ) from None
+    return parse_spec(data, source)
+
+
+def load_spec(path: str | Path) -> RunSpec:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError([f"(file): cannot read: {exc.strerror}"], str(p)) from None
+    except UnicodeDecodeError:
+        raise SpecError(["(file): not UTF-8 text"], str(p)) from None
+    return parse_spec_text(text, str(p), "json" if p.suffix == ".json" else None)
+
+
+def json_schema() -> dict[str, Any]:
+    schema = RunSpec.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Autopack run spec"
+    return schema

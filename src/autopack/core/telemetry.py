@@ -1,0 +1,178 @@
+"""Token telemetry (pure): per request and per phase, estimated vs actual output tokens, requests,
+continuations, repairs, input/output/cache tokens, USD cost from the model table, wall time.
+Wall times are measured at the edges (the model adapter, the executor's clock) and passed in.
+Written as `telemetry.json` to the output folder and rendered as a Markdown table for the summary."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from autopack.core.build import BuildOutcome, RequestRecord
+from autopack.core.modeltable import ModelInfo
+from autopack.core.usage import Usage
+
+PLAN_PHASE = "(plan)"
+
+
+class RequestTelemetry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: str
+    max_tokens: int
+    stop_reason: str
+    usage: Usage
+    cost_usd: float
+    estimated_output_tokens: int | None = None
+    wall_s: float | None = None
+    ops_received: int = 0
+    malformed_lines: int = 0
+    error: str = ""
+
+
+class PhaseTelemetry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phase_id: str
+    status: str = ""
+    estimated_output_tokens: int | None = Field(
+        default=None, description="From the budget policy, when it gave one"
+    )
+    requests: list[RequestTelemetry] = Field(default_factory=list)
+    continuations: int = 0
+    repairs: int = 0
+    wall_s: float | None = None
+
+    @property
+    def usage(self) -> Usage:
+        return Usage.total(r.usage for r in self.requests)
+
+    @property
+    def cost_usd(self) -> float:
+        return sum(r.cost_usd for r in self.requests)
+
+    @property
+    def estimate_error(self) -> float | None:
+        """Actual / estimated output tokens (1.0 = exact), when there is an estimate."""
+        if not self.estimated_output_tokens:
+            return None
+        return self.usage.output_tokens / self.estimated_output_tokens
+
+
+class RunTelemetry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str = ""
+    model: str = ""
+    phases: list[PhaseTelemetry] = Field(default_factory=list)
+
+    @property
+    def usage(self) -> Usage:
+        return Usage.total(p.usage for p in self.phases)
+
+    @property
+    def cost_usd(self) -> float:
+        return sum(p.cost_usd for p in self.phases)
+
+    @property
+    def request_count(self) -> int:
+        return sum(len(p.requests) for p in self.phases)
+
+    def add(self, phase: PhaseTelemetry) -> PhaseTelemetry:
+        """Add (or replace, on a re-run of the same phase) one phase's telemetry."""
+        self.phases = [p for p in self.phases if p.phase_id != phase.phase_id] + [phase]
+        return phase
+
+    def to_json(self) -> str:
+        data = self.model_dump(mode="json")
+        for row, phase in zip(data["phases"], self.phases, strict=True):
+            row["totals"] = {
+                **phase.usage.model_dump(),
+                "requests": len(phase.requests),
+                "cost_usd": round(phase.cost_usd, 6),
+            }
+        data["totals"] = {
+            **self.usage.model_dump(),
+            "requests": self.request_count,
+            "continuations": sum(p.continuations for p in self.phases),
+            "repairs": sum(p.repairs for p in self.phases),
+            "cost_usd": round(self.cost_usd, 6),
+        }
+        return json.dumps(data, indent=2) + "\n"
+
+
+def request_telemetry(records: Iterable[RequestRecord], info: ModelInfo) -> list[RequestTelemetry]:
+    return [
+        RequestTelemetry(
+            purpose=r.purpose,
+            max_tokens=r.max_tokens,
+            stop_reason=r.stop_reason,
+            usage=r.usage,
+            cost_usd=info.cost_usd(r.usage),
+            wall_s=r.elapsed_s,
+            ops_received=r.ops_received,
+            malformed_lines=r.malformed_lines,
+            error=r.error,
+        )
+        for r in records
+    ]
+
+
+def phase_telemetry(
+    phase_id: str,
+    outcome: BuildOutcome,
+    info: ModelInfo,
+    *,
+    status: str = "",
+    wall_s: float | None = None,
+    estimated_output_tokens: int | None = None,
+) -> PhaseTelemetry:
+    return PhaseTelemetry(
+        phase_id=phase_id,
+        status=status,
+        estimated_output_tokens=estimated_output_tokens,
+        requests=request_telemetry(outcome.requests, info),
+        continuations=outcome.continuations,
+        repairs=outcome.repairs,
+        wall_s=wall_s,
+    )
+
+
+def _n(value: int | None) -> str:
+    return "" if value is None else f"{value:,}"
+
+
+def _s(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def render_table(telemetry: RunTelemetry) -> str:
+    """A Markdown table: one row per phase and a total row."""
+    head = (
+        "| phase | requests | continuations | repairs | est. output | output | input "
+        "| cache write | cache read | cost USD | wall s |\n"
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n"
+    )
+    rows = []
+    for p in telemetry.phases:
+        u = p.usage
+        rows.append(
+            f"| `{p.phase_id}` | {len(p.requests)} | {p.continuations} | {p.repairs} "
+            f"| {_n(p.estimated_output_tokens)} | {_n(u.output_tokens)} | {_n(u.input_tokens)} "
+            f"| {_n(u.cache_creation_input_tokens)} | {_n(u.cache_read_input_tokens)} "
+            f"| {p.cost_usd:.4f} | {_s(p.wall_s)} |\n"
+        )
+    u = telemetry.usage
+    walls = [p.wall_s for p in telemetry.phases if p.wall_s is not None]
+    rows.append(
+        f"| **total** | {telemetry.request_count} "
+        f"| {sum(p.continuations for p in telemetry.phases)} "
+        f"| {sum(p.repairs for p in telemetry.phases)} | "
+        f"| {_n(u.output_tokens)} | {_n(u.input_tokens)} | {_n(u.cache_creation_input_tokens)} "
+        f"| {_n(u.cache_read_input_tokens)} | {telemetry.cost_usd:.4f} "
+        f"| {_s(sum(walls) if walls else None)} |\n"
+    )
+    title = f"Token telemetry ({telemetry.model})" if telemetry.model else "Token telemetry"
+    return f"### {title}\n\n" + head + "".join(rows)
