@@ -17,9 +17,9 @@ import git
 import pytest
 
 from autopack.adapters.git_workspace import GitWorkspace
+from autopack.adapters.spec_file import load_spec
 from autopack.core.edits.changeset import ChangeSet
 from autopack.core.edits.decoder import DecodedOp, MalformedLine, StreamDecoder
-from autopack.core.spec import load_spec
 from autopack.errors import SpecError
 
 REPO_FILES = {

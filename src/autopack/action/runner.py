@@ -28,6 +28,7 @@ from autopack.adapters.github_forge import GitHubForge, LabelEvent
 from autopack.adapters.github_push import ActionWorkspace
 from autopack.adapters.lazy_model import LazyModelClient
 from autopack.adapters.replay_model import ReplayModelClient
+from autopack.adapters.spec_file import load_spec
 from autopack.app.governor import apply_decision, load_policy
 from autopack.app.planner import RepoFile, plan_spec
 from autopack.core.governance.approval import (
@@ -40,7 +41,7 @@ from autopack.core.governance.approval import (
 from autopack.core.governance.requests import Decision
 from autopack.core.modeltable import DEFAULT_MODEL, lookup
 from autopack.core.paths import check_repo_path
-from autopack.core.spec import RunSpec, load_spec
+from autopack.core.spec import RunSpec
 from autopack.core.state import RunState
 from autopack.core.telemetry import PLAN_PHASE, PhaseTelemetry, RunTelemetry, request_telemetry
 from autopack.errors import AutopackError, GovernanceError

@@ -16,6 +16,7 @@ from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.governance_store import LocalGovernanceStore
 from autopack.adapters.lazy_model import LazyModelClient
 from autopack.adapters.local_forge import LocalForge
+from autopack.adapters.spec_file import load_spec
 from autopack.app.executor import ExecutorConfig
 from autopack.app.governor import apply_decision, load_policy
 from autopack.commands._gates import GateSettings, add_gate_arguments, gate_settings
@@ -23,7 +24,7 @@ from autopack.core.build import BuildSettings
 from autopack.core.governance.decide import DecisionResult
 from autopack.core.governance.requests import Decision
 from autopack.core.render.reports import render_summary
-from autopack.core.spec import RunSpec, load_spec
+from autopack.core.spec import RunSpec
 from autopack.core.state import RunState
 from autopack.core.telemetry import RunTelemetry
 from autopack.errors import GovernanceError

@@ -6,8 +6,8 @@ import argparse
 import json
 from typing import Any
 
+from autopack.adapters.spec_file import load_spec
 from autopack.core.dag import topological_order, waves
-from autopack.core.spec import load_spec
 
 
 def register(sub: Any) -> None:

@@ -15,6 +15,7 @@ from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.governance_store import LocalGovernanceStore
 from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.replay_model import ReplayModelClient
+from autopack.adapters.spec_file import load_spec
 from autopack.app.executor import Executor, ExecutorConfig
 from autopack.app.planner import RepoFile, plan_spec
 from autopack.commands._common import progress
@@ -28,7 +29,7 @@ from autopack.core.budget.policy import BudgetSettings
 from autopack.core.build import BuildSettings
 from autopack.core.modeltable import DEFAULT_MODEL, lookup
 from autopack.core.render.reports import render_summary
-from autopack.core.spec import RunSpec, load_spec
+from autopack.core.spec import RunSpec
 from autopack.core.state import RunState
 from autopack.core.telemetry import (
     PLAN_PHASE,

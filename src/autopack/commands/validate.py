@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from autopack.core.spec import load_spec
+from autopack.adapters.spec_file import load_spec
 from autopack.errors import SpecError
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -182,17 +181,6 @@ def parse_spec_text(text: str, source: str | None = None, fmt: str | None = None
             [f"(file): not valid {'JSON' if fmt == 'json' else 'YAML'}: {exc}"], source
         ) from None
     return parse_spec(data, source)
-
-
-def load_spec(path: str | Path) -> RunSpec:
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError([f"(file): cannot read: {exc.strerror}"], str(p)) from None
-    except UnicodeDecodeError:
-        raise SpecError(["(file): not UTF-8 text"], str(p)) from None
-    return parse_spec_text(text, str(p), "json" if p.suffix == ".json" else None)
 
 
 def json_schema() -> dict[str, Any]:

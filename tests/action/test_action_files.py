@@ -13,7 +13,7 @@ import yaml
 from autopack.action.inputs import ActionInputs, inputs_from_env
 from autopack.action.session import Outcome
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_action_inputs_match_the_code_and_document_their_defaults() -> None:

@@ -29,7 +29,7 @@ from autopack.core.budget.policy import BudgetSettings
 from autopack.core.modeltable import lookup
 from autopack.errors import RecordError
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "bench" / "estimator-dev.jsonl"
+DEV = Path(__file__).resolve().parents[3] / "shared" / "bench" / "estimator-dev.jsonl"
 INFO = lookup("claude-sonnet-4-5")
 
 

@@ -9,14 +9,8 @@ import jsonschema
 import pytest
 import yaml
 
-from autopack.core.spec import (
-    Complexity,
-    DeliverableAction,
-    RunSpec,
-    json_schema,
-    load_spec,
-    parse_spec_text,
-)
+from autopack.adapters.spec_file import load_spec
+from autopack.core.spec import Complexity, DeliverableAction, RunSpec, json_schema, parse_spec_text
 from autopack.errors import SpecError
 
 SPEC = {
