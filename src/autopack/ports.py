@@ -116,8 +116,9 @@ class Forge(Protocol):
         """Create the comment identified by `key`, or edit it in place when it exists."""
         ...
 
-    def publish_check_run(self, check: CheckRun) -> None:
-        """Create or update the check run of that name on that head SHA."""
+    def publish_check_run(self, check: CheckRun) -> str:
+        """Create or update the check run of that name on that head SHA; returns its URL (or
+        where it was written)."""
         ...
 
     def save_artifact(self, name: str, text: str) -> str:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import git
 import pytest
-
 from action_world import World, make_world, spec_body
+
 from autopack.action.inputs import (
     ActionConfigError,
     ActionEnv,

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from action_world import API_KEY, TOKEN, World, make_world, spec_body
 
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
 from action_world import World, make_world, spec_body
+
 from autopack.action.tracking import decode_state, encode_state
 
 

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from autopack.adapters.anthropic_model import AnthropicModelClient, build_params
-from autopack.core.modeltable import lookup
+from autopack.adapters.package_data import lookup
 from autopack.errors import (
     AutopackError,
     ModelConnectionError,

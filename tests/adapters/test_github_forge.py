@@ -86,16 +86,19 @@ def test_a_planted_marker_from_someone_else_is_ignored(gh: GitHubServer) -> None
     assert ref.id != 1 and gh.state.comments[1]["body"].endswith("forged")
 
 
-def test_pull_request_waits_for_commits_then_opens_once(gh: GitHubServer, git_repo: Path) -> None:
+def test_pull_request_is_pending_until_commits_then_opens_once(gh: GitHubServer, git_repo: Path) -> None:
     n = gh.state.create_issue("Add mul", "please")
     forge = make_forge(gh, target=n)
     ref = forge.ensure_pull_request("autopack/issue-1", "main", "T", "Closes #1")
-    assert ref.number == n and not gh.state.pulls()  # no commits yet: the issue stands in
+    assert ref.number == n and ref.pending and not gh.state.pulls()  # the issue stands in
     sha = commit_and_push(git_repo, "autopack/issue-1")
     forge.publish_check_run(
         CheckRun(name="Autopack / a", head_sha=sha, conclusion="success", title="ok", summary="s")
     )
+    assert not gh.state.pulls()  # publishing a check run has no PR side effect
+    opened = forge.ensure_pull_request("autopack/issue-1", "main", "T", "Closes #1")
     pulls = gh.state.pulls()
+    assert not opened.pending and opened.number == pulls[0]["number"]
     assert len(pulls) == 1 and pulls[0]["pull"]["draft"] is True
     again = make_forge(gh, target=n).ensure_pull_request("autopack/issue-1", "main", "T", "new")
     assert again.number == pulls[0]["number"] and len(gh.state.pulls()) == 1

@@ -14,7 +14,8 @@ from autopack.adapters.anthropic_model import AnthropicModelClient
 from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.local_forge import LocalForge
 from autopack.app.builder import build_phase
-from autopack.app.executor import Executor, ExecutorConfig
+from autopack.app.compose import build_executor
+from autopack.app.executor import ExecutorConfig
 from autopack.core.build import BuildOutcome, BuildSettings
 from autopack.core.edits.changeset import ChangeSet
 from autopack.core.spec import parse_spec
@@ -207,7 +208,7 @@ def test_past_the_limit_the_phase_fails_and_nothing_is_committed(
     out = tmp_path / "out"
     head = git.Repo(git_repo).head.commit.hexsha
     config = ExecutorConfig(run_id="limit", build=BuildSettings(max_continuations=2), model=MODEL)
-    state = Executor(
+    state = build_executor(
         spec, GitWorkspace(git_repo), client_for(server), LocalForge(out), config
     ).run()
 

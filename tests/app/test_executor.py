@@ -14,7 +14,8 @@ import pytest
 from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord
-from autopack.app.executor import Executor, ExecutorConfig
+from autopack.app.compose import build_executor
+from autopack.app.executor import ExecutorConfig
 from autopack.core.build import BuildSettings
 from autopack.core.spec import RunSpec, parse_spec
 from autopack.core.state import PhaseStatus, RunState
@@ -73,7 +74,7 @@ class Run:
         self.lines: list[str] = []
 
     def __call__(self, run_id: str = "t1", **config: Any) -> RunState:
-        executor = Executor(
+        executor = build_executor(
             self.spec,
             GitWorkspace(self.repo),
             self.client,

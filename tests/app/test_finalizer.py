@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from autopack.adapters.git_workspace import GitWorkspace
-from autopack.commands._gates import GateSettings, build_finalizer
+from autopack.app.compose import GateSettings, build_finalizer
 from autopack.core.edits.changeset import ChangeSet
 from autopack.core.edits.ops import OP_ADAPTER
 from autopack.core.gates.decision import GateStatus, PhaseDecision

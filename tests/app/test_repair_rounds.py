@@ -14,7 +14,8 @@ from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.pytest_runner import PytestRunner
 from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord
 from autopack.app.baseline import BaselineTracker
-from autopack.app.executor import Executor, ExecutorConfig
+from autopack.app.compose import build_executor
+from autopack.app.executor import ExecutorConfig
 from autopack.app.finalizer import PhaseFinalizer
 from autopack.core.spec import parse_spec
 from autopack.core.state import PhaseStatus
@@ -66,7 +67,7 @@ def run(tmp_path: Path, records: list[ReplayRecord], rounds: int = 1) -> tuple[A
     model = ReplayModelClient(records)
     config = ExecutorConfig(run_id="t", repair_rounds=rounds)
     forge = LocalForge(tmp_path / "out")
-    state = Executor(parse_spec(SPEC), ws, model, forge, config, finalizer=finalizer).run()
+    state = build_executor(parse_spec(SPEC), ws, model, forge, config, finalizer=finalizer).run()
     return state, runner, model
 
 

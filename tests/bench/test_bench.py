@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from autopack.adapters.package_data import lookup
 from autopack.bench.estimator import (
     BenchRecord,
     EstimateRecord,
@@ -26,7 +27,6 @@ from autopack.bench.policy import (
 )
 from autopack.cli import main
 from autopack.core.budget.policy import BudgetSettings
-from autopack.core.modeltable import lookup
 from autopack.errors import RecordError
 
 DEV = Path(__file__).resolve().parents[3] / "shared" / "bench" / "estimator-dev.jsonl"

@@ -20,6 +20,7 @@ from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.governance_store import LocalGovernanceStore
 from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord, dump_transcript
+from autopack.app.compose import build_executor
 from autopack.app.executor import Executor, ExecutorConfig
 from autopack.app.governor import apply_decision
 from autopack.cli import main
@@ -354,7 +355,7 @@ def test_a_repair_round_reaching_a_protected_path_holds_the_phase_unwritten(
     out, audit = tmp_path / "out", MemoryAuditLog()
 
     def executor(model: ReplayModelClient) -> Executor:
-        return Executor(
+        return build_executor(
             spec,
             GitWorkspace(git_repo),
             model,

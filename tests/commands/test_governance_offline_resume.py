@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_governance_cli import ENV_TEXT, OPS, SPEC, World, held_request_id
 
 from autopack.cli import main
-from test_governance_cli import ENV_TEXT, OPS, SPEC, World, held_request_id
 
 SMALL_SPEC: dict[str, Any] = {
     "goal": "Settings",

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_governance_cli import ENV_TEXT, OPS, SPEC, World, held_request_id
 
 from autopack.adapters.governance_store import LocalGovernanceStore
-from test_governance_cli import ENV_TEXT, OPS, SPEC, World, held_request_id
 
 APP = "def hello():\n    return 'hi'\n"  # the git_repo fixture's src/app.py
 

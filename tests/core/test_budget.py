@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from autopack.adapters.package_data import estimator_params, lookup
 from autopack.core.budget.estimator import DeliverableSize, EstimateInput, estimate
 from autopack.core.budget.policy import BudgetSettings, next_max_tokens, plan_budget
-from autopack.core.modeltable import lookup
 
 SONNET = lookup("claude-sonnet-4-5")
 OPUS41 = lookup("claude-opus-4-1")
+P = estimator_params()
 
 
 def _mod(path: str, tokens: int) -> DeliverableSize:
@@ -17,7 +18,7 @@ def _mod(path: str, tokens: int) -> DeliverableSize:
 
 
 def test_edit_format_by_default_with_margin_and_pad() -> None:
-    est = estimate(EstimateInput(deliverables=[_mod("a.py", 5000)]))
+    est = estimate(EstimateInput(deliverables=[_mod("a.py", 5000)]), P)
     s = BudgetSettings()
     plan = plan_budget(est, SONNET, s)
     assert plan.format == "edit" and not plan.fallback
@@ -28,10 +29,10 @@ def test_edit_format_by_default_with_margin_and_pad() -> None:
 
 
 def test_whole_format_for_created_files_only() -> None:
-    est = estimate(EstimateInput(deliverables=[DeliverableSize(path="n.py", action="create")]))
+    est = estimate(EstimateInput(deliverables=[DeliverableSize(path="n.py", action="create")]), P)
     assert plan_budget(est, SONNET).format == "whole"
     mixed = estimate(
-        EstimateInput(deliverables=[DeliverableSize(path="n.py", action="create"), _mod("a", 9)])
+        EstimateInput(deliverables=[DeliverableSize(path="n.py", action="create"), _mod("a", 9)]), P
     )
     assert plan_budget(mixed, SONNET).format == "edit"
     assert plan_budget(mixed, SONNET, BudgetSettings(prefer_edit=False)).format == "whole"
@@ -39,7 +40,7 @@ def test_whole_format_for_created_files_only() -> None:
 
 def test_large_output_is_split_into_ordered_requests_within_model_max() -> None:
     files = [_mod(f"f{i}.py", 20_000) for i in range(6)]  # 120K tokens whole
-    est = estimate(EstimateInput(deliverables=files))
+    est = estimate(EstimateInput(deliverables=files), P)
     plan = plan_budget(est, SONNET, BudgetSettings(prefer_edit=False))
     assert len(plan.requests) >= 2
     assert all(r.max_tokens <= SONNET.max_output_tokens for r in plan.requests)
@@ -50,7 +51,7 @@ def test_large_output_is_split_into_ordered_requests_within_model_max() -> None:
 
 
 def test_file_larger_than_one_response_spans_parts() -> None:
-    est = estimate(EstimateInput(deliverables=[_mod("huge.py", 70_000)]))
+    est = estimate(EstimateInput(deliverables=[_mod("huge.py", 70_000)]), P)
     plan = plan_budget(est, OPUS41, BudgetSettings(prefer_edit=False))  # 32K max output
     parts = [r for r in plan.requests if r.paths == ["huge.py"]]
     assert len(parts) == parts[0].parts >= 3
@@ -59,13 +60,13 @@ def test_file_larger_than_one_response_spans_parts() -> None:
 
 
 def test_context_window_bounds_max_tokens() -> None:
-    est = estimate(EstimateInput(deliverables=[_mod("a.py", 50_000)]))
+    est = estimate(EstimateInput(deliverables=[_mod("a.py", 50_000)]), P)
     plan = plan_budget(est, SONNET, BudgetSettings(prefer_edit=False), input_tokens=190_000)
     assert all(r.max_tokens <= SONNET.context_window - 190_000 for r in plan.requests)
 
 
 def test_static_fallback_when_nothing_can_be_estimated() -> None:
-    unknown = estimate(EstimateInput(deliverables=[DeliverableSize(path="a", action="modify")]))
+    unknown = estimate(EstimateInput(deliverables=[DeliverableSize(path="a", action="modify")]), P)
     plan = plan_budget(unknown, SONNET, complexity="high")
     assert plan.fallback and plan.max_tokens == 16384 and plan.estimate_tokens is None
     assert plan_budget(None, SONNET, complexity="low").max_tokens == 8192
@@ -75,7 +76,7 @@ def test_static_fallback_when_nothing_can_be_estimated() -> None:
 
 
 def test_continuation_grows_and_is_capped() -> None:
-    est = estimate(EstimateInput(deliverables=[_mod("a.py", 100)]))
+    est = estimate(EstimateInput(deliverables=[_mod("a.py", 100)]), P)
     plan = plan_budget(est, SONNET)
     assert next_max_tokens(plan, 4000, SONNET) == 8000
     assert next_max_tokens(plan, 60_000, SONNET) == SONNET.max_output_tokens

@@ -7,11 +7,12 @@ from pathlib import Path
 
 from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.local_forge import LocalForge
+from autopack.adapters.package_data import lookup
 from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord
-from autopack.app.executor import Executor, ExecutorConfig
+from autopack.app.compose import build_executor
+from autopack.app.executor import ExecutorConfig
 from autopack.core.budget.cost_guard import CostGuard
 from autopack.core.build import BuildSettings
-from autopack.core.modeltable import lookup
 from autopack.core.spec import parse_spec
 from autopack.core.state import PhaseStatus
 from autopack.core.usage import Usage
@@ -69,7 +70,7 @@ def test_phases_after_the_budget_is_spent_are_not_started(git_repo: Path, tmp_pa
         ]
     )
     lines: list[str] = []
-    state = Executor(
+    state = build_executor(
         _spec(0.5),
         GitWorkspace(git_repo),
         model,
@@ -88,7 +89,7 @@ def test_phases_after_the_budget_is_spent_are_not_started(git_repo: Path, tmp_pa
 
 def test_a_phase_estimated_over_the_budget_is_not_started(git_repo: Path, tmp_path: Path) -> None:
     model = ReplayModelClient([ReplayRecord(text=_write("one.txt", "1\n") + _done(2))])
-    state = Executor(
+    state = build_executor(
         _spec(0.000001),
         GitWorkspace(git_repo),
         model,
@@ -108,7 +109,7 @@ def test_no_continuation_is_sent_once_the_budget_is_spent(git_repo: Path, tmp_pa
             ReplayRecord(text=_done(2)),
         ]
     )
-    state = Executor(
+    state = build_executor(
         _spec(0.5),
         GitWorkspace(git_repo),
         model,

@@ -167,7 +167,7 @@ def test_approve_then_identical_approval_changes_nothing() -> None:
     req = request_for()
     state = held_state(req)
     clock = FixedClock(T0 + timedelta(hours=1))
-    result = decide(state, req.id, Decision.approve, "alice", HEAD, clock)
+    result = decide(state, req.id, Decision.approve, "alice", HEAD, clock.now())
     assert result.changed and len(result.entries) == 1
     entry = result.entries[0]
     assert (entry.actor, entry.action, entry.request_hash, entry.head_sha) == (
@@ -176,25 +176,25 @@ def test_approve_then_identical_approval_changes_nothing() -> None:
     assert req.state is RequestState.approved and req.decided_by == "alice"
     assert state.phase("config").status is PhaseStatus.awaiting_approval  # applied on resume
     before = state.model_dump_json()
-    again = decide(state, req.id, Decision.approve, "carol", HEAD, clock)
+    again = decide(state, req.id, Decision.approve, "carol", HEAD, clock.now())
     assert not again.changed and again.entries == ()
     assert state.model_dump_json() == before
     with pytest.raises(GovernanceError, match="already approved by alice"):
-        decide(state, req.id, Decision.deny, "bob", HEAD, clock)
+        decide(state, req.id, Decision.deny, "bob", HEAD, clock.now())
 
 
 def test_deny_marks_the_phase_denied_and_skips_waiting_dependents() -> None:
     req = request_for()
     state = held_state(req)
-    result = decide(state, req.id[:8], Decision.deny, "bob", HEAD, FixedClock(T0))
+    result = decide(state, req.id[:8], Decision.deny, "bob", HEAD, T0)
     assert result.changed and result.entries[0].action == "denied"
     assert state.phase("config").status is PhaseStatus.denied
     assert state.phase("config").reason == "denied by bob"
     assert state.phase("uses").reason == "skipped: config was denied by bob"
     assert state.phase("other").reason == "dependency x did not commit"  # not a dependent
-    assert not decide(state, req.id, Decision.deny, "bob", None, FixedClock(T0)).changed
+    assert not decide(state, req.id, Decision.deny, "bob", None, T0).changed
     with pytest.raises(GovernanceError, match="already denied"):
-        decide(state, req.id, Decision.approve, "alice", HEAD, FixedClock(T0))
+        decide(state, req.id, Decision.approve, "alice", HEAD, T0)
 
 
 def test_approval_at_a_new_head_is_refused_and_changes_nothing() -> None:
@@ -202,7 +202,7 @@ def test_approval_at_a_new_head_is_refused_and_changes_nothing() -> None:
     state = held_state(req)
     before = state.model_dump_json()
     with pytest.raises(GovernanceError, match=f"made at head {HEAD}.*is {'b' * 40} now"):
-        decide(state, req.id, Decision.approve, "alice", "b" * 40, FixedClock(T0))
+        decide(state, req.id, Decision.approve, "alice", "b" * 40, T0)
     assert state.model_dump_json() == before
 
 
@@ -215,7 +215,7 @@ def test_approval_of_tampered_ops_is_refused() -> None:
         verify_integrity(tampered)
     state = held_state(tampered)
     with pytest.raises(GovernanceError, match="held ops changed"):
-        decide(state, req.id, Decision.approve, "alice", HEAD, FixedClock(T0))
+        decide(state, req.id, Decision.approve, "alice", HEAD, T0)
     assert tampered.state is RequestState.pending
     # Digests rewritten to match the new op: the id no longer matches.
     data["op_digests"][0] = op_digest(tampered.ops[0])
@@ -233,17 +233,17 @@ def test_workflow_paths_can_never_be_approved_only_denied() -> None:
     assert "can never be approved" in render_request_comment(req)
     state = held_state(req)
     with pytest.raises(GovernanceError, match="can never be approved"):
-        decide(state, req.id, Decision.approve, "admin", HEAD, FixedClock(T0))
-    assert decide(state, req.id, Decision.deny, "admin", HEAD, FixedClock(T0)).changed
+        decide(state, req.id, Decision.approve, "admin", HEAD, T0)
+    assert decide(state, req.id, Decision.deny, "admin", HEAD, T0).changed
 
 
 def test_decision_input_errors() -> None:
     req = request_for()
     state = held_state(req)
     with pytest.raises(GovernanceError, match="--by NAME"):
-        decide(state, req.id, Decision.approve, "  ", HEAD, FixedClock(T0))
+        decide(state, req.id, Decision.approve, "  ", HEAD, T0)
     with pytest.raises(GovernanceError, match="no governance request 'ffffffffffff'"):
-        decide(state, "ffffffffffff", Decision.approve, "a", HEAD, FixedClock(T0))
+        decide(state, "ffffffffffff", Decision.approve, "a", HEAD, T0)
     with pytest.raises(GovernanceError, match="at least 6"):
         find_request(state, req.id[:3])
     assert find_request(state, req.id.upper()) is req
@@ -252,13 +252,13 @@ def test_decision_input_errors() -> None:
 def test_expiry_after_the_ttl() -> None:
     req = request_for()
     state = held_state(req)
-    assert expire_stale(state, FixedClock(T0 + timedelta(hours=24)), timedelta(days=2)) == []
-    entries = expire_stale(state, FixedClock(T0 + timedelta(days=3)), timedelta(days=2))
+    assert expire_stale(state, T0 + timedelta(hours=24), timedelta(days=2)) == []
+    entries = expire_stale(state, T0 + timedelta(days=3), timedelta(days=2))
     assert [e.action for e in entries] == ["expired"]
     assert req.state is RequestState.expired
     assert state.phase("config").status is PhaseStatus.pending  # rebuilt on resume
     with pytest.raises(GovernanceError, match="already expired"):
-        decide(state, req.id, Decision.approve, "alice", HEAD, FixedClock(T0))
+        decide(state, req.id, Decision.approve, "alice", HEAD, T0)
 
 
 def test_apply_decision_logs_decisions_and_refusals(tmp_path: Path) -> None:
@@ -403,7 +403,7 @@ def test_git_paths_can_never_be_approved_even_in_a_forged_request() -> None:
     )  # fmt: skip
     assert not req.approvable and req.risk.value == "critical"
     with pytest.raises(GovernanceError, match="can never be approved"):
-        decide(held_state(req), req.id, Decision.approve, "admin", HEAD, FixedClock(T0))
+        decide(held_state(req), req.id, Decision.approve, "admin", HEAD, T0)
 
 
 def test_request_comment_names_the_default_labels_or_the_given_ones() -> None:

@@ -8,15 +8,17 @@ from pathlib import Path
 
 from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.local_forge import LocalForge
+from autopack.adapters.package_data import estimator_params, lookup
 from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord
-from autopack.app.executor import Executor, ExecutorConfig
+from autopack.app.compose import build_executor
+from autopack.app.executor import ExecutorConfig
 from autopack.core.budget.phase import phase_estimate_input, plan_phase, scheduled_settings
 from autopack.core.build import BuildSettings
-from autopack.core.modeltable import lookup
 from autopack.core.spec import parse_spec
 from autopack.core.usage import Usage
 
 MODEL = lookup("claude-sonnet-5-5")
+P = estimator_params()
 
 
 def _phase(deliverables: list[dict[str, str]], complexity: str | None = None):  # type: ignore[no-untyped-def]
@@ -39,7 +41,7 @@ def test_file_sizes_drive_the_whole_file_estimate_and_modifications_use_edit_ops
     small = {"src/a.py": b"x = 1\n" * 20}
     big = {"src/a.py": b"x = 1\n" * 20_000}
     phase = _phase([{"path": "src/a.py", "action": "modify"}])
-    p_small, p_big = plan_phase(phase, small.get, MODEL), plan_phase(phase, big.get, MODEL)
+    p_small, p_big = plan_phase(phase, small.get, MODEL, P), plan_phase(phase, big.get, MODEL, P)
     assert p_small.format == p_big.format == "edit"
     assert not p_small.fallback
     assert p_small.estimate is not None and p_big.estimate is not None
@@ -50,17 +52,19 @@ def test_file_sizes_drive_the_whole_file_estimate_and_modifications_use_edit_ops
 
 
 def test_created_files_only_are_written_whole() -> None:
-    plan = plan_phase(_phase([{"path": "docs/new.md", "action": "create"}]), {}.get, MODEL)
+    plan = plan_phase(_phase([{"path": "docs/new.md", "action": "create"}]), {}.get, MODEL, P)
     assert plan.format == "whole"
 
 
 def test_no_deliverables_falls_back_to_the_static_budget_of_the_complexity() -> None:
-    plan = plan_phase(_phase([], complexity="high"), {}.get, MODEL)
+    plan = plan_phase(_phase([], complexity="high"), {}.get, MODEL, P)
     assert plan.fallback and plan.max_tokens == 16384
 
 
 def test_schedule_follows_the_plan_then_grows_up_to_the_model_max() -> None:
-    plan = plan_phase(_phase([{"path": "a.py", "action": "modify"}]), {"a.py": b"y\n"}.get, MODEL)
+    plan = plan_phase(
+        _phase([{"path": "a.py", "action": "modify"}]), {"a.py": b"y\n"}.get, MODEL, P
+    )
     s = scheduled_settings(BuildSettings(max_continuations=2), plan, MODEL)
     first = s.max_tokens_at(0, None)
     assert first == plan.max_tokens
@@ -98,7 +102,7 @@ def test_the_model_receives_the_planned_max_tokens_and_the_error_is_reported(
         ]
     )
     lines: list[str] = []
-    state = Executor(
+    state = build_executor(
         spec,
         GitWorkspace(git_repo),
         model,
@@ -107,7 +111,7 @@ def test_the_model_receives_the_planned_max_tokens_and_the_error_is_reported(
         progress=lines.append,
     ).run()
     assert state.succeeded
-    expected = plan_phase(spec.phases[0], GitWorkspace(git_repo).read, MODEL)
+    expected = plan_phase(spec.phases[0], GitWorkspace(git_repo).read, MODEL, P)
     sent = [r.max_tokens for r in model.requests]
     assert sent == [expected.max_tokens, expected.max_tokens * 2]
     assert any(line.strip().startswith("estimate ~") for line in lines)
@@ -121,5 +125,5 @@ def test_a_fixed_max_tokens_bypasses_the_policy(git_repo: Path, tmp_path: Path) 
     spec = parse_spec({"goal": "g", "phases": [{"id": "a", "title": "A", "allow_no_change": True}]})
     model = ReplayModelClient([ReplayRecord(text='{"op": "done", "id": 1, "summary": "s"}\n')])
     config = ExecutorConfig(run_id="fixed", budget=None, build=BuildSettings(max_tokens=1234))
-    Executor(spec, GitWorkspace(git_repo), model, LocalForge(tmp_path / "o"), config).run()
+    build_executor(spec, GitWorkspace(git_repo), model, LocalForge(tmp_path / "o"), config).run()
     assert [r.max_tokens for r in model.requests] == [1234]

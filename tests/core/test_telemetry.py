@@ -10,10 +10,10 @@ import pytest
 
 from autopack.adapters.anthropic_model import AnthropicModelClient
 from autopack.adapters.git_workspace import GitWorkspace
+from autopack.adapters.package_data import lookup
 from autopack.app.builder import build_phase
 from autopack.core.build import BuildSettings
 from autopack.core.edits.changeset import ChangeSet
-from autopack.core.modeltable import lookup
 from autopack.core.telemetry import RunTelemetry, phase_telemetry, render_table
 from support.messages_server import MessagesServer, Reply
 from support.ndjson import big_module, cut_script, line_starts, ops_text

@@ -27,8 +27,10 @@ from autopack.adapters.clock import SystemClock
 from autopack.adapters.github_forge import GitHubForge, LabelEvent
 from autopack.adapters.github_push import ActionWorkspace
 from autopack.adapters.lazy_model import LazyModelClient
+from autopack.adapters.package_data import lookup
 from autopack.adapters.replay_model import ReplayModelClient
 from autopack.adapters.spec_file import load_spec
+from autopack.app.compose import GateSettings, build_finalizer
 from autopack.app.governor import apply_decision, load_policy
 from autopack.app.planner import RepoFile, plan_spec
 from autopack.core.governance.approval import (
@@ -39,7 +41,7 @@ from autopack.core.governance.approval import (
     judge_person,
 )
 from autopack.core.governance.requests import Decision
-from autopack.core.modeltable import DEFAULT_MODEL, lookup
+from autopack.core.modeltable import DEFAULT_MODEL
 from autopack.core.paths import check_repo_path
 from autopack.core.spec import RunSpec
 from autopack.core.state import RunState
@@ -226,8 +228,6 @@ class ActionRunner:
         spec: RunSpec,
         previous: RunState | None,
     ) -> int:
-        from autopack.commands._gates import GateSettings, build_finalizer
-
         command = self.inputs.test_command.strip()
         settings = GateSettings(baseline_cache=baseline_cache_dir(self.inputs, self.env))
         if command.lower() == "none":

@@ -10,13 +10,12 @@ from dataclasses import dataclass, field
 from autopack.action.inputs import ActionEnv, ActionInputs
 from autopack.action.tracking import TRACKING_KEY, Tracking, render_tracking
 from autopack.action.workflow_commands import WorkflowLog, append_summary, write_outputs
-from autopack.adapters.clock import SystemClock
 from autopack.adapters.github_forge import GitHubForge
 from autopack.adapters.github_push import ActionWorkspace
-from autopack.app.executor import Executor, ExecutorConfig
-from autopack.core.budget.policy import BudgetSettings
-from autopack.core.build import BuildSettings
+from autopack.app.compose import RunSettings, build_executor
+from autopack.app.executor import Executor
 from autopack.core.checks import CheckRun
+from autopack.core.events import CheckPublished, RunEvent
 from autopack.core.governance.requests import DecisionLabels
 from autopack.core.render.reports import clip, render_summary
 from autopack.core.spec import Budget, RunSpec
@@ -102,25 +101,20 @@ class Session:
         t.pr_number = self.forge.pull_number or t.pr_number
         post_tracking(self.forge, t, self.inputs.decision_labels)
 
-    def _on_check(self, check: CheckRun, url: str) -> None:
-        phase_id = check.name.removeprefix("Autopack / ")
-        self.tracking.check_urls[phase_id] = url
+    def _on_event(self, event: RunEvent) -> None:
+        """The tracking comment follows the run: a phase starting, a check run published."""
+        if isinstance(event, CheckPublished):
+            self.tracking.check_urls[event.phase_id] = event.url
         self.save_tracking()
-
-    def _progress(self, message: str) -> None:
-        self.log.progress(message)
-        if message.startswith("[") and message.rstrip().endswith(")") and ": building (" in message:
-            self.save_tracking()
 
     # -- the run -----------------------------------------------------------------------------
     def run(self, spec: RunSpec, previous: RunState | None) -> Outcome:
         t = self.tracking
-        config = ExecutorConfig(
+        settings = RunSettings(
             run_id=t.run_id,
             model=self.inputs.model or None,
             base_branch=t.base_branch,
-            build=BuildSettings(max_tokens=self.inputs.max_tokens or BuildSettings().max_tokens),
-            budget=None if self.inputs.max_tokens else BudgetSettings(),
+            max_tokens=self.inputs.max_tokens or None,
             push=True,
             issue_number=t.issue_number,
         )
@@ -128,24 +122,30 @@ class Session:
         # replaced by its latest attempt.
         telemetry = t.telemetry or RunTelemetry()
         t.telemetry = telemetry
-        self.executor = Executor(
+        self.executor = build_executor(
             capped_spec(spec, self.inputs.max_cost_usd),
             self.ws,
             self.model,
             self.forge,
-            config,
+            settings.executor_config(),
             finalizer=self.finalizer,
-            progress=self._progress,
+            progress=self.log.progress,
             telemetry=telemetry,
-            clock=SystemClock(),
             audit=t,  # the audit log lives in the tracking comment's state block
+            labels=self.inputs.decision_labels,
+            on_event=self._on_event,
         )
-        self.executor.gov.labels = self.inputs.decision_labels
-        self.forge.on_check = self._on_check
+        return self._conclude(self.executor, telemetry, previous)
+
+    def _conclude(
+        self, executor: Executor, telemetry: RunTelemetry, previous: RunState | None
+    ) -> Outcome:
+        """Run the executor and turn its end into the tracking comment, checks and outcome."""
+        t = self.tracking
         outcome = Outcome(conclusion="failure", branch=t.branch)
         before = {r.id: r.head_sha for r in (previous.requests if previous else [])}
         try:
-            state = self.executor.run(previous)
+            state = executor.run(previous)
         except Exception as exc:  # also a bug: the final comment is always left
             if not isinstance(exc, AutopackError):
                 exc = AutopackError(f"internal error {type(exc).__name__}: {exc}")

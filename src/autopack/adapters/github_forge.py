@@ -6,7 +6,6 @@ REST has no equivalent), and artifacts kept in a local folder for the workflow t
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,10 +64,8 @@ class GitHubForge(GitHubClient):
         super().__init__(repository, token, api_url=api_url, throttle=throttle)
         self.target = target
         self.artifacts = Path(artifacts)
-        self._pending_pr: tuple[str, str, str, str, bool] | None = None
         self.pull_number: int | None = None
         self.check_urls: dict[str, str] = {}
-        self.on_check: Callable[[CheckRun, str], None] | None = None
 
     # -- comments ----------------------------------------------------------------------------
     def upsert_comment_on(self, number: int, key: str, body: str) -> CommentRef:
@@ -104,8 +101,8 @@ class GitHubForge(GitHubClient):
         self, head: str, base: str, title: str, body: str, draft: bool = True
     ) -> PullRequestRef:
         """The open PR for `head` (body and title brought up to date), else a new draft one. GitHub
-        refuses a PR while `head` has no commits beyond `base`: then the PR is opened by the first
-        publish after a push, and the issue stands in for it meanwhile."""
+        refuses a PR while `head` has no commits beyond `base`: then the issue stands in for it and the
+        ref says `pending` (the executor asks again after its next commit)."""
         owner = self._repository.split("/")[0]
 
         def run() -> PullRequestRef | None:
@@ -122,9 +119,7 @@ class GitHubForge(GitHubClient):
                 except GithubException as exc:
                     if not _not_yet(exc):
                         raise
-                    self._pending_pr = (head, base, title, body, draft)
                     return None
-            self._pending_pr = None
             self.pull_number = pr.number
             return PullRequestRef(number=pr.number, url=pr.html_url, draft=bool(pr.draft))
 
@@ -133,12 +128,8 @@ class GitHubForge(GitHubClient):
             return ref
         if self.target is not None:
             info = self.issue(self.target)
-            return PullRequestRef(number=info.number, url=info.url, draft=True)
-        return PullRequestRef(number=0, url="", draft=True)
-
-    def open_pending_pull_request(self) -> None:
-        if self._pending_pr is not None:
-            self.ensure_pull_request(*self._pending_pr)
+            return PullRequestRef(number=info.number, url=info.url, draft=True, pending=True)
+        return PullRequestRef(number=0, url="", draft=True, pending=True)
 
     def mark_ready_for_review(self, number: int) -> None:
         def run() -> None:
@@ -149,10 +140,9 @@ class GitHubForge(GitHubClient):
         self._call(f"mark PR #{number} ready for review", run)
 
     # -- check runs --------------------------------------------------------------------------
-    def publish_check_run(self, check: CheckRun) -> None:
+    def publish_check_run(self, check: CheckRun) -> str:
         """Create the check run of that name on that SHA, or update it; annotations go 50 per
         request (GitHub's limit; each update appends)."""
-        self.open_pending_pull_request()
         batches = [
             [a.model_dump(exclude_none=True) for a in check.annotations[i : i + 50]]
             for i in range(0, len(check.annotations), MAX_ANNOTATIONS_PER_REQUEST)
@@ -186,8 +176,7 @@ class GitHubForge(GitHubClient):
 
         url = self._call(f"publish the check run {check.name!r}", run)
         self.check_urls[check.name] = url
-        if self.on_check is not None:
-            self.on_check(check, url)
+        return url
 
     # -- artifacts ---------------------------------------------------------------------------
     def save_artifact(self, name: str, text: str) -> str:

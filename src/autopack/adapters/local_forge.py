@@ -57,12 +57,14 @@ class LocalForge:
     def upsert_comment(self, key: str, body: str) -> None:
         write_text_atomic(self.out / "comments" / f"{_slug(key)}.md", body)
 
-    def publish_check_run(self, check: CheckRun) -> None:
+    def publish_check_run(self, check: CheckRun) -> str:
         name = _slug(check.name.replace("Autopack / ", ""))
         write_text_atomic(
             self.out / "checks" / f"{name}.json", check.model_dump_json(indent=2) + "\n"
         )
-        write_text_atomic(self.out / "checks" / f"{name}.md", render_check_markdown(check))
+        markdown = self.out / "checks" / f"{name}.md"
+        write_text_atomic(markdown, render_check_markdown(check))
+        return str(markdown)
 
     def save_artifact(self, name: str, text: str) -> str:
         path = self.out / name

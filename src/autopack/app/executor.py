@@ -9,21 +9,23 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from autopack.adapters.clock import SystemClock
 from autopack.app.builder import build_phase
 from autopack.app.governor import Governor, load_policy
 from autopack.app.repair_rounds import RepairEnd, RepairSetup, finalize_with_repairs
 from autopack.core.budget.cost_guard import CostGuard
+from autopack.core.budget.estimator import EstimatorParams
 from autopack.core.budget.phase import describe_plan, plan_phase, scheduled_settings
 from autopack.core.budget.policy import BudgetSettings
 from autopack.core.build import BuildOutcome, BuildSettings
 from autopack.core.dag import topological_order
 from autopack.core.edits.changeset import ChangeSet, OpResult
+from autopack.core.events import CheckPublished, EventSink, PhaseStarted, ignore
 from autopack.core.gates.decision import NoGates, PhaseDecision
+from autopack.core.governance.comment import DEFAULT_LABELS
 from autopack.core.governance.decide import blocked_reason
 from autopack.core.governance.policy import GovernancePolicy
-from autopack.core.governance.requests import MemoryAuditLog
-from autopack.core.modeltable import DEFAULT_MODEL, lookup
+from autopack.core.governance.requests import DecisionLabels, MemoryAuditLog
+from autopack.core.modeltable import ModelInfo
 from autopack.core.render.prompts import FileContext, phase_prompt, system_prompt
 from autopack.core.render.reports import phase_check_run, render_pr_body, render_summary
 from autopack.core.spec import DeliverableAction, Phase, RunSpec
@@ -57,6 +59,8 @@ class ExecutorConfig(BaseModel):
 
 
 class Executor:
+    """Built by app/compose.py (the one composition root) from a face's settings."""
+
     def __init__(
         self,
         spec: RunSpec,
@@ -65,12 +69,16 @@ class Executor:
         forge: Forge,
         config: ExecutorConfig,
         *,
+        model_info: ModelInfo,
+        estimator: EstimatorParams,
+        clock: Clock,
         finalizer: Finalizer | None = None,
         progress: Progress | None = None,
         telemetry: RunTelemetry | None = None,
-        clock: Clock | None = None,
         policy: GovernancePolicy | None = None,
         audit: AuditLog | None = None,
+        labels: DecisionLabels = DEFAULT_LABELS,
+        on_event: EventSink = ignore,
     ) -> None:
         self.spec = spec
         self.ws = workspace
@@ -79,20 +87,24 @@ class Executor:
         self.config = config
         self.finalizer = finalizer or NoGates()
         self.progress = progress or (lambda _msg: None)
-        self.model_id = config.model or spec.model or DEFAULT_MODEL
-        self.model_info = lookup(self.model_id)
+        self.on_event = on_event
+        self.model_id = model_info.id
+        self.model_info = model_info
+        self.estimator = estimator
         self.state = RunState(run_id=config.run_id, branch=config.branch, goal=spec.goal)
         self.stopped: str | None = None  # why the run stopped starting phases (cost budget)
         self.telemetry = telemetry or RunTelemetry()
         self.telemetry.run_id, self.telemetry.model = config.run_id, self.model_id
-        self.clock = clock  # wall time per phase when given
+        self.clock = clock
+        self.pr_pending = True  # until the forge has opened the PR (it needs a pushed commit)
         self.gov = Governor(
             policy or load_policy(workspace, spec),
-            clock or SystemClock(),
+            clock,
             forge,
             audit or MemoryAuditLog(),
             config.run_id,
             self.progress,
+            labels,
         )
 
     # -- the run ---------------------------------------------------------------------------
@@ -107,47 +119,14 @@ class Executor:
         if previous is not None:
             self.gov.carry_over(previous, state)
         self.forge.save_artifact("spec.json", self.spec.model_dump_json(indent=2) + "\n")
-        pr = self.forge.ensure_pull_request(
-            state.branch, self.config.base_branch, self._pr_title(), self._pr_body(), draft=True
-        )
-        state.pr_url = pr.url
+        self._ensure_pr()
         for n, phase_id in enumerate(order, 1):
-            phase, record = self.spec.phase(phase_id), state.phase(phase_id)
-            prefix = f"[{n}/{len(order)}] {phase_id}"
-            if phase_id in done:
-                record.commit_sha, record.resumed = done[phase_id], True
-                record.move(PhaseStatus.committed, "")
-                self.progress(f"{prefix}: already committed in {done[phase_id][:10]}, skipped")
-                continue
-            if record.status in (PhaseStatus.awaiting_approval, PhaseStatus.denied):
-                held = self.gov.approved_changes(state, record, self.ws)
-                if held is not None:
-                    self.progress(f"{prefix}: approved, applying the held ops")
-                    self._apply(phase, record, held, prefix)
-                else:
-                    self.progress(f"{prefix}: {record.status.value} ({record.reason})")
-                continue
-            missing = [
-                d for d in phase.depends_on if state.phase(d).status != PhaseStatus.committed
-            ]
-            if self.stopped:
-                record.move(PhaseStatus.blocked, self.stopped)
-                self.progress(f"{prefix}: not started ({self.stopped})")
-                self._publish(phase, record, None)
-                continue
-            if missing:
-                record.move(PhaseStatus.blocked, blocked_reason(state, missing))
-                self.progress(f"{prefix}: blocked ({record.reason})")
-                self._publish(phase, record, None)
-                continue
-            self._run_phase(phase, record, prefix)
+            self._step(n, len(order), phase_id, done)
         if self.config.push and any(p.status is PhaseStatus.committed for p in state.phases):
             self.ws.push(state.branch)
             self.progress(f"pushed {state.branch}")
         self.gov.publish(state, self.ws.head_sha())
-        self.forge.ensure_pull_request(
-            state.branch, self.config.base_branch, self._pr_title(), self._pr_body(), draft=True
-        )
+        self._ensure_pr()
         for pt in self.telemetry.phases:
             if pt.phase_id in {p.id for p in state.phases}:
                 pt.status = state.phase(pt.phase_id).status.value
@@ -158,10 +137,59 @@ class Executor:
         self.forge.save_artifact("state.json", state.model_dump_json(indent=2) + "\n")
         return state
 
-    def _run_phase(self, phase: Phase, record: PhaseRecord, prefix: str) -> None:
+    def _step(self, n: int, total: int, phase_id: str, done: dict[str, str]) -> None:
+        """One phase of the run: skip, apply approved held ops, block, or build it."""
+        state = self.state
+        phase, record = self.spec.phase(phase_id), state.phase(phase_id)
+        prefix = f"[{n}/{total}] {phase_id}"
+        if phase_id in done:
+            record.commit_sha, record.resumed = done[phase_id], True
+            record.move(PhaseStatus.committed, "")
+            self.progress(f"{prefix}: already committed in {done[phase_id][:10]}, skipped")
+            return
+        if record.status in (PhaseStatus.awaiting_approval, PhaseStatus.denied):
+            held = self.gov.approved_changes(state, record, self.ws)
+            if held is not None:
+                self.progress(f"{prefix}: approved, applying the held ops")
+                self._apply(phase, record, held, prefix)
+            else:
+                self.progress(f"{prefix}: {record.status.value} ({record.reason})")
+            return
+        missing = [d for d in phase.depends_on if state.phase(d).status != PhaseStatus.committed]
+        if self.stopped:
+            record.move(PhaseStatus.blocked, self.stopped)
+            self.progress(f"{prefix}: not started ({self.stopped})")
+            self._publish(phase, record, None)
+            return
+        if missing:
+            record.move(PhaseStatus.blocked, blocked_reason(state, missing))
+            self.progress(f"{prefix}: blocked ({record.reason})")
+            self._publish(phase, record, None)
+            return
+        self._run_phase(
+            phase,
+            record,
+            prefix,
+            PhaseStarted(phase_id=phase_id, title=phase.title, index=n, total=total),
+        )
+
+    def _ensure_pr(self) -> None:
+        """Open the PR (or bring its body up to date). A forge that cannot open it before the
+        branch has a commit says so (`pending`); it is asked again after each commit."""
+        pr = self.forge.ensure_pull_request(
+            self.state.branch, self.config.base_branch, self._pr_title(), self._pr_body(), True
+        )
+        self.state.pr_url = self.state.pr_url if pr.pending and self.state.pr_url else pr.url
+        self.pr_pending = pr.pending
+
+    def _run_phase(
+        self, phase: Phase, record: PhaseRecord, prefix: str, started_event: PhaseStarted
+    ) -> None:
         settings, plan = self.config.build, None
         if self.config.budget is not None:
-            plan = plan_phase(phase, self.ws.read, self.model_info, self.config.budget)
+            plan = plan_phase(
+                phase, self.ws.read, self.model_info, self.estimator, self.config.budget
+            )
             settings = scheduled_settings(settings, plan, self.model_info)
         estimated, fmt = (plan.estimate_tokens, plan.format) if plan else (None, None)
         prompt = phase_prompt(
@@ -180,10 +208,11 @@ class Executor:
             return
         record.move(PhaseStatus.building)
         self.progress(f"{prefix}: building ({phase.title})")
+        self.on_event(started_event)
         if plan is not None:
             self.progress(f"    {describe_plan(plan)}")
         changes = self.gov.new_changeset(self.ws)
-        started = self.clock.now() if self.clock else None
+        started = self.clock.now()
         outcome = build_phase(
             self.model,
             model=self.model_id,
@@ -195,7 +224,7 @@ class Executor:
             on_op=self._on_op,
             stop_check=lambda used: guard.refuse_request(spent + self.model_info.cost_usd(used)),
         )
-        wall = (self.clock.now() - started).total_seconds() if self.clock and started else None
+        wall = (self.clock.now() - started).total_seconds()
         # Once the budget is spent, the phases after this one are not started.
         self.stopped = guard.refuse_request(spent + self.model_info.cost_usd(outcome.usage))
         self.telemetry.add(
@@ -262,6 +291,8 @@ class Executor:
         trailers = {"Autopack-Ops": str(record.ops_applied), "Autopack-Run": self.config.run_id}
         record.commit_sha = self.ws.commit_phase(phase.id, phase.title, paths, trailers)
         record.move(PhaseStatus.committed)
+        if self.pr_pending:
+            self._ensure_pr()
         self.progress(
             f"{prefix}: committed {record.commit_sha[:10]} ({record.ops_applied} ops, "
             f"{len(paths)} files, {record.usage.output_tokens} output tokens)"
@@ -349,7 +380,9 @@ class Executor:
         return files
 
     def _publish(self, phase: Phase, record: PhaseRecord, decision: PhaseDecision | None) -> None:
-        self.forge.publish_check_run(phase_check_run(phase, record, self.ws.head_sha(), decision))
+        check = phase_check_run(phase, record, self.ws.head_sha(), decision)
+        url = self.forge.publish_check_run(check)
+        self.on_event(CheckPublished(phase_id=phase.id, name=check.name, url=url))
 
     def _pr_title(self) -> str:
         goal = self.spec.goal.strip().splitlines()[0]

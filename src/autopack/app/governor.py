@@ -46,7 +46,7 @@ def expire_requests(
     """Expire the pending requests older than `ttl` (their phases go back to pending, to be
     rebuilt), log each and update its comment. Returns the expired requests."""
     expired = []
-    for entry in expire_stale(state, clock, ttl):
+    for entry in expire_stale(state, clock.now(), ttl):
         audit.append(entry)
         request = find_request(state, entry.request_id)
         forge.upsert_comment(request.id, render_request_comment(request, labels))
@@ -71,7 +71,7 @@ def apply_decision(
     comment. The caller saves `state` afterwards (also after a refusal: expiry may have changed it)."""
     expire_requests(state, clock, ttl, audit, forge, labels)
     try:
-        result = decide(state, request_id, decision, actor, head_sha, clock)
+        result = decide(state, request_id, decision, actor, head_sha, clock.now())
     except GovernanceError as exc:
         try:
             request = find_request(state, request_id)
@@ -100,10 +100,11 @@ class Governor:
         audit: AuditLog,
         run_id: str,
         progress: Progress,
+        labels: DecisionLabels = DEFAULT_LABELS,
     ) -> None:
         self.policy, self.clock, self.forge, self.audit = policy, clock, forge, audit
         self.run_id, self.progress = run_id, progress
-        self.labels = DEFAULT_LABELS  # the Action sets its approve_label / deny_label inputs
+        self.labels = labels  # named in request comments (the Action's approve/deny inputs)
         # The executor's workspace, as handed to hold / approved_changes: `publish` reads the
         # content at the head it posts requests at through it.
         self.source: FileSource | None = None
@@ -169,7 +170,7 @@ class Governor:
         self.progress(f"    held: request {request.id}, risk {request.risk.value}")
         auto = self.policy.auto_approval(request.paths, request.changed_lines, request.deletes)
         if auto.allowed and request.approvable:
-            result = decide(state, request.id, Decision.approve, AUTO_APPROVER, None, self.clock)
+            result = decide(state, request.id, Decision.approve, AUTO_APPROVER, None, self.clock.now())
             for entry in result.entries:
                 self.audit.append(entry)
             self.forge.upsert_comment(request.id, render_request_comment(request, self.labels))

@@ -20,10 +20,11 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, NonNegativeInt
 
+from autopack.adapters.package_data import estimator_params, lookup
 from autopack.core.budget.estimator import Action, DeliverableSize, EstimateInput, estimate
 from autopack.core.budget.policy import BudgetSettings, plan_budget
 from autopack.core.jsonl import LineProblem, parse_jsonl
-from autopack.core.modeltable import DEFAULT_MODEL, ModelInfo, lookup
+from autopack.core.modeltable import DEFAULT_MODEL, ModelInfo
 from autopack.errors import RecordError
 
 
@@ -120,7 +121,7 @@ Prediction = tuple[int, int, int, int]
 
 
 def predict_ours(rec: EstimateRecord, model: ModelInfo, settings: BudgetSettings) -> Prediction:
-    est = estimate(rec.to_input())
+    est = estimate(rec.to_input(), estimator_params())
     whole = plan_budget(est, model, settings.model_copy(update={"prefer_edit": False}))
     edit = plan_budget(est, model, settings)
     return est.full_file_tokens, est.edit_tokens, whole.reserved_tokens, edit.reserved_tokens

@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
+from autopack.adapters.package_data import estimator_params, lookup
 from autopack.bench.estimator import BenchRecord
 from autopack.core.budget.estimator import estimate
 from autopack.core.budget.policy import (
@@ -38,7 +39,7 @@ from autopack.core.budget.policy import (
     next_max_tokens,
     plan_budget,
 )
-from autopack.core.modeltable import DEFAULT_MODEL, ModelInfo, lookup
+from autopack.core.modeltable import DEFAULT_MODEL, ModelInfo
 
 
 class SimConfig(BaseModel):
@@ -175,7 +176,7 @@ def sim_autopack(
     rec: BenchRecord, info: ModelInfo, cfg: SimConfig, fmt: Format, settings: BudgetSettings
 ) -> PhaseResult:
     s = settings.model_copy(update={"prefer_edit": fmt == "edit"})
-    plan = plan_budget(estimate(rec.to_input()), info, s)
+    plan = plan_budget(estimate(rec.to_input(), estimator_params()), info, s)
     phase = _Phase(info, cfg, input_tokens(rec, cfg))
     truth = true_outputs(rec, plan.format)
     partial = cfg.partial_line_edit if plan.format == "edit" else cfg.partial_line_whole

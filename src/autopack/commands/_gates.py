@@ -1,60 +1,13 @@
-"""Wiring of the PhaseFinalizer for the commands: pytest runner, baseline cache, git snapshots,
-optional ruff, from typed settings."""
+"""The gate flags of the commands (`run`, `resume`, `demo`) and the GateSettings they make; the
+finalizer itself is wired in app/compose.py."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from autopack.adapters.baseline_cache import DirBaselineStore, GitSnapshots, MemoryBaselineStore
-from autopack.adapters.git_workspace import GitWorkspace
-from autopack.adapters.pytest_runner import DEFAULT_COMMAND, PytestRunner
-from autopack.adapters.ruff_lint import RuffLinter
-from autopack.app.baseline import BaselineTracker
-from autopack.app.finalizer import PhaseFinalizer
-from autopack.ports import BaselineStore
-
-
-class GateSettings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    tests: bool = True
-    test_command: str = DEFAULT_COMMAND
-    test_python: str | None = None
-    test_timeout_s: float = Field(default=600.0, gt=0)
-    plugin_autoload: bool = True
-    baseline_cache: str | None = None  # folder; None keeps the baseline in memory for the run
-    lint: bool = False
-    coverage: bool = False
-
-
-def build_finalizer(workspace: GitWorkspace, settings: GateSettings) -> PhaseFinalizer:
-    snapshots = GitSnapshots(workspace.root)
-    tracker = None
-    if settings.tests:
-        runner = PytestRunner(
-            settings.test_command,
-            python_exe=settings.test_python,
-            timeout_s=settings.test_timeout_s,
-            coverage=settings.coverage,
-            plugin_autoload=settings.plugin_autoload,
-        )
-        store: BaselineStore = (
-            DirBaselineStore(settings.baseline_cache)
-            if settings.baseline_cache
-            else MemoryBaselineStore()
-        )
-        tracker = BaselineTracker(runner, store, snapshots)
-    return PhaseFinalizer(
-        workspace.root,
-        workspace,
-        lambda path: snapshots.read_at("HEAD", path),
-        workspace.head_sha,
-        tracker=tracker,
-        linter=RuffLinter() if settings.lint else None,
-    )
+from autopack.adapters.pytest_runner import DEFAULT_COMMAND
+from autopack.app.compose import GateSettings
 
 
 def add_gate_arguments(p: argparse.ArgumentParser) -> None:

@@ -13,6 +13,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+from autopack.adapters.package_data import lookup
 from autopack.bench.estimator import (
     BenchRecord,
     bench_estimator,
@@ -20,7 +21,7 @@ from autopack.bench.estimator import (
     render_estimator_table,
 )
 from autopack.bench.policy import SimConfig, bench_policy, render_policy_table
-from autopack.core.modeltable import DEFAULT_MODEL, lookup
+from autopack.core.modeltable import DEFAULT_MODEL
 
 Registrar = Callable[[Any], None]
 

@@ -11,10 +11,9 @@ from typing import Any
 import git
 import yaml
 
-from autopack.adapters.replay_model import ReplayModelClient, dump_transcript
-from autopack.app.executor import ExecutorConfig
+from autopack.adapters.replay_model import dump_transcript
+from autopack.app.compose import GateSettings, RunSettings, replay_model
 from autopack.commands._common import progress
-from autopack.commands._gates import GateSettings
 from autopack.commands.governance import decide_locally, resume_run
 from autopack.commands.run import execute
 from autopack.core.governance.requests import Decision, RequestState
@@ -56,7 +55,7 @@ def approve_and_resume(
     work: Path,
     out: Path,
     transcript: Path,
-    config: ExecutorConfig,
+    settings: RunSettings,
     gates: GateSettings,
     telemetry: RunTelemetry,
 ) -> RunState:
@@ -78,9 +77,9 @@ def approve_and_resume(
     return resume_run(
         out=str(out),
         repo=str(work),
-        config_overrides={"push": config.push},
+        overrides={"push": settings.push},
         spec=None,
-        model=ReplayModelClient.from_file(transcript),
+        model=replay_model(str(transcript)),
         gates=gates,
         telemetry=telemetry,
     )
@@ -97,24 +96,25 @@ def run(args: argparse.Namespace) -> int:
     transcript = root / "transcript.jsonl"
     transcript.write_text(dump_transcript(scenario.transcript()), encoding="utf-8")
     out = root / "out"
-    config = ExecutorConfig(run_id="demo", push=True)
+    settings = RunSettings(run_id="demo", push=True)
+    branch = settings.executor_config().branch
     telemetry = RunTelemetry()
     # The demo repo's tests need no pytest plugin: load none but the JSON report (faster).
     gates = GateSettings(plugin_autoload=False, baseline_cache=str(out / "baseline-cache"))
     state = execute(
         repo=str(work),
         spec_path=str(spec_path),
-        model=ReplayModelClient.from_file(transcript),
+        model=replay_model(str(transcript)),
         out=str(out),
-        config=config,
+        settings=settings,
         telemetry=telemetry,
         gates=gates,
     )
-    state = approve_and_resume(state, work, out, transcript, config, gates, telemetry)
-    pushed = git.Repo(origin).git.log("--format=%h %s", f"refs/heads/{config.branch}", "main..")
+    state = approve_and_resume(state, work, out, transcript, settings, gates, telemetry)
+    pushed = git.Repo(origin).git.log("--format=%h %s", f"refs/heads/{branch}", "main..")
     print(render_summary(state))
     print(render_table(telemetry))
-    print(f"Branch {config.branch} on the bare origin {origin}:")
+    print(f"Branch {branch} on the bare origin {origin}:")
     for line in pushed.splitlines():
         print(f"  {line}")
     print(f"Repo: {work}\nSpec: {spec_path}\nTranscript: {transcript}\nReports: {out}")

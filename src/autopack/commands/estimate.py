@@ -9,10 +9,11 @@ import json
 import sys
 from typing import Any
 
+from autopack.adapters.package_data import estimator_params, lookup
 from autopack.bench.estimator import EstimateRecord, load_records
 from autopack.core.budget.estimator import estimate
 from autopack.core.budget.policy import BudgetSettings, plan_budget
-from autopack.core.modeltable import DEFAULT_MODEL, lookup
+from autopack.core.modeltable import DEFAULT_MODEL
 
 
 def register(sub: Any) -> None:
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     model = lookup(args.model)
     settings = BudgetSettings(prefer_edit=not args.whole)
     for rec in records:
-        est = estimate(rec.to_input())
+        est = estimate(rec.to_input(), estimator_params())
         plan = plan_budget(est, model, settings)
         line = {
             "id": rec.id,

@@ -14,13 +14,11 @@ import git
 from autopack.adapters.clock import SystemClock
 from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.governance_store import LocalGovernanceStore
-from autopack.adapters.lazy_model import LazyModelClient
 from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.spec_file import load_spec
-from autopack.app.executor import ExecutorConfig
+from autopack.app.compose import GateSettings, RunSettings, lazy_model
 from autopack.app.governor import apply_decision, load_policy
-from autopack.commands._gates import GateSettings, add_gate_arguments, gate_settings
-from autopack.core.build import BuildSettings
+from autopack.commands._gates import add_gate_arguments, gate_settings
 from autopack.core.governance.decide import DecisionResult
 from autopack.core.governance.requests import Decision
 from autopack.core.render.reports import render_summary
@@ -52,7 +50,11 @@ def register(sub: Any) -> None:
     r.add_argument("--spec", help="run spec (default: the spec.json the run saved in --out)")
     r.add_argument("--replay", help="serve model responses from this JSONL transcript (offline)")
     r.add_argument("--model", help="model id (default: the spec's, else the built-in default)")
-    r.add_argument("--max-tokens", type=int, default=16_000, help="max_tokens per request")
+    r.add_argument(
+        "--max-tokens",
+        type=int,
+        help="a fixed max_tokens for every request (default: the budget policy sizes each phase)",
+    )
     r.add_argument("--max-continuations", type=int, default=8)
     r.add_argument("--max-retries", type=int, default=4, help="SDK retries per request")
     r.add_argument("--push", action="store_true", help="push the branch to origin at the end")
@@ -121,7 +123,7 @@ def resume_run(
     *,
     out: str,
     repo: str,
-    config_overrides: dict[str, Any],
+    overrides: dict[str, Any],
     spec: RunSpec | None,
     model: ModelClient,
     gates: GateSettings | None = None,
@@ -134,15 +136,16 @@ def resume_run(
     store = LocalGovernanceStore(out)
     previous = store.load_state()
     spec = spec or store.load_spec()
-    config = ExecutorConfig(run_id=previous.run_id, **config_overrides)
-    if config.branch != previous.branch:
-        raise GovernanceError(f"run state is for {previous.branch}, not {config.branch}")
+    settings = RunSettings(run_id=previous.run_id, **overrides)
+    branch = settings.executor_config().branch
+    if branch != previous.branch:
+        raise GovernanceError(f"run state is for {previous.branch}, not {branch}")
     return execute(
         repo=repo,
         spec_path="",
         model=model,
         out=out,
-        config=config,
+        settings=settings,
         spec=spec,
         previous=previous,
         gates=gates,
@@ -156,15 +159,14 @@ def run_resume(args: argparse.Namespace) -> int:
     # Without --replay the client is made on the first model call: approved held phases and
     # committed ones need none, so such a resume works offline (no API key). A given --replay is
     # read now, so a bad path is an error at once.
-    model = make_model(args) if args.replay else LazyModelClient(lambda: make_model(args))
+    model = make_model(args) if args.replay else lazy_model(lambda: make_model(args))
     state = resume_run(
         out=args.out,
         repo=args.repo,
-        config_overrides={
+        overrides={
             "model": args.model,
-            "build": BuildSettings(
-                max_tokens=args.max_tokens, max_continuations=args.max_continuations
-            ),
+            "max_tokens": args.max_tokens,
+            "max_continuations": args.max_continuations,
             "push": args.push,
         },
         spec=load_spec(args.spec) if args.spec else None,

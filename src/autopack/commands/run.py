@@ -3,41 +3,34 @@
 from __future__ import annotations
 
 import argparse
-import re
-import time
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from autopack.adapters.clock import SystemClock
 from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.governance_store import LocalGovernanceStore
 from autopack.adapters.local_forge import LocalForge
-from autopack.adapters.replay_model import ReplayModelClient
 from autopack.adapters.spec_file import load_spec
-from autopack.app.executor import Executor, ExecutorConfig
-from autopack.app.planner import RepoFile, plan_spec
-from autopack.commands._common import progress
-from autopack.commands._gates import (
+from autopack.app.compose import (
     GateSettings,
-    add_gate_arguments,
+    RunSettings,
+    anthropic_model,
+    build_executor,
     build_finalizer,
-    gate_settings,
+    goal_slug,
+    model_id_for,
+    plan_run,
+    replay_model,
+    run_slug,
 )
-from autopack.core.budget.policy import BudgetSettings
-from autopack.core.build import BuildSettings
-from autopack.core.modeltable import DEFAULT_MODEL, lookup
+from autopack.app.planner import RepoFile
+from autopack.commands._common import progress
+from autopack.commands._gates import add_gate_arguments, gate_settings
 from autopack.core.render.reports import render_summary
 from autopack.core.spec import RunSpec
 from autopack.core.state import RunState
-from autopack.core.telemetry import (
-    PLAN_PHASE,
-    PhaseTelemetry,
-    RunTelemetry,
-    render_table,
-    request_telemetry,
-)
+from autopack.core.telemetry import RunTelemetry, render_table
 from autopack.errors import AutopackError
 from autopack.ports import ModelClient
 
@@ -68,17 +61,13 @@ def register(sub: Any) -> None:
 
 
 def default_run_id(spec_path: str) -> str:
-    stem = Path(spec_path).stem.lower()
-    return re.sub(r"[^a-z0-9._-]+", "-", stem).strip("-.") or "run"
+    return run_slug(Path(spec_path).stem)
 
 
 def make_model(args: argparse.Namespace) -> ModelClient:
     if args.replay:
-        return ReplayModelClient.from_file(args.replay)
-    # Imported here: the SDK takes seconds to import, and only real runs need it.
-    from autopack.adapters.anthropic_model import AnthropicModelClient
-
-    return AnthropicModelClient.from_env(max_retries=getattr(args, "max_retries", 4))
+        return replay_model(args.replay)
+    return anthropic_model(max_retries=getattr(args, "max_retries", 4))
 
 
 def goal_text(args: argparse.Namespace) -> str | None:
@@ -105,18 +94,13 @@ def repo_files(workspace: GitWorkspace) -> list[RepoFile]:
     return files
 
 
-def goal_run_id(goal: str) -> str:
-    words = re.findall(r"[a-z0-9]+", goal.lower())[:5]
-    return "-".join(words)[:40].strip("-") or "goal"
-
-
 def execute(
     *,
     repo: str,
     spec_path: str,
     model: ModelClient,
     out: str,
-    config: ExecutorConfig,
+    settings: RunSettings,
     spec: RunSpec | None = None,
     telemetry: RunTelemetry | None = None,
     previous: RunState | None = None,
@@ -125,20 +109,20 @@ def execute(
     spec = spec or load_spec(spec_path)
     workspace = GitWorkspace(repo)
     finalizer = build_finalizer(workspace, gates) if gates is not None else None
-    forge = LocalForge(out)
+    config = settings.executor_config()
     progress(f"autopack: {len(spec.phases)} phase(s) on branch {config.branch} in {workspace.root}")
-    return Executor(
+    executor = build_executor(
         spec,
         workspace,
         model,
-        forge,
+        LocalForge(out),
         config,
         finalizer=finalizer,
         progress=progress,
         telemetry=telemetry,
-        clock=SystemClock(),
         audit=LocalGovernanceStore(out),
-    ).run(previous)
+    )
+    return executor.run(previous)
 
 
 def plan(
@@ -147,19 +131,9 @@ def plan(
     """Plan a spec for `goal` with the model; the spec is saved to the output folder."""
     workspace = GitWorkspace(args.repo)
     files = repo_files(workspace)
-    model_id = args.model or DEFAULT_MODEL
+    model_id = model_id_for(args.model)
     progress(f"autopack: planning with {model_id} ({len(files)} repo files as context)")
-    started = time.monotonic()
-    outcome = plan_spec(model, model=model_id, goal=goal, files=files)
-    telemetry.add(
-        PhaseTelemetry(
-            phase_id=PLAN_PHASE,
-            status="planned",
-            requests=request_telemetry(outcome.requests, lookup(model_id)),
-            repairs=outcome.repairs,
-            wall_s=round(time.monotonic() - started, 3),
-        )
-    )
+    outcome = plan_run(model, model_id=model_id, goal=goal, files=files, telemetry=telemetry)
     saved = LocalForge(args.out).save_artifact(
         "planned-spec.yaml",
         yaml.safe_dump(
@@ -173,14 +147,11 @@ def plan(
 
 def run(args: argparse.Namespace) -> int:
     goal = goal_text(args)
-    config = ExecutorConfig(
-        run_id=args.run_id or (goal_run_id(goal) if goal else default_run_id(args.spec)),
+    settings = RunSettings(
+        run_id=args.run_id or (goal_slug(goal) if goal else default_run_id(args.spec)),
         model=args.model,
-        build=BuildSettings(
-            max_tokens=BuildSettings().max_tokens if args.max_tokens is None else args.max_tokens,
-            max_continuations=args.max_continuations,
-        ),
-        budget=BudgetSettings() if args.max_tokens is None else None,
+        max_tokens=args.max_tokens,
+        max_continuations=args.max_continuations,
         push=args.push,
         repair_rounds=args.repair_rounds,
     )
@@ -192,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
         spec_path=args.spec or "",
         model=model,
         out=args.out,
-        config=config,
+        settings=settings,
         spec=spec,
         telemetry=telemetry,
         gates=gate_settings(args),

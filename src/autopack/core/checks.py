@@ -43,3 +43,7 @@ class PullRequestRef(BaseModel):
     number: int
     url: str
     draft: bool = True
+    pending: bool = Field(
+        default=False,
+        description="The forge could not open it yet (the branch has no commit); ask again later",
+    )

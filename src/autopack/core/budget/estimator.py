@@ -1,6 +1,7 @@
 """Output-size estimator (layer 1 of the token budget): how many tokens will a phase's output take?
 
-Pure: no I/O except reading the packaged constants in `data/estimator.json` once. It predicts two
+Pure: the constants (`data/estimator.json`) are read at the edge (adapters/package_data.py) and
+handed in as EstimatorParams. It predicts two
 output shapes from what a run knows *before* calling the model -- the goal text, each deliverable's
 path and action, and the size of each existing file as read from the workspace:
 
@@ -27,10 +28,7 @@ its path is listed in `Estimate.unknown_paths` and the budget policy falls back 
 
 from __future__ import annotations
 
-import json
 import math
-from functools import cache
-from importlib import resources
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
@@ -51,12 +49,6 @@ class EstimatorParams(BaseModel):
     edit_scope_exponent: float = Field(ge=0)
     delete_op_tokens: NonNegativeInt
     rename_op_tokens: NonNegativeInt
-
-
-@cache
-def default_params() -> EstimatorParams:
-    text = resources.files("autopack").joinpath("data/estimator.json").read_text(encoding="utf-8")
-    return EstimatorParams.model_validate(json.loads(text))
 
 
 class DeliverableSize(BaseModel):
@@ -116,11 +108,11 @@ def tokens_of(
     tokens: int | None,
     chars: int | None,
     lines: int | None,
-    params: EstimatorParams | None = None,
+    params: EstimatorParams,
 ) -> float | None:
     """Tokens of an existing file: `tokens` if known, else chars / chars_per_token, else
     lines * tokens_per_line, else None."""
-    p = params or default_params()
+    p = params
     if tokens is not None:
         return float(tokens)
     if chars is not None:
@@ -130,9 +122,9 @@ def tokens_of(
     return None
 
 
-def estimate(inp: EstimateInput, params: EstimatorParams | None = None) -> Estimate:
+def estimate(inp: EstimateInput, params: EstimatorParams) -> Estimate:
     """Predict whole-file and edit-op output tokens for one phase."""
-    p = params or default_params()
+    p = params
     producing = sum(d.action in ("create", "modify") for d in inp.deliverables)
     scope = max(producing, 1) ** p.edit_scope_exponent
     rows: list[DeliverableEstimate] = []

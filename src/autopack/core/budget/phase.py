@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from autopack.core.budget.estimator import DeliverableSize, EstimateInput, estimate
+from autopack.core.budget.estimator import DeliverableSize, EstimateInput, EstimatorParams, estimate
 from autopack.core.budget.policy import BudgetPlan, BudgetSettings, Complexity, plan_budget
 from autopack.core.build import BuildSettings
 from autopack.core.modeltable import ModelInfo
@@ -44,9 +44,13 @@ def phase_estimate_input(phase: Phase, read: Reader) -> EstimateInput:
 
 
 def plan_phase(
-    phase: Phase, read: Reader, model: ModelInfo, settings: BudgetSettings | None = None
+    phase: Phase,
+    read: Reader,
+    model: ModelInfo,
+    params: EstimatorParams,
+    settings: BudgetSettings | None = None,
 ) -> BudgetPlan:
-    est = estimate(phase_estimate_input(phase, read)) if phase.deliverables else None
+    est = estimate(phase_estimate_input(phase, read), params) if phase.deliverables else None
     complexity: Complexity = phase.complexity.value if phase.complexity else "medium"
     return plan_budget(est, model, settings, complexity=complexity)
 

@@ -12,7 +12,7 @@ denial marks it `denied` and the phases waiting for it are skipped with that rea
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
@@ -26,7 +26,6 @@ from autopack.core.governance.requests import (
 )
 from autopack.core.state import PhaseStatus, RunState
 from autopack.errors import GovernanceError
-from autopack.ports import Clock
 
 MIN_ID_PREFIX = 6
 
@@ -88,7 +87,7 @@ def decide(
     decision: Decision,
     actor: str,
     head_sha: str | None,
-    clock: Clock,
+    now: datetime,
 ) -> DecisionResult:
     """Approve or deny a pending request; raises GovernanceError (changing nothing) when refused."""
     request = find_request(state, request_id)
@@ -110,7 +109,6 @@ def decide(
             f"request {request.id}: phase {record.id} is {record.status.value}, "
             "not awaiting approval"
         )
-    now = clock.now()
     if decision is Decision.approve:
         if not request.approvable:
             raise GovernanceError(
@@ -141,10 +139,9 @@ def decide(
     return DecisionResult(request=request, changed=True, entries=(entry,))
 
 
-def expire_stale(state: RunState, clock: Clock, ttl: timedelta) -> list[AuditEntry]:
+def expire_stale(state: RunState, now: datetime, ttl: timedelta) -> list[AuditEntry]:
     """Expire pending requests older than `ttl`; their phases go back to pending (rebuilt on
     resume). Returns the audit entries to append."""
-    now = clock.now()
     entries = []
     for request in state.requests:
         if request.state is RequestState.pending and now - request.created_at > ttl:

@@ -1,0 +1,222 @@
+"""The composition root: the ONE place where settings become ports and an Executor. The faces (the
+CLI commands, the Action, the demo) decide settings from argv or the GitHub environment and call
+here; nothing else constructs an Executor or picks adapters for it.
+
+It is the only module of app/ that may import adapters (the layer test knows)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from autopack.adapters.baseline_cache import DirBaselineStore, GitSnapshots, MemoryBaselineStore
+from autopack.adapters.clock import SystemClock
+from autopack.adapters.git_workspace import GitWorkspace
+from autopack.adapters.lazy_model import LazyModelClient
+from autopack.adapters.package_data import estimator_params, lookup
+from autopack.adapters.pytest_runner import DEFAULT_COMMAND, PytestRunner
+from autopack.adapters.replay_model import ReplayModelClient
+from autopack.adapters.ruff_lint import RuffLinter
+from autopack.app.baseline import BaselineTracker
+from autopack.app.executor import Executor, ExecutorConfig, Progress
+from autopack.app.finalizer import PhaseFinalizer
+from autopack.app.planner import PlanOutcome, RepoFile, plan_spec
+from autopack.core.budget.policy import BudgetSettings
+from autopack.core.build import BuildSettings
+from autopack.core.events import EventSink, ignore
+from autopack.core.governance.comment import DEFAULT_LABELS
+from autopack.core.governance.policy import GovernancePolicy
+from autopack.core.governance.requests import DecisionLabels
+from autopack.core.modeltable import DEFAULT_MODEL
+from autopack.core.spec import RunSpec
+from autopack.core.telemetry import PLAN_PHASE, PhaseTelemetry, RunTelemetry, request_telemetry
+from autopack.ports import AuditLog, BaselineStore, Clock, Finalizer, Forge, ModelClient, Workspace
+
+
+class RunSettings(BaseModel):
+    """What a face decides about a run (the CLI from flags, the Action from its inputs)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    run_id: str
+    model: str | None = None
+    base_branch: str = "main"
+    max_tokens: int | None = Field(
+        default=None, gt=0, description="A fixed max_tokens; None lets the budget policy size each"
+    )
+    max_continuations: int = Field(default=8, ge=0)
+    push: bool = False
+    issue_number: int | None = None
+    repair_rounds: int = Field(default=1, ge=0)
+
+    def executor_config(self) -> ExecutorConfig:
+        default = BuildSettings().max_tokens
+        return ExecutorConfig(
+            run_id=self.run_id,
+            model=self.model,
+            base_branch=self.base_branch,
+            build=BuildSettings(
+                max_tokens=self.max_tokens or default, max_continuations=self.max_continuations
+            ),
+            budget=BudgetSettings() if self.max_tokens is None else None,
+            push=self.push,
+            issue_number=self.issue_number,
+            repair_rounds=self.repair_rounds,
+        )
+
+
+class GateSettings(BaseModel):
+    """The phase finalizer's gates: the repo's tests against a cached baseline, optional ruff."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tests: bool = True
+    test_command: str = DEFAULT_COMMAND
+    test_python: str | None = None
+    test_timeout_s: float = Field(default=600.0, gt=0)
+    plugin_autoload: bool = True
+    baseline_cache: str | None = None  # folder; None keeps the baseline in memory for the run
+    lint: bool = False
+    coverage: bool = False
+
+
+def run_slug(text: str, default: str = "run") -> str:
+    """A branch-safe run id from a file stem or a goal: lower case, [a-z0-9._-]."""
+    slug = re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-.")
+    return slug or default
+
+
+def goal_slug(goal: str) -> str:
+    """A run id from the first five words of a goal."""
+    words = re.findall(r"[a-z0-9]+", goal.lower())[:5]
+    return "-".join(words)[:40].strip("-") or "goal"
+
+
+def model_id_for(settings_model: str | None, spec: RunSpec | None = None) -> str:
+    return settings_model or (spec.model if spec else None) or DEFAULT_MODEL
+
+
+def build_finalizer(workspace: GitWorkspace, settings: GateSettings) -> PhaseFinalizer:
+    snapshots = GitSnapshots(workspace.root)
+    tracker = None
+    if settings.tests:
+        runner = PytestRunner(
+            settings.test_command,
+            python_exe=settings.test_python,
+            timeout_s=settings.test_timeout_s,
+            coverage=settings.coverage,
+            plugin_autoload=settings.plugin_autoload,
+        )
+        store: BaselineStore = (
+            DirBaselineStore(settings.baseline_cache)
+            if settings.baseline_cache
+            else MemoryBaselineStore()
+        )
+        tracker = BaselineTracker(runner, store, snapshots)
+    return PhaseFinalizer(
+        workspace.root,
+        workspace,
+        lambda path: snapshots.read_at("HEAD", path),
+        workspace.head_sha,
+        tracker=tracker,
+        linter=RuffLinter() if settings.lint else None,
+    )
+
+
+def build_executor(
+    spec: RunSpec,
+    workspace: Workspace,
+    model: ModelClient,
+    forge: Forge,
+    config: ExecutorConfig,
+    *,
+    finalizer: Finalizer | None = None,
+    progress: Progress | None = None,
+    telemetry: RunTelemetry | None = None,
+    audit: AuditLog | None = None,
+    policy: GovernancePolicy | None = None,
+    labels: DecisionLabels = DEFAULT_LABELS,
+    on_event: EventSink = ignore,
+    clock: Clock | None = None,
+) -> Executor:
+    """The Executor with the package data (model table, estimator constants) and the clock."""
+    return Executor(
+        spec,
+        workspace,
+        model,
+        forge,
+        config,
+        model_info=lookup(model_id_for(config.model, spec)),
+        estimator=estimator_params(),
+        clock=clock or SystemClock(),
+        finalizer=finalizer,
+        progress=progress,
+        telemetry=telemetry,
+        policy=policy,
+        audit=audit,
+        labels=labels,
+        on_event=on_event,
+    )
+
+
+def plan_run(
+    model: ModelClient,
+    *,
+    model_id: str,
+    goal: str,
+    files: list[RepoFile],
+    telemetry: RunTelemetry,
+    clock: Clock | None = None,
+) -> PlanOutcome:
+    """Plan a spec for `goal` with the model and record the planning request(s) in `telemetry`."""
+    clock = clock or SystemClock()
+    started = clock.now()
+    outcome = plan_spec(model, model=model_id, goal=goal, files=files)
+    telemetry.add(
+        PhaseTelemetry(
+            phase_id=PLAN_PHASE,
+            status="planned",
+            requests=request_telemetry(outcome.requests, lookup(model_id)),
+            repairs=outcome.repairs,
+            wall_s=round((clock.now() - started).total_seconds(), 3),
+        )
+    )
+    return outcome
+
+
+def replay_model(path: str) -> ModelClient:
+    return ReplayModelClient.from_file(path)
+
+
+def anthropic_model(
+    *, api_key: str | None = None, base_url: str | None = None, max_retries: int = 4
+) -> ModelClient:
+    """The Anthropic client: from the given key, else from ANTHROPIC_API_KEY (a clear error when
+    neither is set). Imported here: the SDK takes a while to import and only real runs need it."""
+    from autopack.adapters.anthropic_model import AnthropicModelClient
+
+    if api_key is not None:
+        return AnthropicModelClient(api_key=api_key, base_url=base_url, max_retries=max_retries)
+    return AnthropicModelClient.from_env(max_retries=max_retries)
+
+
+def lazy_model(make: Callable[[], ModelClient]) -> ModelClient:
+    """A client made on the first model call (applying approved held ops needs no key)."""
+    return LazyModelClient(make)
+
+
+__all__ = [
+    "GateSettings",
+    "RunSettings",
+    "anthropic_model",
+    "build_executor",
+    "build_finalizer",
+    "goal_slug",
+    "lazy_model",
+    "model_id_for",
+    "plan_run",
+    "replay_model",
+    "run_slug",
+]
