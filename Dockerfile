@@ -18,15 +18,17 @@ RUN if ! command -v git >/dev/null 2>&1; then \
 
 COPY pyproject.toml README.md /src/
 COPY src /src/src
-COPY action /src/action
-# action/wheels/, when present (scripts/container-smoke.sh makes it), installs with no network.
+# wheels/, when present (scripts/container-smoke.sh makes it), installs with no network.
+COPY wheels /src/wheels
 RUN python3 -m venv /opt/autopack \
-    && if [ -d /src/action/wheels ]; then \
-         /opt/autopack/bin/pip install --no-index --find-links /src/action/wheels autopack; \
+    && if ls /src/wheels/*.whl >/dev/null 2>&1; then \
+         /opt/autopack/bin/pip install --no-index --find-links /src/wheels autopack; \
        else \
          /opt/autopack/bin/pip install /src; \
        fi \
     && /opt/autopack/bin/python -m pip uninstall -q -y pip setuptools \
-    && cp /src/action/entrypoint.sh /entrypoint.sh && chmod 0755 /entrypoint.sh \
     && rm -rf /src /root/.cache
-ENTRYPOINT ["/entrypoint.sh"]
+# `autopack action` marks $GITHUB_WORKSPACE as a git safe.directory itself; any arguments
+# (e.g. `demo`, `--help`) replace `action`.
+ENTRYPOINT ["autopack"]
+CMD ["action"]

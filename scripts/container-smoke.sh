@@ -31,9 +31,9 @@ fi
 
 # Build from a wheelhouse made on this host: the build then needs no network (and no trust in
 # whatever TLS interception the host's pip is configured for).
-rm -rf action/wheels
-trap 'rm -rf action/wheels "$conf"' EXIT
-"${PYTHON:-python3}" -m pip wheel -q . -w action/wheels
+rm -f wheels/*.whl
+trap 'rm -f wheels/*.whl "$conf"' EXIT
+"${PYTHON:-python3}" -m pip wheel -q . -w wheels
 
 started=$(date +%s.%N)
 podman build --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$IMAGE" .

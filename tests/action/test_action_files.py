@@ -40,9 +40,38 @@ def test_action_inputs_match_the_code_and_document_their_defaults() -> None:
 def test_dockerfile_takes_a_base_image_and_sets_the_entry_point() -> None:
     text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert "ARG BASE_IMAGE=" in text and "FROM ${BASE_IMAGE}" in text
-    assert 'ENTRYPOINT ["/entrypoint.sh"]' in text
-    entry = (ROOT / "action" / "entrypoint.sh").read_text(encoding="utf-8")
-    assert 'safe.directory "$GITHUB_WORKSPACE"' in entry and "exec autopack" in entry
+    assert 'ENTRYPOINT ["autopack"]' in text and 'CMD ["action"]' in text
+
+
+def test_the_action_command_marks_the_workspace_safe_for_git(tmp_path: Path) -> None:
+    """A workspace owned by another user (as the runner mounts it): git refuses it unless the
+    action command's settings mark it safe.directory."""
+    import os
+    import subprocess
+
+    from autopack.commands.action import safe_directory_env
+
+    ws = tmp_path / "ws"
+    subprocess.run(["git", "init", "-q", str(ws)], check=True)
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give the workspace to another user")
+    for dirpath, _, files in os.walk(ws):
+        os.chown(dirpath, 4321, 4321)
+        for name in files:
+            os.chown(os.path.join(dirpath, name), 4321, 4321)
+    plain = {k: v for k, v in os.environ.items() if not k.startswith("GIT_CONFIG")}
+    refused = subprocess.run(["git", "-C", str(ws), "status"], env=plain, capture_output=True)
+    assert refused.returncode != 0 and b"dubious ownership" in refused.stderr
+    extra = safe_directory_env({"GITHUB_WORKSPACE": str(ws)})
+    ok = subprocess.run(["git", "-C", str(ws), "status"], env=plain | extra, capture_output=True)
+    assert ok.returncode == 0, ok.stderr
+    assert safe_directory_env({}) == {}
+    again = safe_directory_env({"GITHUB_WORKSPACE": "/w", "GIT_CONFIG_COUNT": "2"})
+    assert again == {
+        "GIT_CONFIG_COUNT": "3",
+        "GIT_CONFIG_KEY_2": "safe.directory",
+        "GIT_CONFIG_VALUE_2": "/w",
+    }
 
 
 def test_example_workflow_has_least_permissions_and_the_three_triggers() -> None:

@@ -86,7 +86,9 @@ def test_a_planted_marker_from_someone_else_is_ignored(gh: GitHubServer) -> None
     assert ref.id != 1 and gh.state.comments[1]["body"].endswith("forged")
 
 
-def test_pull_request_is_pending_until_commits_then_opens_once(gh: GitHubServer, git_repo: Path) -> None:
+def test_pull_request_is_pending_until_commits_then_opens_once(
+    gh: GitHubServer, git_repo: Path
+) -> None:
     n = gh.state.create_issue("Add mul", "please")
     forge = make_forge(gh, target=n)
     ref = forge.ensure_pull_request("autopack/issue-1", "main", "T", "Closes #1")

@@ -3,6 +3,7 @@ schema. Runs `main()` in-process on real repos, and the installed console script
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -282,3 +283,30 @@ def test_schema_prints_a_valid_json_schema(capsys: pytest.CaptureFixture[str]) -
 def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
     assert "usage: autopack" in capsys.readouterr().out
+
+
+def test_help_lists_every_command_with_the_help_its_module_gives() -> None:
+    from autopack.cli import COMMANDS, build_parser
+
+    def helps(parser: argparse.ArgumentParser) -> dict[str, str | None]:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        return {c.dest: c.help for c in sub._choices_actions}
+
+    full = helps(build_parser(None))  # every module imported and registered
+    assert full == {name: text for name, _, text in COMMANDS}
+    assert helps(build_parser("validate")) == full
+
+
+def test_a_subcommand_imports_only_its_own_module() -> None:
+    code = (
+        "import sys, io, contextlib\n"
+        "from autopack.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    assert main(['schema']) == 0\n"
+        "print(sorted(m for m in sys.modules if m.startswith('autopack.commands.')))\n"
+        "print('anthropic' in sys.modules, 'git' in sys.modules, 'github' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out == ["['autopack.commands.schema']", "False False False"]

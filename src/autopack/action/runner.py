@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -26,13 +26,19 @@ from autopack.action.workflow_commands import WorkflowLog
 from autopack.adapters.clock import SystemClock
 from autopack.adapters.github_forge import GitHubForge, LabelEvent
 from autopack.adapters.github_push import ActionWorkspace
-from autopack.adapters.lazy_model import LazyModelClient
-from autopack.adapters.package_data import lookup
-from autopack.adapters.replay_model import ReplayModelClient
 from autopack.adapters.spec_file import load_spec
-from autopack.app.compose import GateSettings, build_finalizer
+from autopack.app.compose import (
+    GateSettings,
+    anthropic_model,
+    build_finalizer,
+    lazy_model,
+    model_id_for,
+    plan_run,
+    replay_model,
+    run_slug,
+)
 from autopack.app.governor import apply_decision, load_policy
-from autopack.app.planner import RepoFile, plan_spec
+from autopack.app.planner import RepoFile
 from autopack.core.governance.approval import (
     LabelFact,
     Verdict,
@@ -41,11 +47,10 @@ from autopack.core.governance.approval import (
     judge_person,
 )
 from autopack.core.governance.requests import Decision
-from autopack.core.modeltable import DEFAULT_MODEL
 from autopack.core.paths import check_repo_path
 from autopack.core.spec import RunSpec
 from autopack.core.state import RunState
-from autopack.core.telemetry import PLAN_PHASE, PhaseTelemetry, RunTelemetry, request_telemetry
+from autopack.core.telemetry import RunTelemetry
 from autopack.errors import AutopackError, GovernanceError
 from autopack.ports import ModelClient
 
@@ -162,8 +167,7 @@ class ActionRunner:
         return self._execute(tracking, ws, model, spec, tracking.state)
 
     def _spec_run_id(self, spec_path: str) -> str:
-        stem = Path(spec_path).stem.lower()
-        return "spec-" + (re.sub(r"[^a-z0-9._-]+", "-", stem).strip("-.") or "run")
+        return "spec-" + run_slug(Path(spec_path).stem)
 
     def _load_tracking(self, number: int) -> Tracking | None:
         found = self.forge.find_comment(number, TRACKING_KEY)
@@ -172,16 +176,14 @@ class ActionRunner:
     def _model(self) -> ModelClient:
         if self.inputs.replay:
             path = Path(self.env.workspace, check_repo_path(self.inputs.replay))
-            return ReplayModelClient.from_file(path)
+            return replay_model(str(path))
         # Made on the first model call: applying an approved held phase needs no model (nor a key).
-        return LazyModelClient(self._anthropic)
+        return lazy_model(self._anthropic)
 
     def _anthropic(self) -> ModelClient:
         if not self.inputs.anthropic_api_key:
             raise ActionConfigError("input anthropic_api_key is empty (set it from a secret)")
-        from autopack.adapters.anthropic_model import AnthropicModelClient
-
-        return AnthropicModelClient(
+        return anthropic_model(
             api_key=self.inputs.anthropic_api_key,
             base_url=self.inputs.anthropic_base_url or None,
         )
@@ -199,25 +201,17 @@ class ActionRunner:
             return spec
         self.log.info(f"planning phases for issue #{issue.number} with the model")
         files = [RepoFile(path=p, size=len(ws.read(p) or b"")) for p in ws.list_files()[:400]]
-        model_id = self.inputs.model or DEFAULT_MODEL
-        outcome = plan_spec(
+        telemetry = RunTelemetry()
+        outcome = plan_run(
             model,
-            model=model_id,
+            model_id=model_id_for(self.inputs.model or None),
             goal=planning_goal(issue.number, issue.title, issue.body),
             files=files,
+            telemetry=telemetry,
         )
-        plan = PhaseTelemetry(
-            phase_id=PLAN_PHASE,
-            status="planned",
-            requests=request_telemetry(outcome.requests, lookup(model_id)),
-            repairs=outcome.repairs,
-        )
-        tracking.telemetry = RunTelemetry(phases=[plan])
-        cost, tokens = plan.cost_usd, plan.usage.output_tokens
-        tracking.cost_usd, tracking.output_tokens = (
-            tracking.cost_usd + cost,
-            tracking.output_tokens + tokens,
-        )
+        tracking.telemetry = telemetry
+        tracking.cost_usd += telemetry.cost_usd
+        tracking.output_tokens += telemetry.usage.output_tokens
         return outcome.spec
 
     def _execute(
@@ -269,22 +263,7 @@ class ActionRunner:
             return self.refuse(
                 intent.number, "refused", Verdict(allowed=False, reason=reason), "decide"
             )
-        if intent.is_pull:
-            head = forge.pull(intent.number).head_sha
-        else:
-            head = forge.branch_sha(tracking.branch) or forge.branch_sha(tracking.base_branch) or ""
-        fact = _fact(forge.last_labeled(intent.number, intent.label))
-        role = forge.role_name(fact.actor) if fact else "none"
-        verdict = judge_approval(
-            fact,
-            intent.sender,
-            intent.label,
-            role,
-            requested_at=comment.updated_at,
-            request_head_sha=request.head_sha,
-            pr_head_sha=head,
-            allowed_bots=self.inputs.allowed_bots,
-        )
+        head, verdict = self._judge(intent, tracking, request.head_sha, comment.updated_at)
         if not verdict.allowed:
             forge.remove_label(intent.number, intent.label)
             return self.refuse(intent.number, f"refused-{request.id}", verdict, "accept the label")
@@ -317,6 +296,29 @@ class ActionRunner:
         if spec is None:
             raise AutopackError("the tracking comment has no run spec; label the issue again")
         return self._execute(tracking, ws, self._model(), spec, tracking.state)
+
+    def _judge(
+        self, intent: DecideRequest, tracking: Tracking, request_head: str, requested_at: datetime
+    ) -> tuple[str, Verdict]:
+        """The PR head now, and whether the label counts (who added it, when, at which head)."""
+        forge = self.forge
+        if intent.is_pull:
+            head = forge.pull(intent.number).head_sha
+        else:
+            head = forge.branch_sha(tracking.branch) or forge.branch_sha(tracking.base_branch) or ""
+        fact = _fact(forge.last_labeled(intent.number, intent.label))
+        role = forge.role_name(fact.actor) if fact else "none"
+        verdict = judge_approval(
+            fact,
+            intent.sender,
+            intent.label,
+            role,
+            requested_at=requested_at,
+            request_head_sha=request_head,
+            pr_head_sha=head,
+            allowed_bots=self.inputs.allowed_bots,
+        )
+        return head, verdict
 
 
 def _empty() -> RunSpec:

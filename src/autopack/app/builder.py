@@ -59,80 +59,120 @@ def build_phase(
     stop_check: StopCheck | None = None,
 ) -> BuildOutcome:
     """With `history` (an earlier outcome's messages), `prompt` continues that conversation."""
-    messages: list[Message] = [*history, Message(role="user", content=prompt)]
-    outcome = BuildOutcome(complete=False)
-    purpose: str = first_purpose
-    carried: list[str] = []  # rejections of turns cut off since the last repair
-    while True:
-        if outcome.requests and stop_check is not None:
-            reason = stop_check(outcome.usage)
-            if reason:
-                outcome.error = reason
+    build = _Build(client, model, system, changes, settings, phase_id, on_op)
+    build.messages = [*history, Message(role="user", content=prompt)]
+    build.purpose = first_purpose
+    return build.run(stop_check)
+
+
+class _Build:
+    """One phase's conversation: requests until `done` (complete) or a limit (error)."""
+
+    def __init__(
+        self,
+        client: ModelClient,
+        model: str,
+        system: str,
+        changes: ChangeSet,
+        settings: BuildSettings,
+        phase_id: str | None,
+        on_op: OpListener | None,
+    ) -> None:
+        self.client, self.model, self.system = client, model, system
+        self.changes, self.settings, self.phase_id, self.on_op = changes, settings, phase_id, on_op
+        self.messages: list[Message] = []
+        self.outcome = BuildOutcome(complete=False)
+        self.purpose: str = "build"
+        self.carried: list[str] = []  # rejections of turns cut off since the last repair
+
+    def run(self, stop_check: StopCheck | None) -> BuildOutcome:
+        outcome = self.outcome
+        while True:
+            if outcome.requests and stop_check is not None:
+                reason = stop_check(outcome.usage)
+                if reason:
+                    outcome.error = reason
+                    return outcome
+            turn = _Turn(self.changes, self.on_op)
+            response, failure = self._request(turn)
+            dropped = isinstance(failure, ModelConnectionError) and failure.mid_stream
+            if failure is not None and not dropped:
+                outcome.error = f"model API error on {self.purpose} request: {failure}"
                 return outcome
-        turn = _Turn(changes, on_op)
-        previous = outcome.requests[-1].max_tokens if outcome.requests else None
+            # A dropped stream is cut off like max_tokens: continue after its last complete line.
+            if response is None or response.truncated:
+                if not self._continue(turn):
+                    return outcome
+                continue
+            if self._ended(turn):
+                return outcome
+
+    def _request(self, turn: _Turn) -> tuple[ModelResponse | None, ModelError | None]:
+        requests = self.outcome.requests
+        previous = requests[-1].max_tokens if requests else None
         request = ModelRequest(
-            model=model,
-            system=system,
-            messages=tuple(messages),
-            max_tokens=settings.max_tokens_at(len(outcome.requests), previous),
-            phase_id=phase_id,
-            purpose=purpose,
+            model=self.model,
+            system=self.system,
+            messages=tuple(self.messages),
+            max_tokens=self.settings.max_tokens_at(len(requests), previous),
+            phase_id=self.phase_id,
+            purpose=self.purpose,
         )
-        response, failure = _send(client, request, turn)
-        outcome.requests.append(_record(request, response, failure, turn))
-        dropped = isinstance(failure, ModelConnectionError) and failure.mid_stream
-        if failure is not None and not dropped:
-            outcome.error = f"model API error on {purpose} request: {failure}"
-            return outcome
-        decoder, rejected_now = turn.decoder, turn.rejected
-        # A dropped stream is cut off like max_tokens: continue after its last complete line.
-        if response is None or response.truncated:
-            if outcome.continuations >= settings.max_continuations:
-                outcome.error = (
-                    f"output still cut off after {outcome.continuations} continuation(s) "
-                    f"(limit {settings.max_continuations}); last complete op id {changes.last_id}"
-                )
-                return outcome
-            outcome.continuations += 1
-            carried += rejected_now
-            changes.resume_after(changes.last_id)
-            kept = decoder.complete_text
-            if kept:
-                messages += [
-                    Message(role="assistant", content=kept.rstrip("\n")),
-                    Message(role="user", content=continue_prompt(changes.last_id)),
-                ]
-            purpose = "continue"
-            continue
+        response, failure = _send(self.client, request, turn)
+        requests.append(_record(request, response, failure, turn))
+        return response, failure
+
+    def _continue(self, turn: _Turn) -> bool:
+        """Contract 3 after a cut: a new user turn asking for the ops after the last complete
+        line. False when the continuation limit is reached."""
+        outcome, changes = self.outcome, self.changes
+        if outcome.continuations >= self.settings.max_continuations:
+            outcome.error = (
+                f"output still cut off after {outcome.continuations} continuation(s) "
+                f"(limit {self.settings.max_continuations}); last complete op id {changes.last_id}"
+            )
+            return False
+        outcome.continuations += 1
+        self.carried += turn.rejected
+        changes.resume_after(changes.last_id)
+        kept = turn.decoder.complete_text
+        if kept:
+            self.messages += [
+                Message(role="assistant", content=kept.rstrip("\n")),
+                Message(role="user", content=continue_prompt(changes.last_id)),
+            ]
+        self.purpose = "continue"
+        return True
+
+    def _ended(self, turn: _Turn) -> bool:
+        """A response that ended on its own: complete, or one repair turn for its problems.
+        True when the build is over (complete or out of repairs)."""
+        outcome, changes, decoder = self.outcome, self.changes, turn.decoder
         if decoder.tail.strip():
             # The response ended (not cut off) without a final newline: its last line is all the
             # model wrote, so it is decoded like any other; a broken one is reported as malformed.
             turn.on_text("\n")
-        rejected_now = carried + rejected_now
-        carried = []
+        rejected_now, self.carried = self.carried + turn.rejected, []
+        said = (decoder.complete_text + decoder.tail).rstrip("\n") or "(no output)"
         if changes.done and not rejected_now:
             outcome.complete = True
-            said = (decoder.complete_text + decoder.tail).rstrip("\n") or "(no output)"
-            outcome.messages = [*messages, Message(role="assistant", content=said)]
-            return outcome
+            outcome.messages = [*self.messages, Message(role="assistant", content=said)]
+            return True
         problems = rejected_now or ["the stream ended without a 'done' op"]
-        if outcome.repairs >= settings.repair_turns:
+        if outcome.repairs >= self.settings.repair_turns:
             outcome.error = "; ".join(problems[:5]) + (
                 f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
             )
-            return outcome
+            return True
         outcome.repairs += 1
         changes.reopen()
         changes.resume_after(changes.last_id)
-        messages += [
-            Message(
-                role="assistant",
-                content=(decoder.complete_text + decoder.tail).rstrip("\n") or "(no output)",
-            ),
+        self.messages += [
+            Message(role="assistant", content=said),
             Message(role="user", content=repair_prompt(changes.last_id, problems)),
         ]
-        purpose = "repair"
+        self.purpose = "repair"
+        return False
 
 
 def _send(

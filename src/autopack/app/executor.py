@@ -10,12 +10,13 @@ from collections.abc import Callable
 from pydantic import BaseModel, ConfigDict, Field
 
 from autopack.app.builder import build_phase
+from autopack.app.context import context_files
 from autopack.app.governor import Governor, load_policy
 from autopack.app.repair_rounds import RepairEnd, RepairSetup, finalize_with_repairs
 from autopack.core.budget.cost_guard import CostGuard
 from autopack.core.budget.estimator import EstimatorParams
 from autopack.core.budget.phase import describe_plan, plan_phase, scheduled_settings
-from autopack.core.budget.policy import BudgetSettings
+from autopack.core.budget.policy import BudgetPlan, BudgetSettings
 from autopack.core.build import BuildOutcome, BuildSettings
 from autopack.core.dag import topological_order
 from autopack.core.edits.changeset import ChangeSet, OpResult
@@ -26,16 +27,15 @@ from autopack.core.governance.decide import blocked_reason
 from autopack.core.governance.policy import GovernancePolicy
 from autopack.core.governance.requests import DecisionLabels, MemoryAuditLog
 from autopack.core.modeltable import ModelInfo
-from autopack.core.render.prompts import FileContext, phase_prompt, system_prompt
+from autopack.core.render.prompts import phase_prompt, system_prompt
 from autopack.core.render.reports import phase_check_run, render_pr_body, render_summary
-from autopack.core.spec import DeliverableAction, Phase, RunSpec
+from autopack.core.spec import Phase, RunSpec
 from autopack.core.state import PhaseRecord, PhaseStatus, RunState
 from autopack.core.telemetry import RunTelemetry, phase_telemetry, render_table
 from autopack.ports import AuditLog, Clock, Finalizer, Forge, ModelClient, Workspace
 
 Progress = Callable[[str], None]
 _MARKS = {"applied": "+", "ignored": "=", "rejected": "!"}
-MAX_CONTEXT_FILE_BYTES = 200_000
 
 
 class ExecutorConfig(BaseModel):
@@ -185,15 +185,14 @@ class Executor:
     def _run_phase(
         self, phase: Phase, record: PhaseRecord, prefix: str, started_event: PhaseStarted
     ) -> None:
-        settings, plan = self.config.build, None
-        if self.config.budget is not None:
-            plan = plan_phase(
-                phase, self.ws.read, self.model_info, self.estimator, self.config.budget
-            )
-            settings = scheduled_settings(settings, plan, self.model_info)
+        settings, plan = self._budget(phase)
         estimated, fmt = (plan.estimate_tokens, plan.format) if plan else (None, None)
         prompt = phase_prompt(
-            self.spec.goal, phase, self._context_files(phase), list(self.gov.policy.protected), fmt
+            self.spec.goal,
+            phase,
+            context_files(phase, self.ws.read),
+            list(self.gov.policy.protected),
+            fmt,
         )
         guard = CostGuard(limit_usd=self.spec.budget.max_cost_usd)
         spent = self.telemetry.cost_usd
@@ -233,20 +232,34 @@ class Executor:
             )
         )
         self._report_build(outcome, estimated)
+        self._record_build(record, changes, outcome)
+        if outcome.complete:
+            self._hold_or_apply(phase, record, changes, prefix, outcome)
+        else:
+            self._incomplete(phase, record, changes, f"build incomplete: {outcome.error}")
+
+    def _incomplete(
+        self, phase: Phase, record: PhaseRecord, changes: ChangeSet, reason: str
+    ) -> None:
+        """A build that did not finish fails; nothing protected is ever written for it."""
+        if self.gov.touches_protected(changes):
+            self.gov.fail_unwritten(record, changes, self.ws, reason)
+            self._publish(phase, record, None)
+        else:
+            self._fail(phase, record, changes, reason)
+
+    def _budget(self, phase: Phase) -> tuple[BuildSettings, BudgetPlan | None]:
+        """The phase's builder settings: planned by the budget policy, or fixed by the config."""
+        if self.config.budget is None:
+            return self.config.build, None
+        plan = plan_phase(phase, self.ws.read, self.model_info, self.estimator, self.config.budget)
+        return scheduled_settings(self.config.build, plan, self.model_info), plan
+
+    def _record_build(self, record: PhaseRecord, changes: ChangeSet, outcome: BuildOutcome) -> None:
         record.ops = list(changes.results)
         record.requests = len(outcome.requests)
         record.usage = outcome.usage
         record.cost_usd = sum(self.model_info.cost_usd(r.usage) for r in outcome.requests)
-        if not outcome.complete:
-            if self.gov.touches_protected(changes):
-                self.gov.fail_unwritten(
-                    record, changes, self.ws, f"build incomplete: {outcome.error}"
-                )
-                self._publish(phase, record, None)
-                return
-            self._fail(phase, record, changes, f"build incomplete: {outcome.error}")
-            return
-        self._hold_or_apply(phase, record, changes, prefix, outcome)
 
     def _hold_or_apply(
         self,
@@ -365,19 +378,6 @@ class Executor:
 
     def _on_op(self, result: OpResult) -> None:
         self.progress(f"    {_MARKS.get(result.status, '!')} {result.describe()}")
-
-    def _context_files(self, phase: Phase) -> list[FileContext]:
-        files = []
-        for d in phase.deliverables:
-            if d.action is DeliverableAction.create:
-                continue
-            data = self.ws.read(d.old_path or d.path)
-            if data is None or len(data) > MAX_CONTEXT_FILE_BYTES or b"\x00" in data:
-                continue
-            files.append(
-                FileContext(path=d.old_path or d.path, text=data.decode("utf-8", "replace"))
-            )
-        return files
 
     def _publish(self, phase: Phase, record: PhaseRecord, decision: PhaseDecision | None) -> None:
         check = phase_check_run(phase, record, self.ws.head_sha(), decision)

@@ -170,7 +170,9 @@ class Governor:
         self.progress(f"    held: request {request.id}, risk {request.risk.value}")
         auto = self.policy.auto_approval(request.paths, request.changed_lines, request.deletes)
         if auto.allowed and request.approvable:
-            result = decide(state, request.id, Decision.approve, AUTO_APPROVER, None, self.clock.now())
+            result = decide(
+                state, request.id, Decision.approve, AUTO_APPROVER, None, self.clock.now()
+            )
             for entry in result.entries:
                 self.audit.append(entry)
             self.forge.upsert_comment(request.id, render_request_comment(request, self.labels))
