@@ -1,5 +1,5 @@
 """Governance in the executor: holding a phase whose ops touch protected paths BEFORE anything is
-written, re-applying exactly the held ops after approval (governance_apply), expiring stale
+written, re-applying exactly the held ops after approval (core/governance/apply.py), expiring stale
 requests, and the decision path shared by the CLI and the Action (`apply_decision`). Everything
 goes through ports (FileSource/Workspace, Forge, AuditLog, Clock)."""
 

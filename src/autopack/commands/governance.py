@@ -1,5 +1,5 @@
 """`autopack approve`, `autopack deny` and `autopack resume`: decide a held phase's governance
-request locally and continue the run. The decision goes through `governance_flow.apply_decision`,
+request locally and continue the run. The decision goes through `app.governor.apply_decision`,
 the same code path the Action uses for the `autopack:approve` / `autopack:deny` labels."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The governance request comment (rendered from templates/governance_comment.md.j2), with the
+"""The governance request comment (rendered from the governance_comment.md.j2 template), with the
 label names that decide it on GitHub. Model-written text in it is made inert."""
 
 from __future__ import annotations
