@@ -74,6 +74,26 @@ def test_pull_request_approve_and_deny_labels_decide() -> None:
     assert isinstance(decide_intent("pull_request", other, INPUTS), Ignore)
 
 
+def test_pull_request_target_is_declined() -> None:
+    """pull_request_target runs with the repository's secrets on a fork's code: never acted on,
+    whatever the label or branch."""
+    payload = {
+        "action": "labeled",
+        "label": {"name": "autopack:approve"},
+        "pull_request": {
+            "number": 9,
+            "head": {"ref": "autopack/issue-7", "sha": "a" * 40},
+            "base": {"ref": "main", "sha": "b" * 40},
+        },
+        "sender": {"login": "maint"},
+    }
+    assert isinstance(decide_intent("pull_request", payload, INPUTS), DecideRequest)
+    intent = decide_intent("pull_request_target", payload, INPUTS)
+    assert isinstance(intent, Ignore)
+    assert "secrets" in intent.reason and "never acts on it" in intent.reason
+    assert isinstance(decide_intent("pull_request_target", {}, INPUTS), Ignore)  # no parsing
+
+
 def test_dispatch_and_unknown_events() -> None:
     d = decide_intent(
         "workflow_dispatch", {"inputs": {"issue_number": "#12"}, "sender": {"login": "m"}}, INPUTS

@@ -12,6 +12,7 @@ from pathlib import Path
 import git
 import pytest
 
+from autopack.adapters.github_client import SendOnceRetry
 from autopack.adapters.github_forge import GitHubForge
 from autopack.adapters.github_push import ActionWorkspace, auth_config
 from autopack.core.checks import Annotation, CheckRun
@@ -30,14 +31,16 @@ def gh(git_repo: Path) -> Iterator[GitHubServer]:
         yield server
 
 
-def make_forge(gh: GitHubServer, target: int | None = None, tmp: Path | None = None) -> GitHubForge:
+def make_forge(
+    gh: GitHubServer, target: int | None = None, tmp: Path | None = None, throttle: bool = False
+) -> GitHubForge:
     return GitHubForge(
         "acme/calc",
         TOKEN,
         api_url=gh.base_url,
         target=target,
         artifacts=tmp or Path("/tmp/autopack-forge-test"),
-        throttle=False,
+        throttle=throttle,
     )
 
 
@@ -63,6 +66,76 @@ def test_keyed_comment_is_edited_in_place_never_duplicated(gh: GitHubServer) -> 
     bodies = [c["body"] for c in gh.state.comments_on(n)]
     assert bodies == ["<!-- autopack:tracking -->\nv2"]
     assert len(gh.state.writes("PATCH", r"/issues/comments/")) == 1
+
+
+COMMENT_POST = r"/issues/\d+/comments$"
+COMMENT_PATCH = r"/issues/comments/\d+$"
+
+
+@pytest.mark.parametrize("throttle", [False, True], ids=["test-config", "production-config"])
+def test_a_502_after_the_comment_was_created_does_not_duplicate_it(
+    gh: GitHubServer, throttle: bool
+) -> None:
+    """GitHub made the comment but the reply was a 502: the POST is not sent again (PyGithub's
+    production retry would); the comments are listed and ours, found by its marker, is taken."""
+    n = gh.state.create_issue("Add mul", "please")
+    gh.state.fail_once("POST", COMMENT_POST, after=True)
+    ref = make_forge(gh, target=n, throttle=throttle).upsert_comment_on(n, "tracking", "v1")
+    comments = gh.state.comments_on(n)
+    assert [c["body"] for c in comments] == ["<!-- autopack:tracking -->\nv1"]
+    assert ref.id == comments[0]["id"]
+    assert len(gh.state.writes("POST", COMMENT_POST)) == 1
+    assert len(gh.state.writes("GET", r"/user$")) == 1  # the Actions token's 403: not retried
+
+
+def test_a_502_before_the_comment_was_created_creates_it_once(gh: GitHubServer) -> None:
+    n = gh.state.create_issue("Add mul", "please")
+    gh.state.fail_once("POST", COMMENT_POST)
+    ref = make_forge(gh, target=n).upsert_comment_on(n, "tracking", "v1")
+    assert [c["id"] for c in gh.state.comments_on(n)] == [ref.id]
+    assert len(gh.state.writes("POST", COMMENT_POST)) == 2
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["lost-request", "lost-reply"])
+def test_a_502_on_the_comment_edit_is_retried(gh: GitHubServer, after: bool) -> None:
+    n = gh.state.create_issue("Add mul", "please")
+    forge = make_forge(gh, target=n)
+    first = forge.upsert_comment_on(n, "tracking", "v1")
+    gh.state.fail_once("PATCH", COMMENT_PATCH, after=after)
+    second = forge.upsert_comment_on(n, "tracking", "v2")
+    assert second.id == first.id and second.body.endswith("v2")
+    assert [c["body"] for c in gh.state.comments_on(n)] == ["<!-- autopack:tracking -->\nv2"]
+    assert len(gh.state.writes("PATCH", COMMENT_PATCH)) == 2
+
+
+def test_an_edit_that_keeps_failing_stops_after_a_few_tries(gh: GitHubServer) -> None:
+    n = gh.state.create_issue("Add mul", "please")
+    forge = make_forge(gh, target=n)
+    forge.upsert_comment_on(n, "tracking", "v1")
+    for _ in range(5):
+        gh.state.fail_once("PATCH", COMMENT_PATCH)
+    with pytest.raises(ForgeError, match="502"):
+        forge.upsert_comment_on(n, "tracking", "v2")
+    assert len(gh.state.writes("PATCH", COMMENT_PATCH)) == 3
+
+
+def test_a_refused_edit_is_not_retried(gh: GitHubServer) -> None:
+    n = gh.state.create_issue("Add mul", "please")
+    forge = make_forge(gh, target=n)
+    forge.upsert_comment_on(n, "tracking", "v1")
+    gh.state.fail_once("PATCH", COMMENT_PATCH, status=422)
+    with pytest.raises(ForgeError, match="422"):
+        forge.upsert_comment_on(n, "tracking", "v2")
+    assert len(gh.state.writes("PATCH", COMMENT_PATCH)) == 1
+
+
+def test_a_comment_post_is_resent_only_after_a_refusal_github_did_not_act_on() -> None:
+    """Rate limits (403, 429) are sent again; a 5xx, even a 503 with Retry-After, is not."""
+    retry = SendOnceRetry().new(total=3)
+    assert retry.is_retry("POST", 429) and retry.is_retry("POST", 403)
+    assert not retry.is_retry("POST", 502)
+    assert not retry.is_retry("POST", 503, has_retry_after=True)
+    assert retry.read is False  # a broken reply: GitHub may have made the comment
 
 
 def plant_comment(gh: GitHubServer, issue: int, body: str, user: str) -> None:

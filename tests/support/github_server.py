@@ -10,6 +10,10 @@ GET git/ref/heads/{branch}, GET commits/{sha}, GET commits/{sha}/check-runs, pul
 create, edit), issues (get), issue comments (list, create, edit), issue labels (list, add, remove),
 issue events, collaborator permission, check runs (create, update, get), POST /api/graphql
 (markPullRequestReadyForReview).
+
+Faults: `state.fail_once(method, pattern)` answers the next matching request with a 502 (GitHub's
+"Server Error"); with `after=True` the request takes effect first, as when GitHub did the work but
+the reply was lost on the way back.
 """
 
 from __future__ import annotations
@@ -55,6 +59,14 @@ class Request:
 
 
 @dataclass
+class Fault:
+    method: str
+    pattern: str  # re.search over the request path
+    status: int = 502
+    after: bool = False  # True: the request takes effect, then the reply is the error anyway
+
+
+@dataclass
 class GitHubState:
     owner: str
     name: str
@@ -69,6 +81,7 @@ class GitHubState:
     events: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     check_runs: dict[int, dict[str, Any]] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
     clock: int = 0
     next_id: int = 1000
 
@@ -124,6 +137,19 @@ class GitHubState:
 
     def writes(self, method: str, pattern: str) -> list[Request]:
         return [r for r in self.requests if r.method == method and re.search(pattern, r.path)]
+
+    def fail_once(
+        self, method: str, pattern: str, *, status: int = 502, after: bool = False
+    ) -> None:
+        """The next `method` request whose path matches `pattern` gets `status` (see Fault)."""
+        self.faults.append(Fault(method, pattern, status, after))
+
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.method == method and re.search(fault.pattern, path):
+                self.faults.remove(fault)
+                return fault
+        return None
 
     # -- git --------------------------------------------------------------------------------
     def ref_sha(self, branch: str) -> str | None:
@@ -539,7 +565,12 @@ class GitHubServer:
                         raise HttpError(401, "Bad credentials")
                     with server.lock:
                         server.state.requests.append(Request(self.command, url.path, body))
+                        fault = server.state.take_fault(self.command, url.path)
+                        if fault is not None and not fault.after:
+                            raise HttpError(fault.status, "Server Error")
                         status, payload = server.api.handle(self.command, url.path, query, body)
+                        if fault is not None:
+                            raise HttpError(fault.status, "Server Error")
                 except HttpError as exc:
                     status, payload = exc.status, {"message": exc.message}
                     if exc.errors:

@@ -11,6 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from autopack.action.inputs import ActionConfigError, ActionInputs
 
 BRANCH_PREFIX = "autopack/"
+DECLINED_EVENTS = {
+    "pull_request_target": "pull_request_target runs with secrets on fork code; "
+    "Autopack never acts on it",
+}
 
 
 class _Payload(BaseModel):
@@ -193,11 +197,13 @@ def _dispatch(payload: dict[str, Any], inputs: ActionInputs) -> Intent:
 
 
 def decide_intent(event_name: str, payload: dict[str, Any], inputs: ActionInputs) -> Intent:
-    """What the event asks Autopack to do. Malformed payloads raise ActionConfigError."""
+    """What the event asks Autopack to do. Malformed payloads raise ActionConfigError; declined
+    events (DECLINED_EVENTS) are ignored before their payload is read."""
+    if event_name in DECLINED_EVENTS:
+        return Ignore(reason=DECLINED_EVENTS[event_name])
     handlers = {
         "issues": _issues,
         "pull_request": _pull_request,
-        "pull_request_target": _pull_request,
         "workflow_dispatch": _dispatch,
     }
     handler = handlers.get(event_name)

@@ -2,16 +2,23 @@
 `labeled` event of a label, a user's role, labels, pull requests and comments found by a hidden
 marker among the comments this token wrote (so nobody else can plant a fake one). `base_url` comes
 from GITHUB_API_URL, so GitHub Enterprise Server works the same as github.com. Every PyGithub error
-becomes a ForgeError."""
+becomes a ForgeError.
+
+Retries: a comment is created through a second PyGithub client that never sends the POST again
+after a 5xx or a broken reply (GitHub may have made the comment); a keyed comment is then looked
+for by its marker before it is created again. Comment edits (idempotent) are tried again after a
+5xx or a broken connection, a few times."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from github import Auth, Github, GithubException
+from github.GithubRetry import GithubRetry
 from github.IssueComment import IssueComment
 from github.PullRequest import PullRequest
 from pydantic import BaseModel, ConfigDict
@@ -19,7 +26,31 @@ from pydantic import BaseModel, ConfigDict
 from autopack.errors import ForgeError
 
 ACTIONS_BOT = "github-actions[bot]"
+ATTEMPTS = 3  # how many times a comment is sent (edited, or created when not found) at most
+RETRY_DELAY = 1.0  # seconds before the second attempt, doubling after
 T = TypeVar("T")
+
+
+class SendOnceRetry(GithubRetry):
+    """PyGithub's retry for a request GitHub must not receive twice (creating a comment): only
+    refusals GitHub did not act on (rate limits: 403, 429) and connections that never opened are
+    retried; a 5xx or a broken reply is not, as GitHub may have done the work."""
+
+    RETRY_AFTER_STATUS_CODES = frozenset([429])
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("status_forcelist", [429])  # GithubRetry adds 403 (rate limits only)
+        kwargs.setdefault("read", False)
+        kwargs.setdefault("other", 0)
+        super().__init__(**kwargs)
+
+
+def _transient(exc: ForgeError) -> bool:
+    """A failure GitHub may have acted on, or may not: a 5xx, or a broken connection."""
+    cause = exc.__cause__
+    if isinstance(cause, GithubException):
+        return cause.status >= 500
+    return isinstance(cause, OSError)
 
 
 class LabelEvent(BaseModel):
@@ -82,8 +113,10 @@ def comment_ref(c: IssueComment) -> CommentRef:
 
 
 class GitHubClient:
-    """`throttle=False` (tests against a local server): no pacing between requests and no
-    retries; otherwise PyGithub's defaults (paced writes, retries on 5xx and rate limits)."""
+    """`throttle=False` (tests against a local server): no pacing between requests, no retries
+    inside PyGithub and no wait between our own attempts; otherwise PyGithub's defaults (paced
+    writes, retries on 5xx and rate limits) except for creating comments (SendOnceRetry), and
+    `retry_delay` seconds (RETRY_DELAY unless given) before our second attempt."""
 
     def __init__(
         self,
@@ -92,11 +125,18 @@ class GitHubClient:
         *,
         api_url: str = "https://api.github.com",
         throttle: bool = True,
+        retry_delay: float | None = None,
     ) -> None:
         kwargs: dict[str, Any] = {"base_url": api_url.rstrip("/")}
         if not throttle:
             kwargs.update(retry=None, seconds_between_requests=None, seconds_between_writes=None)
         self._gh = Github(auth=Auth.Token(token), **kwargs)
+        once = {**self._gh.requester.kwargs, "lazy": True}
+        if throttle:
+            once["retry"] = SendOnceRetry()
+        self._send_once = Github(**once)
+        default_delay = RETRY_DELAY if throttle else 0.0
+        self._retry_delay = default_delay if retry_delay is None else retry_delay
         self._repository = repository
         self._repo_obj: Any = None
         self._login: str | None = None
@@ -110,6 +150,23 @@ class GitHubClient:
             raise ForgeError(f"GitHub refused to {what}: {exc.status} {message}") from exc
         except OSError as exc:  # connection errors from requests are OSErrors
             raise ForgeError(f"cannot reach GitHub to {what}: {exc}") from exc
+
+    def _pause(self, attempt: int) -> None:
+        if self._retry_delay > 0:
+            time.sleep(self._retry_delay * 2 ** (attempt - 1))
+
+    def _retried(self, what: str, fn: Callable[[], T]) -> T:
+        """`fn`, an idempotent request (an edit), sent again after a 5xx or a broken connection:
+        ATTEMPTS times at most. Any other refusal is final at once."""
+        attempt = 1
+        while True:
+            try:
+                return self._call(what, fn)
+            except ForgeError as exc:
+                if attempt == ATTEMPTS or not _transient(exc):
+                    raise
+                self._pause(attempt)
+                attempt += 1
 
     @property
     def repo(self) -> Any:
@@ -243,9 +300,36 @@ class GitHubClient:
             ],
         )
 
-    def find_comment(self, number: int, key: str) -> CommentRef | None:
-        marker = comment_marker(key)
+    def _find_ours(self, number: int, marker: str) -> IssueComment | None:
         for c in self._our_comments(number):
             if marker in (c.body or ""):
-                return comment_ref(c)
+                return c
         return None
+
+    def find_comment(self, number: int, key: str) -> CommentRef | None:
+        found = self._find_ours(number, comment_marker(key))
+        return None if found is None else comment_ref(found)
+
+    def _post_comment(self, number: int, text: str) -> IssueComment:
+        """POST a new comment, never re-sent by PyGithub after a 5xx or a broken reply."""
+        issue = self._send_once.get_repo(self._repository).get_issue(number)
+        return issue.create_comment(text)
+
+    def _create_marked(self, number: int, marker: str, text: str) -> IssueComment:
+        """A new comment holding `marker`. After a 5xx or a broken connection GitHub may have made
+        it all the same: the comments are listed and ours taken when there, else it is sent again
+        (ATTEMPTS times at most)."""
+        attempt = 1
+        while True:
+            try:
+                return self._call(f"comment on #{number}", lambda: self._post_comment(number, text))
+            except ForgeError as exc:
+                if not _transient(exc):
+                    raise
+                self._pause(attempt)
+                found = self._find_ours(number, marker)
+                if found is not None:
+                    return found
+                if attempt == ATTEMPTS:
+                    raise
+                attempt += 1

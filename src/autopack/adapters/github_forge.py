@@ -69,24 +69,19 @@ class GitHubForge(GitHubClient):
 
     # -- comments ----------------------------------------------------------------------------
     def upsert_comment_on(self, number: int, key: str, body: str) -> CommentRef:
-        """The comment marked `key` on `number`, created or edited in place (never duplicated)."""
+        """The comment marked `key` on `number`, created or edited in place (never duplicated: a
+        failed create is looked for before it is sent again; a failed edit is sent again)."""
         marker = comment_marker(key)
         text = f"{marker}\n{body}"
-        for c in self._our_comments(number):
-            if marker in (c.body or ""):
-                if c.body != text:
-                    self._call("edit a comment", lambda c=c: c.edit(text))  # type: ignore[misc]
-                return comment_ref(c)
-        new = self._call(
-            f"comment on #{number}", lambda: self.repo.get_issue(number).create_comment(text)
-        )
-        return comment_ref(new)
+        c = self._find_ours(number, marker) or self._create_marked(number, marker, text)
+        if c.body != text:
+            self._retried("edit a comment", lambda: c.edit(text))
+        return comment_ref(c)
 
     def comment(self, number: int, body: str) -> CommentRef:
-        """A new comment (for one-off messages; use upsert_comment_on for anything re-run)."""
-        new = self._call(
-            f"comment on #{number}", lambda: self.repo.get_issue(number).create_comment(body)
-        )
+        """A new comment (for one-off messages; use upsert_comment_on for anything re-run). Sent
+        once: after a 5xx it may exist or not, and without a marker it cannot be looked for."""
+        new = self._call(f"comment on #{number}", lambda: self._post_comment(number, body))
         return comment_ref(new)
 
     def upsert_comment(self, key: str, body: str) -> None:
