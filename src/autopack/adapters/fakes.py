@@ -60,7 +60,7 @@ class MemoryWorkspace:
                 self.files.pop(path, None)
 
     def diff(self, paths: list[str]) -> str:
-        head, out = self.commits[-1].files, []
+        head, out = self.commits[-1].files, list[str]()
         for path in paths:
             before = head.get(path, b"").decode("utf-8", "replace").splitlines(keepends=True)
             after = self.files.get(path, b"").decode("utf-8", "replace").splitlines(keepends=True)
