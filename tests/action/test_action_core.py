@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,7 +12,14 @@ import pytest
 from autopack.action.events import DecideRequest, Ignore, StartRun, decide_intent
 from autopack.action.inputs import ActionConfigError, env_from_env, inputs_from_env
 from autopack.action.issue_spec import planning_goal, spec_block, spec_from_issue
-from autopack.action.tracking import Tracking, TrackingError, decode_state, render_tracking
+from autopack.action.tracking import (
+    Tracking,
+    TrackingError,
+    decode_state,
+    render_tracking,
+    signed,
+    state_key,
+)
 from autopack.action.workflow_commands import WorkflowLog, write_outputs
 from autopack.core.governance.approval import LabelFact, judge_approval, judge_label, judge_person
 from autopack.core.spec import RunSpec
@@ -168,14 +177,36 @@ def test_tracking_round_trip_and_limits() -> None:
         check_urls={"a": "http://x/runs/1"},
         cost_usd=0.5,
     )
-    body = render_tracking(t)
+    key = state_key("secret")
+    body = render_tracking(t, key)
     assert "- [x] ✅ `a` A" in body and "[check run](http://x/runs/1)" in body
     assert "$0.5000" in body
-    back = decode_state(body)
+    back = decode_state(body, key)
     assert back is not None and back.spec == t.spec and back.state == state
-    assert decode_state("no block here") is None
+    assert decode_state("no block here", key) is None
+    corrupt = "AAAA"
+    sig = hmac.new(key, corrupt.encode(), hashlib.sha256).hexdigest()
     with pytest.raises(TrackingError, match="unreadable"):
-        decode_state("<!-- autopack:state:v1\nAAAA\n-->")
+        decode_state(f"<!-- autopack:state:v2 sig={sig}\n{corrupt}\n-->", key)
+
+
+def test_a_state_block_not_signed_with_the_key_is_never_read() -> None:
+    """Forged state: another bot re-encodes a state marking a request approved. Without the key
+    its block does not verify, however well-formed: it reads as no state at all."""
+    t = Tracking(run_id="issue-7", branch="autopack/issue-7", base_branch="main", issue_number=7)
+    mine = render_tracking(t, state_key("ours"))
+    assert signed(mine, state_key("ours")) and decode_state(mine, state_key("ours")) == t
+    assert not signed(mine, state_key("theirs"))
+    assert decode_state(mine, state_key("theirs")) is None  # signed with another key
+    forged = mine.replace(
+        mine[mine.index("sig=") + 4 : mine.index("sig=") + 68], "0" * 64
+    )  # payload kept, signature guessed
+    assert decode_state(forged, state_key("ours")) is None
+    # a valid signature does not carry over to another payload
+    other = render_tracking(t.model_copy(update={"run_id": "issue-8"}), state_key("ours"))
+    payload = other[other.index("\n", other.index("sig=")) :]
+    spliced = mine[: mine.index("\n", mine.index("sig="))] + payload
+    assert decode_state(spliced, state_key("ours")) is None
 
 
 def test_outputs_and_log_commands(tmp_path: Path) -> None:

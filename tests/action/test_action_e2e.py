@@ -41,7 +41,7 @@ def test_issue_label_runs_phases_into_a_ready_pull_request(world: World) -> None
     assert len(tracking) == 1
     body = tracking[0]["body"]
     assert "- [x] ✅ `multiply`" in body and "- [x] ✅ `docs`" in body
-    assert "check run" in body and "Cost so far" in body and "autopack:state:v1" in body
+    assert "check run" in body and "Cost so far" in body and "autopack:state:v2 sig=" in body
     assert fired.outputs["conclusion"] == "success"
     assert fired.outputs["pr_number"] == str(pr["number"])
     assert fired.outputs["branch"] == "autopack/issue-1"

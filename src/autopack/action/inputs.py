@@ -33,6 +33,7 @@ class ActionInputs(BaseModel):
     github_token: str = Field(min_length=1)
     anthropic_api_key: str = ""
     anthropic_base_url: str = ""
+    state_key: str = ""  # signs the tracking comment's state; empty: derived from the API key
     model: str = ""
     trigger_label: str = Field(default="autopack", min_length=1)
     approve_label: str = Field(default="autopack:approve", min_length=1)
@@ -58,7 +59,19 @@ class ActionInputs(BaseModel):
 
     @property
     def secrets(self) -> list[str]:
-        return [s for s in (self.github_token, self.anthropic_api_key) if s]
+        return [s for s in (self.github_token, self.anthropic_api_key, self.state_key) if s]
+
+    @property
+    def state_secret(self) -> str:
+        """What the tracking comment's state is signed with: a secret other workflows and bots
+        do not have (the state_key input, else the Anthropic API key)."""
+        secret = self.state_key or self.anthropic_api_key
+        if not secret:
+            raise ActionConfigError(
+                "inputs state_key and anthropic_api_key are both empty: Autopack signs its run "
+                "state with one of them (set anthropic_api_key, or state_key from a secret)"
+            )
+        return secret
 
 
 class ActionEnv(BaseModel):

@@ -21,7 +21,7 @@ from autopack.action.inputs import (
 )
 from autopack.action.issue_spec import planning_goal, spec_from_issue
 from autopack.action.session import Outcome, Session, finish, post_tracking
-from autopack.action.tracking import TRACKING_KEY, Tracking, decode_state
+from autopack.action.tracking import TRACKING_KEY, Tracking, decode_state, signed, state_key
 from autopack.action.workflow_commands import WorkflowLog
 from autopack.adapters.clock import SystemClock
 from autopack.adapters.github_forge import GitHubForge, LabelEvent
@@ -170,8 +170,11 @@ class ActionRunner:
         return "spec-" + run_slug(Path(spec_path).stem)
 
     def _load_tracking(self, number: int) -> Tracking | None:
-        found = self.forge.find_comment(number, TRACKING_KEY)
-        return decode_state(found.body) if found else None
+        """The run state of #number: only from a comment whose state block is signed with this
+        workflow's key (another bot's or workflow's comment is never taken for ours)."""
+        key = state_key(self.inputs.state_secret)
+        found = self.forge.find_comment(number, TRACKING_KEY, lambda body: signed(body, key))
+        return decode_state(found.body, key) if found else None
 
     def _model(self) -> ModelClient:
         if self.inputs.replay:
@@ -287,7 +290,9 @@ class ActionRunner:
             )
         except GovernanceError as exc:
             forge.remove_label(intent.number, intent.label)
-            post_tracking(forge, tracking, self.inputs.decision_labels)  # expiry, refusal audit
+            post_tracking(
+                forge, tracking, self.inputs.decision_labels, state_key(self.inputs.state_secret)
+            )  # expiry, refusal audit
             refusal = Verdict(allowed=False, who=verdict.who, reason=str(exc))
             return self.refuse(intent.number, f"refused-{request.id}", refusal, "decide")
         forge.remove_label(intent.number, intent.label)  # consumed: a later request needs a new one

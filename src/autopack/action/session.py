@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from autopack.action.inputs import ActionEnv, ActionInputs
-from autopack.action.tracking import TRACKING_KEY, Tracking, render_tracking
+from autopack.action.tracking import TRACKING_KEY, Tracking, render_tracking, signed, state_key
 from autopack.action.workflow_commands import WorkflowLog, append_summary, write_outputs
 from autopack.adapters.github_forge import GitHubForge
 from autopack.adapters.github_push import ActionWorkspace
@@ -53,13 +53,16 @@ def finish(env: ActionEnv, log: WorkflowLog, outcome: Outcome, summary: str = ""
     append_summary(env.step_summary, f"## Autopack\n\n{text}\n")
 
 
-def post_tracking(forge: GitHubForge, tracking: Tracking, labels: DecisionLabels) -> None:
+def post_tracking(
+    forge: GitHubForge, tracking: Tracking, labels: DecisionLabels, key: bytes
+) -> None:
     """Write the tracking comment (on the issue, else the PR; a spec-file run before its PR exists
-    has nowhere to put it yet)."""
+    has nowhere to put it yet). Only a comment signed with `key` is edited: another workflow's or
+    bot's comment with the same marker is never taken for ours."""
     number = tracking.issue_number or tracking.pr_number
     if number is not None:
-        body = render_tracking(tracking, labels.approve, labels.deny)
-        forge.upsert_comment_on(number, TRACKING_KEY, body)
+        body = render_tracking(tracking, key, labels.approve, labels.deny)
+        forge.upsert_comment_on(number, TRACKING_KEY, body, lambda text: signed(text, key))
 
 
 def capped_spec(spec: RunSpec, max_cost_usd: float | None) -> RunSpec:
@@ -89,6 +92,7 @@ class Session:
         self.prior_cost = tracking.cost_usd
         self.prior_tokens = tracking.output_tokens
         self.executor: Executor | None = None
+        self.key = state_key(inputs.state_secret)
 
     # -- tracking comment --------------------------------------------------------------------
     def save_tracking(self) -> None:
@@ -99,7 +103,7 @@ class Session:
             t.cost_usd = self.prior_cost + state.cost_usd
             t.output_tokens = self.prior_tokens + state.usage.output_tokens
         t.pr_number = self.forge.pull_number or t.pr_number
-        post_tracking(self.forge, t, self.inputs.decision_labels)
+        post_tracking(self.forge, t, self.inputs.decision_labels, self.key)
 
     def _on_event(self, event: RunEvent) -> None:
         """The tracking comment follows the run: a phase starting, a check run published."""

@@ -1,12 +1,19 @@
 """The tracking comment (pure): a live checklist of the phases with their check runs and the cost so
 far, plus a hidden state block from which a re-run (or the approval run) resumes. The block is
 zlib-compressed JSON in base64 inside an HTML comment, so it cannot close the comment early and
-stays well under GitHub's 65,535-character limit for typical runs."""
+stays well under GitHub's 65,535-character limit for typical runs.
+
+The block is signed: an HMAC-SHA256 over its payload, keyed by a secret of this workflow (the
+`state_key` input, else derived from the Anthropic API key). A bot login proves nothing (every
+workflow with GITHUB_TOKEN comments as github-actions[bot]), so only a block whose signature
+verifies is taken as this action's state; any other is ignored."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import re
 import zlib
 
@@ -23,11 +30,20 @@ from autopack.errors import AutopackError
 TRACKING_KEY = "tracking"
 COMMENT_LIMIT = 65_535
 AUDIT_SHOWN = 20  # latest audit entries listed in the comment (all are kept in the state block)
-_BLOCK = re.compile(r"<!-- autopack:state:v1\n([A-Za-z0-9+/=\n]+)\n-->")
+_BLOCK = re.compile(r"<!-- autopack:state:v2 sig=([0-9a-f]{64})\n([A-Za-z0-9+/=\n]+)\n-->")
 
 
 class TrackingError(AutopackError):
     """The tracking comment's state block is unreadable or too large."""
+
+
+def state_key(secret: str) -> bytes:
+    """The signing key of the state block, derived from a secret only this workflow has."""
+    return hashlib.sha256(b"autopack-state-v2\0" + secret.encode("utf-8")).digest()
+
+
+def _sign(key: bytes, payload: str) -> str:
+    return hmac.new(key, payload.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 class Tracking(BaseModel):
@@ -68,20 +84,30 @@ class Tracking(BaseModel):
         return pending[-1] if pending else None
 
 
-def encode_state(tracking: Tracking) -> str:
+def encode_state(tracking: Tracking, key: bytes) -> str:
     raw = tracking.model_dump_json(exclude_defaults=False).encode("utf-8")
     packed = base64.b64encode(zlib.compress(raw, 9)).decode("ascii")
-    lines = [packed[i : i + 100] for i in range(0, len(packed), 100)]
-    return "<!-- autopack:state:v1\n" + "\n".join(lines) + "\n-->"
+    lines = "\n".join(packed[i : i + 100] for i in range(0, len(packed), 100))
+    return f"<!-- autopack:state:v2 sig={_sign(key, packed)}\n{lines}\n-->"
 
 
-def decode_state(body: str) -> Tracking | None:
-    """The Tracking in a comment body, None when it has no block. TrackingError if it is corrupt."""
+def signed(body: str, key: bytes) -> bool:
+    """Whether `body` holds a state block signed with `key` (written by this action)."""
     match = _BLOCK.search(body)
     if match is None:
+        return False
+    return hmac.compare_digest(match.group(1), _sign(key, match.group(2).replace("\n", "")))
+
+
+def decode_state(body: str, key: bytes) -> Tracking | None:
+    """The Tracking in a comment body; None when it has no block or one not signed with `key`
+    (never trusted). TrackingError if a signed block is corrupt."""
+    if not signed(body, key):
         return None
+    match = _BLOCK.search(body)
+    assert match is not None
     try:
-        raw = zlib.decompress(base64.b64decode(match.group(1).replace("\n", ""), validate=True))
+        raw = zlib.decompress(base64.b64decode(match.group(2).replace("\n", ""), validate=True))
         return Tracking.model_validate_json(raw)
     except (binascii.Error, zlib.error, ValueError, ValidationError) as exc:
         raise TrackingError(f"the tracking comment's state block is unreadable: {exc}") from None
@@ -97,7 +123,10 @@ def _slim(tracking: Tracking) -> Tracking:
 
 
 def render_tracking(
-    tracking: Tracking, approve_label: str = "autopack:approve", deny_label: str = "autopack:deny"
+    tracking: Tracking,
+    key: bytes,
+    approve_label: str = "autopack:approve",
+    deny_label: str = "autopack:deny",
 ) -> str:
     """The comment body: checklist, pending request, cost, then the state block."""
     state = tracking.state
@@ -113,9 +142,9 @@ def render_tracking(
         cost_usd=tracking.cost_usd,
         output_tokens=tracking.output_tokens,
     )
-    body = f"{visible}\n{encode_state(tracking)}\n"
+    body = f"{visible}\n{encode_state(tracking, key)}\n"
     if len(body) > COMMENT_LIMIT - 200:
-        body = f"{visible}\n{encode_state(_slim(tracking))}\n"
+        body = f"{visible}\n{encode_state(_slim(tracking), key)}\n"
     if len(body) > COMMENT_LIMIT - 200:
         raise TrackingError(
             f"the run state is too large for a GitHub comment ({len(body)} characters): "

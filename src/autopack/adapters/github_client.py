@@ -31,6 +31,9 @@ RETRY_DELAY = 1.0  # seconds before the second attempt, doubling after
 T = TypeVar("T")
 
 
+BodyCheck = Callable[[str], bool]  # accepts a comment body as ours (e.g. a signature)
+
+
 class SendOnceRetry(GithubRetry):
     """PyGithub's retry for a request GitHub must not receive twice (creating a comment): only
     refusals GitHub did not act on (rate limits: 403, 429) and connections that never opened are
@@ -300,14 +303,21 @@ class GitHubClient:
             ],
         )
 
-    def _find_ours(self, number: int, marker: str) -> IssueComment | None:
+    def _find_ours(
+        self, number: int, marker: str, accept: BodyCheck | None = None
+    ) -> IssueComment | None:
+        """Our comment holding `marker` (and, given `accept`, whose body it accepts: a login
+        alone proves nothing about which workflow wrote a comment)."""
         for c in self._our_comments(number):
-            if marker in (c.body or ""):
+            body = c.body or ""
+            if marker in body and (accept is None or accept(body)):
                 return c
         return None
 
-    def find_comment(self, number: int, key: str) -> CommentRef | None:
-        found = self._find_ours(number, comment_marker(key))
+    def find_comment(
+        self, number: int, key: str, accept: BodyCheck | None = None
+    ) -> CommentRef | None:
+        found = self._find_ours(number, comment_marker(key), accept)
         return None if found is None else comment_ref(found)
 
     def _post_comment(self, number: int, text: str) -> IssueComment:
@@ -315,7 +325,9 @@ class GitHubClient:
         issue = self._send_once.get_repo(self._repository).get_issue(number)
         return issue.create_comment(text)
 
-    def _create_marked(self, number: int, marker: str, text: str) -> IssueComment:
+    def _create_marked(
+        self, number: int, marker: str, text: str, accept: BodyCheck | None = None
+    ) -> IssueComment:
         """A new comment holding `marker`. After a 5xx or a broken connection GitHub may have made
         it all the same: the comments are listed and ours taken when there, else it is sent again
         (ATTEMPTS times at most)."""
@@ -327,7 +339,7 @@ class GitHubClient:
                 if not _transient(exc):
                     raise
                 self._pause(attempt)
-                found = self._find_ours(number, marker)
+                found = self._find_ours(number, marker, accept)
                 if found is not None:
                     return found
                 if attempt == ATTEMPTS:

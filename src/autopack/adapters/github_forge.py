@@ -13,6 +13,7 @@ from github import GithubException
 
 from autopack.adapters.github_client import (
     ACTIONS_BOT,
+    BodyCheck,
     CommentRef,
     GitHubClient,
     IssueInfo,
@@ -68,12 +69,17 @@ class GitHubForge(GitHubClient):
         self.check_urls: dict[str, str] = {}
 
     # -- comments ----------------------------------------------------------------------------
-    def upsert_comment_on(self, number: int, key: str, body: str) -> CommentRef:
+    def upsert_comment_on(
+        self, number: int, key: str, body: str, accept: BodyCheck | None = None
+    ) -> CommentRef:
         """The comment marked `key` on `number`, created or edited in place (never duplicated: a
-        failed create is looked for before it is sent again; a failed edit is sent again)."""
+        failed create is looked for before it is sent again; a failed edit is sent again). Given
+        `accept`, only a comment whose body it accepts counts as the one to edit."""
         marker = comment_marker(key)
         text = f"{marker}\n{body}"
-        c = self._find_ours(number, marker) or self._create_marked(number, marker, text)
+        c = self._find_ours(number, marker, accept) or self._create_marked(
+            number, marker, text, accept
+        )
         if c.body != text:
             self._retried("edit a comment", lambda: c.edit(text))
         return comment_ref(c)

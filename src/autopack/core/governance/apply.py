@@ -13,6 +13,7 @@ from autopack.core.governance.policy import (
     CONFIG_FILE,
     GovernancePolicy,
     build_policy,
+    never_approvable,
     parse_config,
 )
 from autopack.core.governance.requests import (
@@ -62,6 +63,12 @@ def reapply(
     op digests) holds for this call only; any other protected op, or an op that no longer applies,
     raises GovernanceError."""
     verify_integrity(request)
+    forbidden = sorted({p for op in request.ops for p in op_paths(op) if never_approvable(p)})
+    if forbidden:  # whatever the state says: no approval can allow these
+        raise GovernanceError(
+            f"request {request.id}: {', '.join(forbidden)} can never be approved "
+            "(.git/ and .github/workflows/ are never written)"
+        )
     changes = RecordingChangeSet(source)
     for n, op in enumerate(request.ops, 1):
         if changes.done:
