@@ -687,6 +687,15 @@ SPEC_CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         ["phases[0].deliverables[0].path: path 'newdir/' names a folder"],
     ),
     (
+        "escaping-validation-tests",
+        {"goal": "g", "phases": [_phase("a", validation_tests=["../x.py", "/etc/passwd"])]},
+        [
+            "phases[0].validation_tests[0]: path '../x.py' contains '..'",
+            "phases[0].validation_tests[1]: path '/etc/passwd' is absolute",
+        ],
+    ),
+    ("no-phases", {"goal": "g", "phases": []}, ["phases: a run needs at least one phase"]),
+    (
         "bad-phase-id-and-missing-fields",
         {"phases": [{"id": "Bad Id"}]},
         [
