@@ -235,9 +235,67 @@ CASES: list[Case] = [
         [],
     ),
     Case("git-delete", [D(1, ".git/HEAD")], [(1, ["'.git/HEAD'", ".git/"])], []),
+    # Aliases Windows or macOS resolve to .git: trailing dots/spaces, streams, 8.3, ignorables.
+    Case(
+        "git-alias-trailing-dot",
+        [W(1, ".git./config"), good(2)],
+        [(1, ["'.git./config'", "inside .git/"])],
+        [2],
+        {"ok.txt": OK},
+    ),
+    Case(
+        "git-alias-trailing-space", [W(1, ".git /config")], [(1, ["'.git /config'", ".git/"])], []
+    ),
+    Case(
+        "git-alias-stream",
+        [W(1, "sub/.git::$INDEX_ALLOCATION/config")],
+        [(1, ["'sub/.git::$INDEX_ALLOCATION/config'", "inside .git/"])],
+        [],
+    ),
+    Case("git-alias-8dot3", [W(1, "GIT~1/config")], [(1, ["'GIT~1/config'", "inside .git/"])], []),
+    Case(
+        "git-alias-hfs-ignorable",
+        [W(1, ".g\u200cit/hooks/pre-commit")],
+        [(1, ["'.g\\u200cit/hooks/pre-commit'", "inside .git/"])],
+        [],
+    ),
+    Case(
+        "git-alias-rename-target",
+        [R(1, "README.md", "x/git~2/hooks/post-checkout")],
+        [(1, ["x/git~2/hooks/post-checkout", "inside .git/"])],
+        [],
+    ),
     # -- NUL, control characters, invalid UTF-8 --
     Case("nul-in-path", [W(1, "a\x00b"), good(2)], [(1, ["NUL"])], [2], {"ok.txt": OK}),
-    Case("control-in-path", [W(1, "a\nb")], [(1, ["control character"])], []),
+    Case("control-in-path", [W(1, "a\nb")], [(1, ["control character U+000A"])], []),
+    Case("del-in-path", [W(1, "a\x7fb")], [(1, ["control character U+007F"])], []),
+    Case(
+        "c1-in-path",
+        [W(1, "a\x85b"), good(2)],
+        [(1, ["control character U+0085"])],
+        [2],
+        {"ok.txt": OK},
+    ),
+    Case("bidi-in-path", [W(1, "evil\u202etxt.py")], [(1, ["bidi control character U+202E"])], []),
+    Case("isolate-in-path", [W(1, "a\u2066b.py")], [(1, ["bidi control character U+2066"])], []),
+    Case(
+        "zero-width-in-path",
+        [W(1, "a\u200bb.py")],
+        [(1, ["invisible format character U+200B"])],
+        [],
+    ),
+    Case("bom-in-path", [W(1, "\ufeffa.py")], [(1, ["invisible format character U+FEFF"])], []),
+    # -- folders --
+    Case(
+        "write-to-folder",
+        [W(1, "newdir/"), good(2)],
+        [(1, ["'newdir/'", "names a folder", "cannot end with '/'"])],
+        [2],
+        {"ok.txt": OK},
+    ),
+    Case(
+        "rename-to-folder", [R(1, "README.md", "docs/")], [(1, ["'docs/'", "names a folder"])], []
+    ),
     Case("nul-in-content", [W(1, "evil.txt", "a\x00b")], [(1, ["evil.txt", "NUL"])], []),
     Case("nul-in-edit-new", [E(1, "README.md", "# demo", "\x00")], [(1, ["README.md", "NUL"])], []),
     Case(
@@ -618,6 +676,25 @@ SPEC_CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         {"goal": "g", "phases": [_phase("a", deliverables=[{"path": ".git/hooks/pre-push"}])]},
         ["phases[0].deliverables[0].path: path '.git/hooks/pre-push' is inside .git/"],
     ),
+    (
+        "git-alias-deliverable",
+        {"goal": "g", "phases": [_phase("a", deliverables=[{"path": "sub/.git./config"}])]},
+        ["phases[0].deliverables[0].path: path 'sub/.git./config' is inside .git/"],
+    ),
+    (
+        "folder-deliverable",
+        {"goal": "g", "phases": [_phase("a", deliverables=[{"path": "newdir/"}])]},
+        ["phases[0].deliverables[0].path: path 'newdir/' names a folder"],
+    ),
+    (
+        "escaping-validation-tests",
+        {"goal": "g", "phases": [_phase("a", validation_tests=["../x.py", "/etc/passwd"])]},
+        [
+            "phases[0].validation_tests[0]: path '../x.py' contains '..'",
+            "phases[0].validation_tests[1]: path '/etc/passwd' is absolute",
+        ],
+    ),
+    ("no-phases", {"goal": "g", "phases": []}, ["phases: a run needs at least one phase"]),
     (
         "bad-phase-id-and-missing-fields",
         {"phases": [{"id": "Bad Id"}]},

@@ -10,7 +10,14 @@ import pytest
 import yaml
 
 from autopack.adapters.spec_file import load_spec
-from autopack.core.spec import Complexity, DeliverableAction, RunSpec, json_schema, parse_spec_text
+from autopack.core.spec import (
+    Complexity,
+    DeliverableAction,
+    RunSpec,
+    json_schema,
+    parse_spec,
+    parse_spec_text,
+)
 from autopack.errors import SpecError
 
 SPEC = {
@@ -127,3 +134,56 @@ def test_schema_is_valid_json_schema_and_has_the_fields() -> None:
     validator = jsonschema.Draft202012Validator(schema)
     assert list(validator.iter_errors(SPEC)) == []
     assert list(validator.iter_errors({**SPEC, "colour": "red"}))
+
+
+def _one_phase(**extra: object) -> dict[str, object]:
+    return {"goal": "g", "phases": [{"id": "a", "title": "A", **extra}]}
+
+
+def test_validation_tests_stay_inside_the_repo() -> None:
+    tests = ["tests/ok.py", "../x.py", "/etc/passwd", "../up.py::test_x", ".git/hooks/t.py::t"]
+    with pytest.raises(SpecError) as info:
+        parse_spec(_one_phase(validation_tests=tests))
+    assert info.value.problems == [
+        "phases[0].validation_tests[1]: path '../x.py' contains '..'; paths must stay inside "
+        "the repo",
+        "phases[0].validation_tests[2]: path '/etc/passwd' is absolute; paths are relative to "
+        "the repo root",
+        "phases[0].validation_tests[3]: path '../up.py' contains '..'; paths must stay inside "
+        "the repo",
+        "phases[0].validation_tests[4]: path '.git/hooks/t.py' is inside .git/; Autopack never "
+        "writes there",
+    ]
+
+
+def test_validation_tests_accept_node_ids_and_folders_as_given() -> None:
+    tests = (
+        "tests/test_a.py",
+        "tests/test_a.py::test_x[param]",
+        "tests/test_a.py::TestC::test_x[a/../b]",
+        "tests/",
+        "tests/unit",
+    )
+    assert parse_spec(_one_phase(validation_tests=list(tests))).phases[0].validation_tests == tests
+
+
+@pytest.mark.parametrize("data", [{"goal": "g"}, {"goal": "g", "phases": []}])
+def test_a_spec_without_phases_is_refused(data: dict[str, object]) -> None:
+    with pytest.raises(SpecError) as info:
+        parse_spec(data)
+    assert info.value.problems == ["phases: a run needs at least one phase"]
+
+
+def test_no_phases_is_reported_with_the_other_problems() -> None:
+    with pytest.raises(SpecError) as info:
+        parse_spec({"phases": [], "colour": "red"})
+    assert sorted(info.value.problems) == [
+        "colour: unknown key",
+        "goal: required field is missing",
+        "phases: a run needs at least one phase",
+    ]
+
+
+def test_a_run_spec_built_in_code_may_have_no_phases() -> None:
+    # The Action builds one (the goal only) to load the governance policy on a resume.
+    assert RunSpec(goal="(resume)").phases == ()

@@ -5,10 +5,17 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from autopack.core.paths import check_repo_path
 from autopack.errors import PathPolicyError, SpecError
@@ -50,6 +57,20 @@ class Deliverable(_Strict):
             raise ValueError(str(exc)) from None
 
 
+def _test_selector(value: str) -> str:
+    """A validation test (a file, a folder or a pytest node id `file::test[param]`) names a place
+    inside the repo, like a deliverable; only the part before the first `::` is a path. Kept as
+    given (pytest matches it as written)."""
+    try:
+        check_repo_path(value.split("::", 1)[0], allow_folder=True)
+    except PathPolicyError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+ValidationSelector = Annotated[str, AfterValidator(_test_selector)]
+
+
 class Budget(_Strict):
     max_cost_usd: float | None = Field(default=None, gt=0)
 
@@ -64,7 +85,7 @@ class Phase(_Strict):
     )
     deliverables: tuple[Deliverable, ...] = ()
     depends_on: tuple[str, ...] = ()
-    validation_tests: tuple[str, ...] = ()
+    validation_tests: tuple[ValidationSelector, ...] = ()
     acceptance: tuple[str, ...] = ()
     allow_no_change: bool = Field(
         default=False, description="Let the phase succeed without changing any file"
@@ -166,6 +187,10 @@ def parse_spec(data: Any, source: str | None = None) -> RunSpec:
         spec = RunSpec.model_validate(data)
     except ValidationError as exc:
         problems = _pydantic_problems(exc)
+    phases = data.get("phases", ())
+    if isinstance(phases, list | tuple) and not phases:
+        # Only parsed specs: code may build a RunSpec without phases (the Action's resume does).
+        problems.append("phases: a run needs at least one phase")
     problems += _graph_problems(_raw_nodes(data))
     if problems or spec is None:
         raise SpecError(problems, source)
