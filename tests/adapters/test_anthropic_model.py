@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -156,10 +157,110 @@ def test_timeout_mid_stream_is_a_connection_error(server: MessagesServer) -> Non
     assert info.value.partial_text == "abcdefghij" * 2
 
 
-def test_error_event_mid_stream(server: MessagesServer) -> None:
-    server.add(Reply(text="partial\n", sse_error="overloaded_error"))
-    with pytest.raises(OverloadedError, match="after 8 characters"):
+@pytest.mark.parametrize("kind", ["overloaded_error", "api_error", "rate_limit_error"])
+def test_error_event_mid_stream_is_a_dropped_stream(server: MessagesServer, kind: str) -> None:
+    # An SSE `error` event after some text cuts the stream like a dropped connection: the builder
+    # continues from the last complete line instead of failing the phase.
+    server.add(Reply(text="partial\n", sse_error=kind))
+    got: list[str] = []
+    with pytest.raises(
+        ModelConnectionError, match=rf"error event \({kind}: .+\) after 8 char"
+    ) as info:
+        client(server).stream(request(), got.append)
+    assert info.value.mid_stream and info.value.partial_text == "partial\n" == "".join(got)
+    usage = info.value.usage
+    assert usage is not None and usage.input_tokens + usage.cache_creation_input_tokens > 0
+    assert len(server.message_requests) == 1  # a stream is never retried from the start
+
+
+def test_error_event_refusing_the_request_is_not_a_drop(server: MessagesServer) -> None:
+    server.add(Reply(text="partial\n", sse_error="invalid_request_error"))
+    with pytest.raises(ServerError, match=r"invalid_request_error.*after 8 characters") as info:
         client(server).stream(request(), lambda _c: None)
+    assert not isinstance(info.value, ModelConnectionError)
+
+
+@pytest.mark.parametrize(
+    ("raw", "what"),
+    [
+        ("event: content_block_delta\ndata: {not json\n\n", r"data is not JSON .*'\{not json'"),
+        ("event: content_block_delta\ndata: \udcff\n\n", r"not valid UTF-8"),
+        (
+            'event: content_block_delta\ndata: {"type": "content_block_delta", "index": 7, '
+            '"delta": {"type": "text_delta", "text": "x"}}\n\n',
+            r"IndexError",
+        ),
+    ],
+    ids=["not-json", "not-utf8", "no-such-block"],
+)
+def test_malformed_event_is_a_dropped_stream(server: MessagesServer, raw: str, what: str) -> None:
+    server.add(Reply(text="partial\n", raw_sse=raw))
+    got: list[str] = []
+    with pytest.raises(ModelConnectionError, match="malformed after 8 characters") as info:
+        client(server).stream(request(), got.append)
+    assert re.search(what, str(info.value)), str(info.value)
+    assert info.value.mid_stream and info.value.partial_text == "partial\n" == "".join(got)
+    assert len(server.message_requests) == 1
+
+
+def test_deadline_ends_a_stream_that_only_pings(server: MessagesServer) -> None:
+    server.add(Reply(text="partial\n", ping_every=0.05))
+    c = AnthropicModelClient(
+        api_key="test", base_url=server.base_url, max_retries=0, timeout_s=30.0, deadline_s=0.5
+    )
+    started = time.monotonic()
+    with pytest.raises(ModelConnectionError, match=r"deadline of 0\.5 s") as info:
+        c.stream(request(), lambda _c: None)
+    assert time.monotonic() - started < 1.5
+    assert info.value.mid_stream and info.value.partial_text == "partial\n"
+    usage = info.value.usage
+    assert usage is not None and usage.input_tokens + usage.cache_creation_input_tokens > 0
+
+
+def test_deadline_ends_a_silent_stream(server: MessagesServer) -> None:
+    # Silence longer than the deadline: the read timeout is capped at the deadline.
+    server.add(Reply(text="abcdefghij" * 5, stall_after=20, stall_s=10.0, chunk_chars=10))
+    c = AnthropicModelClient(
+        api_key="test", base_url=server.base_url, max_retries=0, timeout_s=30.0, deadline_s=0.5
+    )
+    started = time.monotonic()
+    with pytest.raises(ModelConnectionError, match=r"deadline of 0\.5 s") as info:
+        c.stream(request(), lambda _c: None)
+    assert time.monotonic() - started < 1.5
+    assert info.value.partial_text == "abcdefghij" * 2
+
+
+def test_deadline_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-env")
+    assert AnthropicModelClient(api_key="k").deadline_s == 600.0  # the default
+    monkeypatch.setenv("AUTOPACK_REQUEST_DEADLINE_S", "42.5")
+    assert AnthropicModelClient.from_env().deadline_s == 42.5
+    for bad in ("soon", "0", "-1", "nan"):
+        monkeypatch.setenv("AUTOPACK_REQUEST_DEADLINE_S", bad)
+        with pytest.raises(AutopackError, match=f"AUTOPACK_REQUEST_DEADLINE_S.*{bad!r}"):
+            AnthropicModelClient.from_env()
+
+
+def test_lone_surrogates_in_a_request_are_replaced(server: MessagesServer) -> None:
+    # A JSON "\ud800" escape decodes to a lone surrogate, which UTF-8 cannot encode: model text sent
+    # back (continuation, repair) or a prompt quoting it must not crash the request.
+    req = ModelRequest(
+        model=MODEL,
+        system="sys \ud800",
+        messages=(
+            Message(role="user", content="a\udfffb 😀 é"),
+            Message(role="assistant", content='{"op": "done", "id": 1, "summary": "x \ud83d"}'),
+            Message(role="user", content="go on"),
+        ),
+        max_tokens=100,
+    )
+    params = build_params(req)
+    assert params["system"][0]["text"] == "sys \ufffd"
+    texts = [m["content"][0]["text"] for m in params["messages"]]
+    assert texts == ["a\ufffdb 😀 é", '{"op": "done", "id": 1, "summary": "x \ufffd"}', "go on"]
+    server.add(Reply(text="ok\n"))
+    assert client(server).stream(req, lambda _c: None).text == "ok\n"
+    assert server.message_requests[0].message_text(0) == "a\ufffdb 😀 é"
 
 
 def test_api_key_and_base_url_from_the_environment(

@@ -5,6 +5,7 @@ repair turn. Files must be byte-identical to an uncut run."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import git
@@ -33,16 +34,18 @@ def server():
         yield s
 
 
-def client_for(server: MessagesServer) -> AnthropicModelClient:
-    return AnthropicModelClient(api_key="test", base_url=server.base_url, max_retries=2)
+def client_for(server: MessagesServer, deadline_s: float = 600.0) -> AnthropicModelClient:
+    return AnthropicModelClient(
+        api_key="test", base_url=server.base_url, max_retries=2, deadline_s=deadline_s
+    )
 
 
 def build(
-    server: MessagesServer, repo: Path, max_continuations: int = 10
+    server: MessagesServer, repo: Path, max_continuations: int = 10, deadline_s: float = 600.0
 ) -> tuple[BuildOutcome, ChangeSet]:
     changes = ChangeSet(GitWorkspace(repo))
     outcome = build_phase(
-        client_for(server),
+        client_for(server, deadline_s),
         model=MODEL,
         system="system prompt",
         prompt="phase prompt with the repo context",
@@ -160,6 +163,97 @@ def test_dropped_stream_resumes_by_continuation(git_repo: Path, server: Messages
     # The usage reported before the drop (message_start: input and cache) is kept.
     first = outcome.requests[0].usage
     assert first.input_tokens + first.cache_creation_input_tokens > 0
+
+
+INTERRUPTIONS = {
+    "error-event": (Reply(sse_error="overloaded_error"), "error event (overloaded_error"),
+    "malformed-event": (
+        Reply(raw_sse="event: content_block_delta\ndata: {not json\n\n"),
+        "malformed",
+    ),
+    "deadline": (Reply(ping_every=0.05), "deadline of 1 s"),
+}
+
+
+@pytest.mark.parametrize("kind", list(INTERRUPTIONS))
+def test_interrupted_stream_resumes_by_continuation(
+    git_repo: Path, server: MessagesServer, kind: str
+) -> None:
+    # An SSE error event, a malformed event or the request deadline (a stream that only pings) cut
+    # the stream like a dropped connection: Contract 3 continues after the last complete line.
+    expected = uncut(git_repo)
+    starts = line_starts(TEXT)
+    cut, why = INTERRUPTIONS[kind]
+    server.add(
+        replace(cut, text=TEXT[: starts[5] + 17]), Reply(text=TEXT[starts[5] :])
+    )  # in line 6
+    outcome, changes = build(server, git_repo, deadline_s=1.0 if kind == "deadline" else 600.0)
+
+    assert outcome.complete, outcome.error
+    assert changes.changes == expected
+    assert outcome.continuations == 1
+    assert outcome.requests[0].stop_reason == "dropped"
+    assert why in outcome.requests[0].error
+    assert outcome.requests[0].ops_received == 5
+    assert outcome.requests[-1].stop_reason == "end_turn"
+    second = server.message_requests[1]
+    assert second.message_text(1) == TEXT[: starts[5] - 1]  # five complete ops, kept
+    assert "Continue from operation id 6" in second.message_text(2)
+    assert [r.id for r in changes.applied()] == list(range(1, TEXT.count("\n") + 1))
+
+
+SURROGATE_LINES = [
+    '{"op": "write", "id": 1, "path": "src/a.py", "content": "def ok():\\n    return 1\\n"}',
+    # "\ud800" is a lone surrogate in the SSE text; "\\ud800" is one the model escaped in its line.
+    '{"op": "manifest", "id": 2, "files": [{"path": "src/a.py", "symbols": ["ok", "r\ud800", '
+    '"e\\ud800"]}]}',
+    '{"op": "done", "id": 3, "summary": "raw \ud800 escaped \\ud800"}',
+]
+
+
+def test_lone_surrogates_in_model_text_never_crash_the_build(
+    git_repo: Path, server: MessagesServer
+) -> None:
+    text = "\n".join(SURROGATE_LINES) + "\n"
+    cut = text.index('"summary"')  # cut off inside the done line: the manifest line is kept
+    server.add(
+        Reply(text=text[:cut], stop_reason="max_tokens"),
+        Reply(text=text[text.index(SURROGATE_LINES[2]) :]),
+    )
+    outcome, changes = build(server, git_repo)
+
+    assert outcome.complete, outcome.error
+    assert changes.changes == {"src/a.py": b"def ok():\n    return 1\n"}
+    assert changes.done and [r.status.value for r in changes.results] == ["applied"] * 3
+    # The kept text goes back to the API: the lone surrogate UTF-8 cannot encode is replaced.
+    kept = server.message_requests[1].message_text(1)
+    assert kept == "\n".join(SURROGATE_LINES[:2]).replace("\ud800", "\ufffd")
+    assert '"e\\ud800"' in kept  # the escape the model wrote is text, sent as it was
+
+
+@pytest.mark.xfail(
+    raises=UnicodeEncodeError,
+    strict=True,
+    reason="op_digest (core/governance/requests.py) UTF-8-encodes every applied op: a lone "
+    "surrogate in done.summary or manifest.symbols crashes Executor.run (outside this branch)",
+)
+@pytest.mark.parametrize("line", [1, 2], ids=["symbol", "summary"])
+def test_lone_surrogates_through_the_executor(
+    git_repo: Path, server: MessagesServer, tmp_path: Path, line: int
+) -> None:
+    lines = [
+        SURROGATE_LINES[0],
+        '{"op": "manifest", "id": 2, "files": [{"path": "src/a.py", "symbols": ["ok"]}]}',
+        '{"op": "done", "id": 3, "summary": "fine"}',
+    ]
+    lines[line] = SURROGATE_LINES[line]
+    server.add(Reply(text="\n".join(lines) + "\n"))
+    spec = parse_spec({"goal": "Add a.py", "phases": [{"id": "a", "title": "Add a.py"}]})
+    config = ExecutorConfig(run_id="surrogate", model=MODEL)
+    state = Executor(
+        spec, GitWorkspace(git_repo), client_for(server), LocalForge(tmp_path / "out"), config
+    ).run()
+    assert state.phase("a").status is PhaseStatus.committed
 
 
 def test_malformed_line_gets_one_repair_turn(git_repo: Path, server: MessagesServer) -> None:

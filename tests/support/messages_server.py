@@ -4,7 +4,8 @@ POST /v1/messages with `stream: true` is answered with real SSE events (message_
 content_block_start, content_block_delta/text_delta, content_block_stop, message_delta with
 stop_reason and usage, message_stop), sent with chunked transfer encoding. Each request is answered by
 the next scripted `Reply` (or by a `responder` callable): text, stop_reason, usage, an error status
-(429/529/500/...) with headers such as retry-after, or a connection dropped after N characters.
+(429/529/500/...) with headers such as retry-after, a connection dropped after N characters, an SSE
+`error` event, raw (malformed) SSE bytes, or `ping` events sent forever after the text.
 
 Usage is computed like the API does when not scripted: output tokens = ceil(chars / 4) of the text
 actually sent; prompt caching is simulated for `cache_control` breakpoints (first request writes the
@@ -24,7 +25,6 @@ import math
 import socket
 import sys
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -49,6 +49,10 @@ class Reply:
     stall_after: int | None = None  # pause `stall_s` seconds after this many characters
     stall_s: float = 0.0
     sse_error: str = ""  # send an SSE `error` event of this type after the text (mid-stream)
+    # Sent verbatim after the text, then the response ends: malformed events. Encoded as UTF-8 with
+    # surrogateescape, so "\udcff" sends the (invalid UTF-8) byte 0xff.
+    raw_sse: str = ""
+    ping_every: float = 0.0  # after the text, a `ping` event every this many seconds, forever
     chunk_chars: int = 23  # characters per text_delta event
 
     @classmethod
@@ -123,6 +127,7 @@ class MessagesServer:
         self.requests: list[Recorded] = []
         self.cache: set[str] = set()
         self.lock = threading.Lock()
+        self.stopping = threading.Event()  # ends stalls and endless pings when the server stops
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -144,6 +149,7 @@ class MessagesServer:
         return self
 
     def stop(self) -> None:
+        self.stopping.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -267,7 +273,7 @@ def _handler_for(server: MessagesServer) -> type[BaseHTTPRequestHandler]:
             step = max(1, reply.chunk_chars)
             for i in range(0, len(text), step):
                 if reply.stall_after is not None and i >= reply.stall_after:
-                    time.sleep(reply.stall_s)
+                    server.stopping.wait(reply.stall_s)
                     reply.stall_after = None
                 delta = {"type": "text_delta", "text": text[i : i + step]}
                 self._chunk(
@@ -280,6 +286,9 @@ def _handler_for(server: MessagesServer) -> type[BaseHTTPRequestHandler]:
                 # Drop the connection mid-stream: no terminating chunk, no message_stop.
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if reply.raw_sse or reply.ping_every:
+                self._raw_tail(reply)
                 return
             if reply.sse_error:
                 error = {"type": reply.sse_error, "message": reply.sse_error.replace("_", " ")}
@@ -301,6 +310,18 @@ def _handler_for(server: MessagesServer) -> type[BaseHTTPRequestHandler]:
             self._chunk(_sse("message_stop", {"type": "message_stop"}))
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
+
+        def _raw_tail(self, reply: Reply) -> None:
+            """Raw SSE bytes, then pings until the client goes away or the server stops."""
+            try:
+                if reply.raw_sse:
+                    self._chunk(reply.raw_sse.encode("utf-8", "surrogateescape"))
+                while reply.ping_every and not server.stopping.wait(reply.ping_every):
+                    self._chunk(_sse("ping", {"type": "ping"}))
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+            except OSError:  # the client closed the connection
+                self.close_connection = True
 
     return Handler
 

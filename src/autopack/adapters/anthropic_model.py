@@ -6,18 +6,34 @@ OverloadedError, other 5xx -> ServerError, a dropped connection or timeout -> Mo
 (with the text that arrived), other 4xx -> ModelRequestError. Retries are the SDK's own (they honour
 retry-after / retry-after-ms); they happen before a stream starts, never in the middle of one.
 
-Prompt caching: `cache_control` breakpoints on the system prompt and on the first user message (the
-phase prompt with the repo context), so continuation and repair turns re-read that prefix from cache.
-`ANTHROPIC_API_KEY` and `ANTHROPIC_BASE_URL` are read as the SDK defines them."""
+Once a stream is open, whatever cuts it short is a ModelConnectionError with the text and usage that
+arrived, which the builder continues like a dropped connection: an SSE `error` event (overloaded,
+api or rate-limit error; one that refuses the request stays a ModelError), a malformed event (data
+that is not JSON or not UTF-8, an event of the wrong shape), and the request deadline. The deadline
+(`deadline_s`, AUTOPACK_REQUEST_DEADLINE_S in `from_env`) is wall time from the start of the request;
+it is checked as each chunk of the body arrives, so a stream that only sends `ping` events cannot
+hold it open, and the read timeout is capped at it, so a silent one cannot either.
+
+Lone surrogates (a JSON "\\ud800" escape decodes to one; UTF-8 cannot encode it) in the text sent
+are replaced by U+FFFD, so model text quoted back in a continuation or repair turn cannot break a
+request. Prompt caching: `cache_control` breakpoints on the system prompt and on the first user
+message (the phase prompt with the repo context), so continuation and repair turns re-read that
+prefix from cache. `ANTHROPIC_API_KEY` and `ANTHROPIC_BASE_URL` are read as the SDK defines them."""
 
 from __future__ import annotations
 
+import json
+import math
 import os
+import re
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any, get_args
 
 import anthropic
 import httpx2
+from anthropic.lib.streaming import MessageStream, ParsedMessageStreamEvent
 
 from autopack.core.usage import Usage
 from autopack.errors import (
@@ -33,16 +49,46 @@ from autopack.ports import ModelRequest, ModelResponse, StopReason, TextSink
 
 DEFAULT_MAX_RETRIES = 4
 DEFAULT_TIMEOUT_S = 600.0
+DEFAULT_DEADLINE_S = 600.0
+DEADLINE_ENV = "AUTOPACK_REQUEST_DEADLINE_S"
 _EPHEMERAL: dict[str, str] = {"type": "ephemeral"}
 STOP_REASONS: frozenset[str] = frozenset(get_args(StopReason))
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# Error kinds that refuse the request: as an SSE `error` event they stay errors, never a drop.
+_REFUSALS = frozenset(
+    {
+        "invalid_request_error",
+        "authentication_error",
+        "billing_error",
+        "permission_error",
+        "not_found_error",
+        "request_too_large",
+    }
+)
+# What reading an event the SDK cannot decode raises: data that is not JSON or not UTF-8
+# (ValueError), an event of the wrong shape (a missing field, a content block that does not exist).
+_MALFORMED = (
+    ValueError,
+    TypeError,
+    AttributeError,
+    LookupError,
+    AssertionError,
+    httpx2.DecodingError,
+    anthropic.APIResponseValidationError,
+)
+
+
+def _encodable(text: str) -> str:
+    """`text` with each lone surrogate (UTF-8 cannot encode one) replaced by U+FFFD."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def build_params(request: ModelRequest, *, cache: bool = True) -> dict[str, Any]:
     """The `messages.stream` keyword arguments for `request` (pure)."""
-    system: list[dict[str, Any]] = [{"type": "text", "text": request.system}]
+    system: list[dict[str, Any]] = [{"type": "text", "text": _encodable(request.system)}]
     messages: list[dict[str, Any]] = []
     for n, msg in enumerate(request.messages):
-        block: dict[str, Any] = {"type": "text", "text": msg.content}
+        block: dict[str, Any] = {"type": "text", "text": _encodable(msg.content)}
         if cache and n == 0 and msg.role == "user":
             block["cache_control"] = dict(_EPHEMERAL)
         messages.append({"role": msg.role, "content": [block]})
@@ -99,6 +145,120 @@ def map_status_error(exc: anthropic.APIStatusError, partial: str = "") -> ModelE
     return ServerError(f"stream error ({kind or status}){where}: {detail}")
 
 
+def _what_is_malformed(exc: BaseException) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"an event's data is not JSON ({exc.msg} at character {exc.pos}): {exc.doc[:80]!r}"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"an event is not valid UTF-8 ({exc.reason} at byte {exc.start} of its line)"
+    return f"an event the SDK cannot read ({type(exc).__name__}: {exc})"
+
+
+def deadline_from_env(default: float = DEFAULT_DEADLINE_S) -> float:
+    """AUTOPACK_REQUEST_DEADLINE_S (seconds, > 0), or `default` when it is unset or empty."""
+    raw = os.environ.get(DEADLINE_ENV, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not value > 0:
+        raise AutopackError(f"{DEADLINE_ENV} must be a number of seconds > 0, got {raw!r}")
+    return value
+
+
+class _DeadlinePassed(Exception):
+    """Raised from a response body read past the request's deadline; never leaves this module."""
+
+
+class _DeadlineBody(httpx2.SyncByteStream):
+    """A response body that raises _DeadlinePassed once `deadline` (time.monotonic) has passed,
+    checked as each chunk arrives: `ping` events (which the SDK skips) cannot keep a stream open.
+    Anything else (`elapsed`, the SDK's `stream_observer`) is read from the wrapped body."""
+
+    def __init__(self, body: httpx2.SyncByteStream, deadline: float) -> None:
+        self._body = body
+        self._deadline = deadline
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._body:
+            if time.monotonic() >= self._deadline:
+                raise _DeadlinePassed
+            yield chunk
+
+    def close(self) -> None:
+        self._body.close()
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "_body":  # not set yet (a copy being made): no recursion
+            raise AttributeError(name)
+        return getattr(self._body, name)
+
+
+@dataclass
+class _Progress:
+    """What one streamed response has delivered so far."""
+
+    parts: list[str] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    stop_reason: str | None = None
+    stopped: bool = False
+    opened: bool = False
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def take(self, event: ParsedMessageStreamEvent[Any], events: MessageStream[Any]) -> str:
+        """Records `event`; returns its text ("" for an event without text)."""
+        if event.type == "message_start":
+            self.usage = _usage(event.message.usage)
+        elif event.type == "content_block_delta" and event.delta.type == "text_delta":
+            self.parts.append(event.delta.text)
+            return event.delta.text
+        elif event.type == "message_delta":
+            self.stop_reason = event.delta.stop_reason
+            self.usage = _usage(events.current_message_snapshot.usage)
+        elif event.type == "message_stop":
+            self.stopped = True
+        return ""
+
+    def cut(self, why: str, detail: object = "") -> ModelConnectionError:
+        """The stream was cut short after it opened: continued by the builder like a drop."""
+        text = self.text
+        said = f": {detail}" if str(detail) else ""
+        return ModelConnectionError(
+            f"{why} after {len(text)} characters of output{said}",
+            partial_text=text,
+            usage=self.usage,
+        )
+
+
+def _texts(events: MessageStream[Any], progress: _Progress) -> Iterator[str]:
+    """The text of each event; an event the SDK cannot read ends the stream as a drop. The caller's
+    own errors (raised while it handles a yielded text) never pass through here."""
+    iterator = iter(events)
+    while True:
+        try:
+            event = next(iterator, None)
+            if event is None:
+                return
+            text = progress.take(event, events)
+        except _MALFORMED as exc:
+            raise progress.cut("the stream was malformed", _what_is_malformed(exc)) from exc
+        if text:
+            yield text
+
+
+def _error_event(exc: anthropic.APIStatusError, progress: _Progress) -> ModelError:
+    """An SSE `error` event in an open stream: a drop, unless it refuses the request."""
+    kind = exc.type or "error"
+    if kind in _REFUSALS:
+        return map_status_error(exc, progress.text)
+    detail = exc.api_message or exc.message
+    return progress.cut(f"the stream was cut by an error event ({kind}: {detail})")
+
+
 class AnthropicModelClient:
     """The ModelClient port on the Anthropic Messages API."""
 
@@ -110,15 +270,20 @@ class AnthropicModelClient:
         max_retries: int = DEFAULT_MAX_RETRIES,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         cache: bool = True,
+        deadline_s: float = DEFAULT_DEADLINE_S,
     ) -> None:
         if not api_key:
             raise ModelRequestError("no Anthropic API key: set ANTHROPIC_API_KEY")
+        if not deadline_s > 0:
+            raise AutopackError(f"the request deadline must be > 0 seconds, got {deadline_s!r}")
         self.cache = cache
+        self.deadline_s = deadline_s
         self.client = anthropic.Anthropic(
             api_key=api_key,
             base_url=base_url,  # None: the SDK reads ANTHROPIC_BASE_URL, else the public API
             max_retries=max_retries,
-            timeout=httpx2.Timeout(timeout_s, connect=10.0),
+            # A read that waits past the deadline would hold a silent stream open beyond it.
+            timeout=httpx2.Timeout(min(timeout_s, deadline_s), connect=min(10.0, deadline_s)),
         )
 
     @classmethod
@@ -131,58 +296,64 @@ class AnthropicModelClient:
                 "ANTHROPIC_API_KEY is not set: export it (and ANTHROPIC_BASE_URL for another "
                 "endpoint), or pass --replay FILE to run from a recorded transcript"
             )
-        return cls(api_key=key, max_retries=max_retries, timeout_s=timeout_s)
+        return cls(
+            api_key=key,
+            max_retries=max_retries,
+            timeout_s=timeout_s,
+            deadline_s=deadline_from_env(),
+        )
+
+    def _deadline_passed(self) -> str:
+        return f"the request passed its deadline of {self.deadline_s:g} s ({DEADLINE_ENV})"
 
     def stream(self, request: ModelRequest, on_text: TextSink) -> ModelResponse:
         params = build_params(request, cache=self.cache)
-        parts: list[str] = []
-        usage = Usage()
-        stop_reason: str | None = None
-        stopped = opened = False
+        progress = _Progress()
         started = time.monotonic()
         try:
             with self.client.messages.stream(**params) as events:
-                opened = True
-                for event in events:
-                    if event.type == "message_start":
-                        usage = _usage(event.message.usage)
-                    elif event.type == "content_block_delta" and event.delta.type == "text_delta":
-                        parts.append(event.delta.text)
-                        on_text(event.delta.text)
-                    elif event.type == "message_delta":
-                        stop_reason = event.delta.stop_reason
-                        usage = _usage(events.current_message_snapshot.usage)
-                    elif event.type == "message_stop":
-                        stopped = True
+                progress.opened = True
+                body = events.response.stream
+                if isinstance(body, httpx2.SyncByteStream):
+                    events.response.stream = _DeadlineBody(body, started + self.deadline_s)
+                for text in _texts(events, progress):
+                    on_text(text)
         except anthropic.APIStatusError as exc:
-            raise map_status_error(exc, "".join(parts)) from exc
+            if progress.opened:  # an SSE `error` event: the HTTP status was 200
+                raise _error_event(exc, progress) from exc
+            raise map_status_error(exc, progress.text) from exc
+        except _DeadlinePassed as exc:
+            raise progress.cut(self._deadline_passed()) from exc
         except (anthropic.APIConnectionError, httpx2.TransportError) as exc:
-            text = "".join(parts)
-            timeout = isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException)
-            if not opened:
-                raise ModelConnectionError(
-                    f"cannot reach the API at {self.client.base_url} "
-                    f"({'timed out' if timeout else 'connection failed'}): {exc}",
-                    mid_stream=False,
-                ) from exc
-            what = "timed out" if timeout else "dropped"
-            raise ModelConnectionError(
-                f"the connection {what} after {len(text)} characters of output: {exc}",
-                partial_text=text,
-                usage=usage,
-            ) from exc
-        text = "".join(parts)
+            raise self._connection_error(exc, progress, started) from exc
+        return self._response(progress, started)
+
+    def _connection_error(
+        self, exc: Exception, progress: _Progress, started: float
+    ) -> ModelConnectionError:
+        timeout = isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException)
+        # The read timeout is capped at the deadline: a timeout past it is the deadline's doing.
+        late = timeout and time.monotonic() - started >= self.deadline_s
+        if not progress.opened:
+            what = "timed out" if timeout else "connection failed"
+            return ModelConnectionError(
+                f"cannot reach the API at {self.client.base_url} "
+                f"({self._deadline_passed() if late else what}): {exc}",
+                mid_stream=False,
+            )
+        if late:
+            return progress.cut(self._deadline_passed())
+        return progress.cut(f"the connection {'timed out' if timeout else 'dropped'}", exc)
+
+    def _response(self, progress: _Progress, started: float) -> ModelResponse:
+        text, stop_reason = progress.text, progress.stop_reason
         if stop_reason is not None and stop_reason not in STOP_REASONS:
             raise ServerError(f"the API returned an unknown stop_reason {stop_reason!r}")
-        if not stopped or stop_reason is None:
-            raise ModelConnectionError(
-                f"the stream ended without message_stop after {len(text)} characters of output",
-                partial_text=text,
-                usage=usage,
-            )
+        if not progress.stopped or stop_reason is None:
+            raise progress.cut("the stream ended without message_stop")
         return ModelResponse(
             text=text,
             stop_reason=stop_reason,
-            usage=usage,
+            usage=progress.usage,
             elapsed_s=round(time.monotonic() - started, 3),
         )
