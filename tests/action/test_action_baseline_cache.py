@@ -34,6 +34,7 @@ def test_baseline_cache_folder_from_the_input() -> None:
     assert folder("", ENV.model_copy(update={"temp": ""})) == "/w/autopack-baseline-cache"
     assert folder("/cache/baselines") == "/cache/baselines"
     assert folder(".autopack-baselines") == "/w/calc/.autopack-baselines"
+    assert folder(".autopack-baselines/") == "/w/calc/.autopack-baselines"  # a folder may end in /
     with pytest.raises(ActionConfigError, match=r"input baseline_cache .*workspace"):
         folder("../outside")
 

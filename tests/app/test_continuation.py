@@ -4,6 +4,7 @@ repair turn. Files must be byte-identical to an uncut run."""
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -216,44 +217,52 @@ def test_lone_surrogates_in_model_text_never_crash_the_build(
 ) -> None:
     text = "\n".join(SURROGATE_LINES) + "\n"
     cut = text.index('"summary"')  # cut off inside the done line: the manifest line is kept
+    clean = [
+        '{"op": "manifest", "id": 4, "files": [{"path": "src/a.py", "symbols": ["ok"]}]}',
+        '{"op": "done", "id": 5, "summary": "ok"}',
+    ]
     server.add(
         Reply(text=text[:cut], stop_reason="max_tokens"),
         Reply(text=text[text.index(SURROGATE_LINES[2]) :]),
+        Reply(text="\n".join(clean) + "\n"),
     )
     outcome, changes = build(server, git_repo)
 
     assert outcome.complete, outcome.error
     assert changes.changes == {"src/a.py": b"def ok():\n    return 1\n"}
-    assert changes.done and [r.status.value for r in changes.results] == ["applied"] * 3
+    statuses = [r.status.value for r in changes.results]
+    assert statuses == ["applied", "rejected", "rejected", "applied", "applied"]
+    assert all("lone surrogate U+D800" in r.reason for r in changes.results[1:3])
     # The kept text goes back to the API: the lone surrogate UTF-8 cannot encode is replaced.
     kept = server.message_requests[1].message_text(1)
     assert kept == "\n".join(SURROGATE_LINES[:2]).replace("\ud800", "\ufffd")
     assert '"e\\ud800"' in kept  # the escape the model wrote is text, sent as it was
 
 
-@pytest.mark.xfail(
-    raises=UnicodeEncodeError,
-    strict=True,
-    reason="op_digest (core/governance/requests.py) UTF-8-encodes every applied op: a lone "
-    "surrogate in done.summary or manifest.symbols crashes Executor.run (outside this branch)",
-)
 @pytest.mark.parametrize("line", [1, 2], ids=["symbol", "summary"])
 def test_lone_surrogates_through_the_executor(
     git_repo: Path, server: MessagesServer, tmp_path: Path, line: int
 ) -> None:
+    """A lone surrogate in manifest.symbols or done.summary is refused with a reason (never a
+    UnicodeEncodeError): the repair turn sends the line again without it and the phase commits."""
     lines = [
         SURROGATE_LINES[0],
         '{"op": "manifest", "id": 2, "files": [{"path": "src/a.py", "symbols": ["ok"]}]}',
         '{"op": "done", "id": 3, "summary": "fine"}',
     ]
-    lines[line] = SURROGATE_LINES[line]
-    server.add(Reply(text="\n".join(lines) + "\n"))
+    bad = list(lines)
+    bad[line] = SURROGATE_LINES[line]
+    # The refused line used up its id: the repair turn goes on from the next one, as it asks.
+    again = [json.dumps({**json.loads(x), "id": n}) for n, x in enumerate(lines[line:], line + 2)]
+    server.add(Reply(text="\n".join(bad[: line + 1]) + "\n"), Reply(text="\n".join(again)))
     spec = parse_spec({"goal": "Add a.py", "phases": [{"id": "a", "title": "Add a.py"}]})
     config = ExecutorConfig(run_id="surrogate", model=MODEL)
-    state = Executor(
+    state = build_executor(
         spec, GitWorkspace(git_repo), client_for(server), LocalForge(tmp_path / "out"), config
     ).run()
     assert state.phase("a").status is PhaseStatus.committed
+    repair = server.message_requests[1].message_text(-1)
+    assert "lone surrogate U+D800" in repair
 
 
 def test_malformed_line_gets_one_repair_turn(git_repo: Path, server: MessagesServer) -> None:

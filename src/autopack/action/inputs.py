@@ -131,7 +131,7 @@ def baseline_cache_dir(inputs: ActionInputs, env: ActionEnv) -> str:
     if Path(value).is_absolute():
         return value
     try:
-        return str(Path(env.workspace) / check_repo_path(value))
+        return str(Path(env.workspace) / check_repo_path(value, allow_folder=True))
     except PathPolicyError as exc:
         raise ActionConfigError(
             f"input baseline_cache (INPUT_BASELINE_CACHE): {exc}; give an absolute folder or one "

@@ -4,7 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
+
+
+def _no_lone_surrogate(value: str) -> str:
+    """JSON lets a model write `\\ud800` alone; such text cannot be encoded (UTF-8, digests,
+    check runs, commits), so the op is refused with a reason the model can act on. (File content
+    is checked where it is applied, which names the file.)"""
+    bad = next((c for c in value if "\ud800" <= c <= "\udfff"), None)
+    if bad is not None:
+        raise ValueError(
+            f"contains a lone surrogate U+{ord(bad):04X} (not valid Unicode text): write the "
+            "character itself, or escape both halves of a surrogate pair"
+        )
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_lone_surrogate)]
 
 
 class _Op(BaseModel):
@@ -48,7 +64,7 @@ class ManifestFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     path: str
-    symbols: list[str] = Field(default_factory=list)
+    symbols: list[Text] = Field(default_factory=list)
 
 
 class ManifestOp(_Op):
@@ -58,7 +74,7 @@ class ManifestOp(_Op):
 
 class DoneOp(_Op):
     op: Literal["done"]
-    summary: str = ""
+    summary: Text = ""
 
 
 Op = Annotated[
