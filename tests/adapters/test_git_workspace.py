@@ -224,3 +224,44 @@ def test_fork_point_without_other_branches_uses_the_trailers(tmp_path: Path) -> 
     again = GitWorkspace(tmp_path / "solo")
     assert again.prepare_branch("autopack/solo") == base
     assert again.committed_phases(base) == {"a": sha}
+
+
+def _commit_folder_symlinks(root: Path) -> None:
+    """Commit `.github/workflows/ci.yml` and folder symlinks to it and to src/."""
+    (root / ".github" / "workflows").mkdir(parents=True)
+    (root / ".github" / "workflows" / "ci.yml").write_text("on: push\n", encoding="utf-8")
+    os.symlink(".github/workflows", root / "wfl")
+    os.symlink(".github", root / "ghl")
+    os.symlink("src", root / "srclink")
+    repo = git.Repo(root)
+    repo.git.add("-A")
+    repo.git.commit("-q", "-m", "folder symlinks")
+
+
+@pytest.mark.parametrize(
+    ("path", "link", "target"),
+    [
+        ("wfl/ci.yml", "wfl", ".github/workflows"),
+        ("ghl/workflows/ci.yml", "ghl", ".github"),
+        ("srclink/app.py", "srclink", "src"),
+    ],
+)
+def test_no_read_or_write_through_a_committed_folder_symlink(
+    git_repo: Path, path: str, link: str, target: str
+) -> None:
+    _commit_folder_symlinks(git_repo)
+    ws = GitWorkspace(git_repo)
+    ws.prepare_branch("autopack/r1")
+    needle = rf"path '{path}' goes through the symlink '{link}' \(to '{target}'"
+    with pytest.raises(PathPolicyError, match=needle):
+        ws.read(path)
+    with pytest.raises(PathPolicyError, match=needle):
+        ws.write_changes({"ok.txt": b"ok\n", path: b"pwned\n"})
+    with pytest.raises(PathPolicyError, match=needle):
+        ws.write_changes({path: None})
+    with pytest.raises(PathPolicyError, match=f"symlink '{link}'"):
+        ws.write_changes({f"{link}/new.yml": b"on: push\n"})
+    ci = git_repo / ".github" / "workflows" / "ci.yml"
+    assert ci.read_text(encoding="utf-8") == "on: push\n"
+    assert (git_repo / "src" / "app.py").read_text(encoding="utf-8").startswith("def hello")
+    assert status(git_repo) == ""

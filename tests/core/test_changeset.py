@@ -207,3 +207,42 @@ def test_write_changes_validates_every_path_before_writing_any(tmp_path: Path) -
     with pytest.raises(PathPolicyError, match=r"\.git/"):
         ws.write_changes({"a.txt": b"a", ".git/config": b"x"})
     assert not (tmp_path / "a.txt").exists()
+
+
+def _repo_with_folder_symlink_and_notes(root: Path) -> GitWorkspace:
+    """A committed `.github/workflows/ci.yml`, a committed `wfl -> .github/workflows` and an
+    untracked `notes.txt` of the user's."""
+    repo = git.Repo.init(root, initial_branch="main")
+    with repo.config_writer() as cw:
+        cw.set_value("user", "name", "Test")
+        cw.set_value("user", "email", "test@example.invalid")
+    (root / ".github" / "workflows").mkdir(parents=True)
+    (root / ".github" / "workflows" / "ci.yml").write_text("on: push\n", encoding="utf-8")
+    (root / "README.md").write_text("# demo\n", encoding="utf-8")
+    os.symlink(".github/workflows", root / "wfl")
+    repo.git.add("-A")
+    repo.git.commit("-q", "-m", "init")
+    (root / "notes.txt").write_text("my notes\n", encoding="utf-8")
+    ws = GitWorkspace(root)
+    ws.prepare_branch("autopack/r1")
+    return ws
+
+
+def test_ops_through_a_folder_symlink_are_rejected_and_the_phase_commits(tmp_path: Path) -> None:
+    ws = _repo_with_folder_symlink_and_notes(tmp_path)
+    cs = ChangeSet(ws)
+    results = cs.apply_all(
+        [
+            EditOp(op="edit", id=1, path="wfl/ci.yml", old="push", new="pull_request_target"),
+            write(2, "wfl/x.yml", "on: push\n"),
+            RenameOp(op="rename", id=3, path="README.md", to="wfl/README.md"),
+            write(4, "ok.txt", "ok\n"),
+        ]
+    )
+    assert [r.status for r in results] == [OpStatus.rejected] * 3 + [OpStatus.applied]
+    for r, path in zip(results, ["wfl/ci.yml", "wfl/x.yml", "wfl/README.md"], strict=False):
+        assert f"path {path!r} goes through the symlink 'wfl'" in r.reason, r.describe()
+    ws.write_changes({p: cs.changes[p] for p in cs.changed_paths()})
+    ws.commit_phase("p", "P", cs.changed_paths(), {})
+    assert (tmp_path / ".github/workflows/ci.yml").read_text(encoding="utf-8") == "on: push\n"
+    assert not (tmp_path / ".github/workflows/x.yml").exists()

@@ -44,13 +44,7 @@ class GitWorkspace:
     def _resolve(self, path: str) -> Path:
         norm = check_repo_path(path)
         target = self._root / norm
-        # Every existing component must stay inside the repo; the last may not be a symlink.
-        real_parent = target.parent.resolve()
-        if real_parent != self._root and self._root not in real_parent.parents:
-            raise PathPolicyError(f"path {path!r} leads outside the repo through a symlink")
-        inside = real_parent.relative_to(self._root).parts
-        if any(part.lower() == ".git" for part in inside):
-            raise PathPolicyError(f"path {path!r} leads into .git/ through a symlink")
+        self._refuse_symlinked_folders(path, norm)
         if target.is_symlink():
             raise PathPolicyError(
                 f"path {path!r} is a symlink; Autopack does not write through symlinks"
@@ -60,6 +54,30 @@ class GitWorkspace:
         if target.exists() and not target.is_file():
             raise PathPolicyError(f"path {path!r} is not a regular file (a FIFO, socket or device)")
         return target
+
+    def _refuse_symlinked_folders(self, path: str, norm: str) -> None:
+        """No folder on the way to `norm` may be a symlink, wherever it leads: a folder symlink
+        inside the repo (`wfl -> .github/workflows`) would reach a path under another name."""
+        folder = self._root
+        for part in norm.split("/")[:-1]:
+            folder = folder / part
+            if folder.is_symlink():
+                link = folder.relative_to(self._root).as_posix()
+                raise PathPolicyError(
+                    f"path {path!r} goes through the symlink {link!r} ({self._leads(folder)}); "
+                    "Autopack does not read or write through symlinked folders"
+                )
+            if not folder.is_dir():
+                return  # missing (nothing below exists) or a file (reading says so)
+
+    def _leads(self, link: Path) -> str:
+        real = Path(os.path.realpath(link))
+        if real != self._root and self._root not in real.parents:
+            return "which leads outside the repo"
+        inside = real.relative_to(self._root).as_posix()
+        if any(part.lower() == ".git" for part in inside.split("/")):
+            return "which leads into .git/"
+        return f"to {inside!r} inside the repo"
 
     def read(self, path: str) -> bytes | None:
         target = self._resolve(path)
