@@ -281,6 +281,38 @@ CASES: list[Case] = [
         [(1, ["'wfl/README.md'", "symlink 'wfl'"])],
         [],
     ),
+    # -- untracked files of the user's (not in git: nothing would keep a copy) --
+    Case(
+        "untracked-delete",
+        [D(1, "notes.txt"), good(2)],
+        [(1, ["'notes.txt'", "untracked file of yours", "does not delete"])],
+        [2],
+        {"ok.txt": OK},
+    ),
+    Case(
+        "untracked-rename",
+        [R(1, "notes.txt", "moved.txt")],
+        [(1, ["'notes.txt'", "untracked file of yours", "does not rename"])],
+        [],
+    ),
+    Case(
+        "untracked-write",
+        [W(1, "notes.txt", "model\n")],
+        [(1, ["'notes.txt'", "untracked file of yours", "does not overwrite"])],
+        [],
+    ),
+    Case(
+        "untracked-edit",
+        [E(1, "notes.txt", "my", "the model's")],
+        [(1, ["'notes.txt'", "untracked file of yours", "does not overwrite"])],
+        [],
+    ),
+    Case(
+        "rename-onto-untracked",
+        [R(1, "README.md", "notes.txt")],
+        [(1, ["'notes.txt'", "untracked file of yours"])],
+        [],
+    ),
     # -- .git/ --
     Case("git-dir", [W(1, ".git/config")], [(1, ["'.git/config'", ".git/"])], []),
     Case("git-dir-upper", [W(1, ".GIT/config")], [(1, ["'.GIT/config'", ".git/"])], []),
