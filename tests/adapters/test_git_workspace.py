@@ -288,3 +288,25 @@ def test_commit_of_a_file_created_then_deleted_in_the_phase(git_repo: Path) -> N
     sha = ws.commit_phase("a", "A", ["a.txt", "tmp.txt"], {})
     assert list(git.Repo(git_repo).commit(sha).stats.files) == ["a.txt"]
     assert status(git_repo) == ""
+
+
+def test_paths_are_literal_never_patterns_and_ignored_files_commit(git_repo: Path) -> None:
+    """A phase writing `a[1].txt` commits that file only (not the user's untracked `a1.txt`, which
+    the pattern would match), and a file the ops wrote under a gitignored folder is committed
+    instead of aborting the commit."""
+    (git_repo / ".gitignore").write_text("dist/\n", encoding="utf-8")
+    repo = git.Repo(git_repo)
+    repo.git.add(".gitignore")
+    repo.git.commit("-q", "-m", "ignore dist")
+    (git_repo / "a1.txt").write_text("mine\n", encoding="utf-8")
+    ws = GitWorkspace(git_repo)
+    ws.write_changes({"a[1].txt": b"model\n", "dist/out.txt": b"built\n"})
+    assert "+model" in ws.diff(["a[1].txt"]) and "a1.txt" not in ws.diff(["a[1].txt"])
+    sha = ws.commit_phase("p", "P", ["a[1].txt", "dist/out.txt"], {})
+    committed = repo.git.show("--name-only", "--format=", sha).split()
+    assert sorted(committed) == ["a[1].txt", "dist/out.txt"]
+    assert "a1.txt" in repo.git.status("--porcelain")  # still the user's, untracked
+    ws.write_changes({"a[1].txt": b"again\n"})
+    ws.discard_changes(["a[1].txt"])
+    assert (git_repo / "a[1].txt").read_bytes() == b"model\n"
+    assert (git_repo / "a1.txt").read_text(encoding="utf-8") == "mine\n"

@@ -39,6 +39,12 @@ class GitWorkspace:
     def repo(self) -> git.Repo:
         return self._repo
 
+    @property
+    def _literal(self) -> git.Git:
+        """git for the next command with `--literal-pathspecs`: a path like `a[1].txt` names that
+        file, never a pattern (which could pull a user's `a1.txt` into a commit)."""
+        return self._repo.git(literal_pathspecs=True)
+
     # -- files -----------------------------------------------------------------------------
     def _resolve(self, path: str) -> Path:
         norm = check_repo_path(path)
@@ -92,8 +98,7 @@ class GitWorkspace:
         """Those of `paths` that are in git's index (each path literal, never a glob)."""
         if not paths:
             return set()
-        git_cmd = self._repo.git(literal_pathspecs=True)
-        listed = git_cmd.ls_files("-z", "--", *paths).split("\0")
+        listed = self._literal.ls_files("-z", "--", *paths).split("\0")
         return set(listed) & set(paths)
 
     def read(self, path: str) -> bytes | None:
@@ -163,7 +168,7 @@ class GitWorkspace:
         head_files = self._head_files()
         tracked = [p for p in paths if p in head_files]
         if tracked:
-            self._repo.git.checkout("HEAD", "--", *tracked)
+            self._literal.checkout("HEAD", "--", *tracked)
         for p in paths:
             norm = check_repo_path(p)
             if p not in head_files and norm in self._created:  # never a file of the user's
@@ -180,14 +185,14 @@ class GitWorkspace:
     def diff(self, paths: list[str]) -> str:
         if not paths:
             return ""
-        self._repo.git.add(
-            "--intent-to-add", "--", *[p for p in paths if (self._root / p).exists()]
+        self._literal.add(
+            "-f", "--intent-to-add", "--", *[p for p in paths if (self._root / p).exists()]
         )
         try:
-            out: str = self._repo.git.diff("HEAD", "--", *paths)
+            out: str = self._literal.diff("HEAD", "--", *paths)
         finally:
             with contextlib.suppress(git.GitCommandError):
-                self._repo.git.reset("-q", "--", *paths)
+                self._literal.reset("-q", "--", *paths)
         return out + ("\n" if out else "")
 
     def list_files(self) -> list[str]:
@@ -277,8 +282,8 @@ class GitWorkspace:
             # has nothing to commit; naming it would fail with "pathspec did not match".
             tracked = self._tracked(paths)
             present = [p for p in paths if p in tracked or os.path.lexists(self._root / p)]
-            if present:
-                self._repo.git.add("-A", "--", *present)
+            if present:  # literal paths (a[1].txt is not a pattern); -f: the ops wrote them
+                self._literal.add("-f", "-A", "--", *present)
             env = {
                 "GIT_AUTHOR_NAME": self._author.name or "autopack",
                 "GIT_AUTHOR_EMAIL": self._author.email or "autopack@localhost",

@@ -10,13 +10,18 @@ from autopack.core.budget.policy import BudgetPlan, BudgetSettings, Complexity, 
 from autopack.core.build import BuildSettings
 from autopack.core.modeltable import ModelInfo
 from autopack.core.spec import DeliverableAction, Phase
+from autopack.errors import PathPolicyError
 
 Reader = Callable[[str], bytes | None]
 
 
 def _size(read: Reader, path: str) -> tuple[int | None, int | None]:
-    """(lines, chars) of an existing text file, or (None, None)."""
-    data = read(path)
+    """(lines, chars) of an existing text file, or (None, None) (also for a path the workspace
+    refuses to read: the gates and the ops name the problem, the budget only lacks a size)."""
+    try:
+        data = read(path)
+    except PathPolicyError:
+        data = None
     if data is None:
         return None, None
     text = data.decode("utf-8", errors="replace")
