@@ -18,7 +18,7 @@ import yaml
 
 from autopack.cli import main
 from autopack.demo import scenario
-from support.github_server import GitHubServer, GitHubState
+from support.github_server import GitHubServer, GitHubState, User
 from support.messages_server import MessagesServer, Recorded, Reply
 
 TOKEN = "ghs_e2e_secret_token"
@@ -40,9 +40,25 @@ BROKEN_OPS = [
     {"op": "done", "summary": "Added a test."},
 ]
 
+ENV_OPS = [
+    {"op": "write", "path": ".env.example", "content": "CALC_PRECISION=2\n"},
+    {"op": "manifest", "files": [{"path": ".env.example", "symbols": []}]},
+    {"op": "done", "summary": "Added an example environment file."},
+]
+SECRET_OPS = [
+    {"op": "write", "path": "config/secrets/token.txt", "content": "not-a-real-token\n"},
+    {"op": "manifest", "files": [{"path": "config/secrets/token.txt", "symbols": []}]},
+    {"op": "done", "summary": "Added a placeholder token."},
+]
+
 
 def phase_reply(phase_id: str) -> Reply:
-    ops = {"owners": OWNERS_OPS, "broken": BROKEN_OPS}.get(phase_id)
+    ops = {
+        "owners": OWNERS_OPS,
+        "broken": BROKEN_OPS,
+        "envfile": ENV_OPS,
+        "secrets": SECRET_OPS,
+    }.get(phase_id)
     if ops is None:
         ops = scenario.RESPONSES[phase_id][0][0]
     return Reply(text=scenario.ndjson(ops))
@@ -60,6 +76,16 @@ def spec_body(*phase_ids: str) -> str:
         "title": "A phase whose test fails",
         "deliverables": [{"path": "tests/test_broken.py", "action": "create"}],
         "validation_tests": ["tests/test_broken.py"],
+    }
+    phases["envfile"] = {
+        "id": "envfile",
+        "title": "Add .env.example",
+        "deliverables": [{"path": ".env.example", "action": "create"}],
+    }
+    phases["secrets"] = {
+        "id": "secrets",
+        "title": "Add a placeholder token",
+        "deliverables": [{"path": "config/secrets/token.txt", "action": "create"}],
     }
     chosen = []
     for pid in phase_ids:
@@ -173,6 +199,19 @@ class World:
             "sender": {"login": login, "type": type_},
         }
         return self.fire("pull_request", payload)
+
+    def comment(self, number: int, body: str, login: str, type_: str = "User") -> Fired:
+        """`login` comments on issue/PR `number`: the comment, then its `issue_comment` event."""
+        c = self.state.add_comment(number, body, login)
+        self.state.users.setdefault(login, User(login, "none", type_))
+        issue = self.gh.api.issue(self.state.issues[number])
+        payload = {
+            "action": "created",
+            "issue": issue,
+            "comment": {**self.gh.api.comment(c), "user": {"login": login, "type": type_}},
+            "sender": {"login": login, "type": type_},
+        }
+        return self.fire("issue_comment", payload)
 
     def human_commit(self, branch: str, path: str = "NOTES.md", text: str = "notes\n") -> str:
         """A maintainer's commit on `branch`, pushed to origin; returns the new head."""

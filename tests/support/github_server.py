@@ -7,9 +7,11 @@ advances one second per write, so "labelled after the request comment" is determ
 
 Endpoints (prefix /api/v3): GET /user (403, as for an Actions token), GET /repos/{o}/{r},
 GET git/ref/heads/{branch}, GET commits/{sha}, GET commits/{sha}/check-runs, pulls (list, get,
-create, edit), issues (get), issue comments (list, create, edit), issue labels (list, add, remove),
-issue events, collaborator permission, check runs (create, update, get), POST /api/graphql
-(markPullRequestReadyForReview).
+create, edit), issues (get), issue comments (list, get, create, edit), review comments (get; made
+by tests with `add_review_comment`), reactions on both kinds of comment (list, create: the same
+user's same reaction again answers 200 with the existing one, as GitHub does), issue labels (list,
+add, remove), issue events, collaborator permission, check runs (create, update, get), POST
+/api/graphql (markPullRequestReadyForReview).
 
 Faults: `state.fail_once(method, pattern)` answers the next matching request with a 502 (GitHub's
 "Server Error"); with `after=True` the request takes effect first, as when GitHub did the work but
@@ -78,6 +80,7 @@ class GitHubState:
     users: dict[str, User] = field(default_factory=dict)
     issues: dict[int, dict[str, Any]] = field(default_factory=dict)
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    review_comments: dict[int, dict[str, Any]] = field(default_factory=dict)
     events: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     check_runs: dict[int, dict[str, Any]] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
@@ -128,6 +131,36 @@ class GitHubState:
         }
         self.events[number].append(event)
         return event
+
+    def add_comment(self, number: int, body: str, login: str) -> dict[str, Any]:
+        """A person comments on issue/PR `number` (what an `issue_comment` event reports)."""
+        self._issue(number)
+        now = self.tick()
+        cid = self.new_id()
+        self.comments[cid] = {
+            "id": cid, "issue": number, "body": body, "user": login,
+            "created_at": now, "updated_at": now, "reactions": [],
+        }  # fmt: skip
+        return self.comments[cid]
+
+    def add_review_comment(
+        self, number: int, body: str, login: str, path: str, line: int, diff_hunk: str = ""
+    ) -> dict[str, Any]:
+        """A person comments on a line of a file in PR `number`'s diff."""
+        if self._issue(number)["pull"] is None:
+            raise HttpError(404, "Not Found")
+        now = self.tick()
+        cid = self.new_id()
+        self.review_comments[cid] = {
+            "id": cid, "pull": number, "body": body, "user": login, "path": path, "line": line,
+            "diff_hunk": diff_hunk, "commit_id": self.ref_sha(self.issues[number]["pull"]["head"]),
+            "created_at": now, "updated_at": now, "reactions": [],
+        }  # fmt: skip
+        return self.review_comments[cid]
+
+    def reactions(self, comment: dict[str, Any]) -> list[str]:
+        """The reactions on a comment, as `content:login`."""
+        return [f"{r['content']}:{r['user']}" for r in comment.get("reactions", [])]
 
     def comments_on(self, number: int) -> list[dict[str, Any]]:
         return [c for c in self.comments.values() if c["issue"] == number]
@@ -252,6 +285,32 @@ class _Api:
             "issue_url": f"{self.repo_url}/issues/{c['issue']}",
         }
 
+    def review_comment(self, c: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": c["id"],
+            "body": c["body"],
+            "user": self.user(c["user"]),
+            "path": c["path"],
+            "line": c["line"],
+            "original_line": c["line"],
+            "side": "RIGHT",
+            "diff_hunk": c["diff_hunk"],
+            "commit_id": c["commit_id"],
+            "created_at": c["created_at"],
+            "updated_at": c["updated_at"],
+            "url": f"{self.repo_url}/pulls/comments/{c['id']}",
+            "html_url": f"{self.html}/pull/{c['pull']}#discussion_r{c['id']}",
+            "pull_request_url": f"{self.repo_url}/pulls/{c['pull']}",
+        }
+
+    def reaction(self, r: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": r["id"],
+            "content": r["content"],
+            "user": self.user(r["user"]),
+            "created_at": r["created_at"],
+        }
+
     def check(self, c: dict[str, Any]) -> dict[str, Any]:
         return {
             "id": c["id"],
@@ -289,7 +348,11 @@ class _Api:
             ("GET", r"/issues/(?P<n>\d+)", self.get_issue),
             ("GET", r"/issues/(?P<n>\d+)/comments", self.list_comments),
             ("POST", r"/issues/(?P<n>\d+)/comments", self.create_comment),
+            ("GET", r"/issues/comments/(?P<id>\d+)", self.get_comment),
             ("PATCH", r"/issues/comments/(?P<id>\d+)", self.edit_comment),
+            ("GET", r"/(?P<kind>issues|pulls)/comments/(?P<id>\d+)/reactions", self.list_reactions),
+            ("POST", r"/(?P<kind>issues|pulls)/comments/(?P<id>\d+)/reactions", self.add_reaction),
+            ("GET", r"/pulls/comments/(?P<id>\d+)", self.get_review_comment),
             ("GET", r"/issues/(?P<n>\d+)/labels", self.list_labels),
             ("POST", r"/issues/(?P<n>\d+)/labels", self.add_labels),
             ("DELETE", r"/issues/(?P<n>\d+)/labels/(?P<label>.+)", self.remove_label),
@@ -421,6 +484,40 @@ class _Api:
             "updated_at": now,
         }
         return 201, self.comment(s.comments[cid])
+
+    def get_comment(self, id: str, **_: Any) -> tuple[int, Any]:
+        c = self.s.comments.get(int(id))
+        if c is None:
+            raise HttpError(404, "Not Found")
+        return 200, self.comment(c)
+
+    def get_review_comment(self, id: str, **_: Any) -> tuple[int, Any]:
+        c = self.s.review_comments.get(int(id))
+        if c is None:
+            raise HttpError(404, "Not Found")
+        return 200, self.review_comment(c)
+
+    def _commented(self, kind: str, id: str) -> dict[str, Any]:
+        found = (self.s.comments if kind == "issues" else self.s.review_comments).get(int(id))
+        if found is None:
+            raise HttpError(404, "Not Found")
+        found.setdefault("reactions", [])
+        return found
+
+    def list_reactions(self, kind: str, id: str, **_: Any) -> tuple[int, Any]:
+        return 200, [self.reaction(r) for r in self._commented(kind, id)["reactions"]]
+
+    def add_reaction(self, kind: str, id: str, body: dict[str, Any], **_: Any) -> tuple[int, Any]:
+        c, content = self._commented(kind, id), body.get("content")
+        if content not in ("+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"):
+            raise HttpError(422, "Validation Failed: content")
+        login = self.s.token_user.login
+        for r in c["reactions"]:
+            if r["content"] == content and r["user"] == login:
+                return 200, self.reaction(r)  # GitHub: the existing reaction, not a second one
+        r = {"id": self.s.new_id(), "content": content, "user": login, "created_at": self.s.tick()}
+        c["reactions"].append(r)
+        return 201, self.reaction(r)
 
     def edit_comment(self, id: str, body: dict[str, Any], **_: Any) -> tuple[int, Any]:
         c = self.s.comments.get(int(id))

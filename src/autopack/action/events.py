@@ -1,14 +1,17 @@
 """Event payloads (only the fields Autopack reads; GitHub sends many more) and the pure decision of
-what an event asks for: start a run, decide a governance request, or nothing."""
+what an event asks for: start a run, decide a governance request (a label, or a command comment),
+run a follow-up phase (a command comment on an Autopack PR), or nothing."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from autopack.action.inputs import ActionConfigError, ActionInputs
+from autopack.core.comment_command import FollowUpCommand, GovernanceCommand, parse_command
 
 BRANCH_PREFIX = "autopack/"
 DECLINED_EVENTS = {
@@ -64,6 +67,32 @@ class PullRequestEvent(_Payload):
     sender: Account
 
 
+class CommentPayload(_Payload):
+    id: int
+    body: str | None = None
+    user: Account
+    created_at: datetime
+    html_url: str = ""
+    path: str | None = None  # review comments: the file and line they are anchored to
+    line: int | None = None
+    original_line: int | None = None
+    diff_hunk: str | None = None
+
+
+class IssueCommentEvent(_Payload):
+    action: str
+    issue: IssueRef
+    comment: CommentPayload
+    sender: Account
+
+
+class ReviewCommentEvent(_Payload):
+    action: str
+    pull_request: PullRef
+    comment: CommentPayload
+    sender: Account
+
+
 class DispatchEvent(_Payload):
     inputs: dict[str, Any] | None = None
     sender: Account
@@ -82,20 +111,66 @@ class StartRun(BaseModel):
     label: str | None = Field(default=None, description="The trigger label; None for a dispatch")
 
 
+class CommentFact(BaseModel):
+    """A command comment, as the event reports it (GitHub's own record of who wrote it, when)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    author: str
+    author_type: str = "User"
+    created_at: datetime
+    url: str = ""
+    review: bool = Field(default=False, description="A review comment on a file and line")
+    path: str | None = None
+    line: int | None = None
+    diff_hunk: str = ""
+
+    @property
+    def key(self) -> str:
+        """Names the comment in phase ids and reply markers (review and issue comments are
+        numbered apart on GitHub)."""
+        return f"review-{self.id}" if self.review else str(self.id)
+
+
 class DecideRequest(BaseModel):
     """A maintainer labelled an Autopack PR (or, before the PR exists, the issue) to approve or deny
-    its pending governance request."""
+    its pending governance request, or commented `/autopack approve <id>` (`deny <id>`) there."""
 
     model_config = ConfigDict(frozen=True)
 
     kind: Literal["decide"] = "decide"
-    number: int = Field(description="The PR (or issue) that carries the label")
+    number: int = Field(description="The PR (or issue) that carries the label or the comment")
     is_pull: bool = True
     head_ref: str = ""
     approve: bool
-    label: str
+    label: str = ""
+    request_id: str | None = Field(default=None, description="Named by a command comment")
+    comment: CommentFact | None = None
     sender: str
     sender_type: str = "User"
+
+    @property
+    def what(self) -> str:
+        """The label or the command, as refusals name it."""
+        if self.comment is None:
+            return f"the {self.label!r} label"
+        words = " ".join(w for w in ("approve" if self.approve else "deny", self.request_id) if w)
+        return f"the `{words}` comment"
+
+
+class FollowUpRequest(BaseModel):
+    """A `/autopack <instruction>` comment on an Autopack pull request: one more phase."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["followup"] = "followup"
+    number: int = Field(description="The pull request")
+    head_ref: str = Field(
+        default="", description="Empty when the event does not say (the runner reads the PR)"
+    )
+    instruction: str
+    comment: CommentFact
 
 
 class Ignore(BaseModel):
@@ -105,7 +180,7 @@ class Ignore(BaseModel):
     reason: str
 
 
-Intent = StartRun | DecideRequest | Ignore
+Intent = StartRun | DecideRequest | FollowUpRequest | Ignore
 
 
 def load_payload(path: str) -> dict[str, Any]:
@@ -196,6 +271,72 @@ def _dispatch(payload: dict[str, Any], inputs: ActionInputs) -> Intent:
     )
 
 
+def _comment_fact(c: CommentPayload, review: bool) -> CommentFact:
+    return CommentFact(
+        id=c.id,
+        author=c.user.login,
+        author_type=c.user.type,
+        created_at=c.created_at,
+        url=c.html_url,
+        review=review,
+        path=c.path if review else None,
+        line=(c.line or c.original_line) if review else None,
+        diff_hunk=(c.diff_hunk or "") if review else "",
+    )
+
+
+def _command(
+    event: str, number: int, is_pull: bool, head_ref: str, fact: CommentFact, body: str,
+    inputs: ActionInputs,
+) -> Intent:  # fmt: skip
+    command = parse_command(body, inputs.command_prefix)
+    if isinstance(command, GovernanceCommand):
+        return DecideRequest(
+            number=number,
+            is_pull=is_pull,
+            head_ref=head_ref,
+            approve=command.approve,
+            request_id=command.request_id,
+            comment=fact,
+            sender=fact.author,
+            sender_type=fact.author_type,
+        )
+    if not isinstance(command, FollowUpCommand):
+        return Ignore(reason=f"{event} {fact.id}: {command.reason}")
+    if not is_pull:
+        return Ignore(
+            reason=f"#{number} is an issue: follow-ups are asked on Autopack's pull request"
+        )
+    return FollowUpRequest(
+        number=number, head_ref=head_ref, instruction=command.instruction, comment=fact
+    )
+
+
+def _issue_comment(payload: dict[str, Any], inputs: ActionInputs) -> Intent:
+    ev = IssueCommentEvent.model_validate(payload)
+    if ev.action != "created":
+        return Ignore(reason=f"issue_comment event with action {ev.action!r}: nothing to do")
+    if ev.issue.state != "open":
+        return Ignore(reason=f"#{ev.issue.number} is {ev.issue.state}")
+    fact = _comment_fact(ev.comment, review=False)
+    is_pull = ev.issue.pull_request is not None
+    return _command("comment", ev.issue.number, is_pull, "", fact, ev.comment.body or "", inputs)
+
+
+def _review_comment(payload: dict[str, Any], inputs: ActionInputs) -> Intent:
+    ev = ReviewCommentEvent.model_validate(payload)
+    pr = ev.pull_request
+    if ev.action != "created":
+        return Ignore(reason=f"review comment event with action {ev.action!r}: nothing to do")
+    if not pr.head.ref.startswith(BRANCH_PREFIX):
+        return Ignore(reason=f"PR #{pr.number} is not an Autopack PR (branch {pr.head.ref})")
+    if pr.state != "open":
+        return Ignore(reason=f"PR #{pr.number} is {pr.state}")
+    fact = _comment_fact(ev.comment, review=True)
+    body = ev.comment.body or ""
+    return _command("review comment", pr.number, True, pr.head.ref, fact, body, inputs)
+
+
 def decide_intent(event_name: str, payload: dict[str, Any], inputs: ActionInputs) -> Intent:
     """What the event asks Autopack to do. Malformed payloads raise ActionConfigError; declined
     events (DECLINED_EVENTS) are ignored before their payload is read."""
@@ -205,6 +346,8 @@ def decide_intent(event_name: str, payload: dict[str, Any], inputs: ActionInputs
         "issues": _issues,
         "pull_request": _pull_request,
         "workflow_dispatch": _dispatch,
+        "issue_comment": _issue_comment,
+        "pull_request_review_comment": _review_comment,
     }
     handler = handlers.get(event_name)
     if handler is None:

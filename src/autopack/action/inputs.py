@@ -38,6 +38,7 @@ class ActionInputs(BaseModel):
     trigger_label: str = Field(default="autopack", min_length=1)
     approve_label: str = Field(default="autopack:approve", min_length=1)
     deny_label: str = Field(default="autopack:deny", min_length=1)
+    command_prefix: str = Field(default="/autopack", min_length=2, pattern=r"^\S+$")
     base_branch: str = ""
     spec_path: str = ""
     issue_number: int | None = Field(default=None, gt=0)
@@ -55,7 +56,9 @@ class ActionInputs(BaseModel):
 
     @property
     def decision_labels(self) -> DecisionLabels:
-        return DecisionLabels(approve=self.approve_label, deny=self.deny_label)
+        return DecisionLabels(
+            approve=self.approve_label, deny=self.deny_label, command=self.command_prefix
+        )
 
     @property
     def secrets(self) -> list[str]:

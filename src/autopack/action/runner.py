@@ -6,11 +6,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from autopack.action.events import DecideRequest, Ignore, StartRun, decide_intent, load_payload
+from autopack.action.decide import Decide
+from autopack.action.events import (
+    CommentFact,
+    FollowUpRequest,
+    Ignore,
+    StartRun,
+    decide_intent,
+    load_payload,
+)
 from autopack.action.inputs import (
     ActionConfigError,
     ActionEnv,
@@ -20,10 +27,9 @@ from autopack.action.inputs import (
     inputs_from_env,
 )
 from autopack.action.issue_spec import planning_goal, spec_from_issue
-from autopack.action.session import Outcome, Session, finish, post_tracking
+from autopack.action.session import Outcome, Session, finish
 from autopack.action.tracking import TRACKING_KEY, Tracking, decode_state, signed, state_key
 from autopack.action.workflow_commands import WorkflowLog
-from autopack.adapters.clock import SystemClock
 from autopack.adapters.github_forge import GitHubForge, LabelEvent
 from autopack.adapters.github_push import ActionWorkspace
 from autopack.adapters.spec_file import load_spec
@@ -37,21 +43,18 @@ from autopack.app.compose import (
     replay_model,
     run_slug,
 )
-from autopack.app.governor import apply_decision, load_policy
 from autopack.app.planner import RepoFile
 from autopack.core.governance.approval import (
     LabelFact,
     Verdict,
-    judge_approval,
     judge_label,
     judge_person,
 )
-from autopack.core.governance.requests import Decision
 from autopack.core.paths import check_repo_path
 from autopack.core.spec import RunSpec
 from autopack.core.state import RunState
 from autopack.core.telemetry import RunTelemetry
-from autopack.errors import AutopackError, GovernanceError
+from autopack.errors import AutopackError
 from autopack.ports import ModelClient
 
 _ISSUE_BRANCH = re.compile(r"^autopack/issue-(\d+)$")
@@ -77,7 +80,7 @@ class ActionRunner:
         self.env: ActionEnv = env_from_env(environ)
         self.throttle = throttle
         self._forge: GitHubForge | None = None
-        self._home: int | None = None  # where a stopped run is reported
+        self.home: int | None = None  # where a stopped run is reported
 
     @property
     def forge(self) -> GitHubForge:
@@ -99,11 +102,11 @@ class ActionRunner:
         except AutopackError as exc:
             message = f"Autopack stopped: {exc}"
             self.log.error(message)
-            if self._home is not None:
+            if self.home is not None:
                 try:
-                    self.forge.upsert_comment_on(self._home, "summary", f"## {message}\n")
+                    self.forge.upsert_comment_on(self.home, "summary", f"## {message}\n")
                 except AutopackError as again:
-                    self.log.warning(f"could not comment on #{self._home}: {again}")
+                    self.log.warning(f"could not comment on #{self.home}: {again}")
             finish(self.env, self.log, Outcome(conclusion="error", messages=[message]))
             return 1
 
@@ -111,12 +114,25 @@ class ActionRunner:
         payload = load_payload(self.env.event_path)
         intent = decide_intent(self.env.event_name, payload, self.inputs)
         if isinstance(intent, Ignore):
-            self.log.notice(f"Autopack: {intent.reason}")
-            finish(self.env, self.log, Outcome(conclusion="skipped", messages=[intent.reason]))
-            return 0
+            return self.ignore(intent.reason)
         if isinstance(intent, StartRun):
             return self.start(intent)
-        return self.decide(intent)
+        if isinstance(intent, FollowUpRequest):
+            return self.ignore("follow-up comments are not handled yet")
+        return Decide(self, intent).run()
+
+    def react(self, comment: CommentFact, content: str, number: int) -> None:
+        """A reaction on a command comment; one that fails is logged, it never stops the run."""
+        try:
+            self.forge.react(comment.id, comment.review, content, number)
+        except AutopackError as exc:
+            self.log.warning(f"could not react to comment {comment.id}: {exc}")
+
+    def ignore(self, reason: str) -> int:
+        """An event that asks nothing of Autopack: one line, exit 0."""
+        self.log.notice(f"Autopack: {reason}")
+        finish(self.env, self.log, Outcome(conclusion="skipped", messages=[reason]))
+        return 0
 
     # -- refusals ----------------------------------------------------------------------------
     def refuse(self, number: int | None, key: str, verdict: Verdict, what: str) -> int:
@@ -141,13 +157,13 @@ class ActionRunner:
             )
         if not verdict.allowed:
             return self.refuse(n, "refused", verdict, "start a run")
-        self._home = n
+        self.home = n
         run_id = f"issue-{n}" if n is not None else self._spec_run_id(intent.spec_path or "")
         if n is not None:
-            tracking = self._load_tracking(n)
+            tracking = self.load_tracking(n)
         else:  # a spec-file run keeps its tracking comment on its PR
             pull = forge.find_pull(f"autopack/{run_id}")
-            tracking = self._load_tracking(pull.number) if pull else None
+            tracking = self.load_tracking(pull.number) if pull else None
         if tracking is None:
             tracking = Tracking(
                 run_id=run_id,
@@ -161,22 +177,22 @@ class ActionRunner:
         ws = ActionWorkspace(self.env.workspace, self.inputs.github_token)
         if ws.adopt_remote_branch(tracking.branch):
             self.log.info(f"resuming {tracking.branch} from origin")
-        model = self._model()
+        model = self.make_model()
         spec = tracking.spec or self._spec(intent, ws, model, tracking)
         tracking.spec = spec
-        return self._execute(tracking, ws, model, spec, tracking.state)
+        return self.execute(tracking, ws, model, spec, tracking.state)
 
     def _spec_run_id(self, spec_path: str) -> str:
         return "spec-" + run_slug(Path(spec_path).stem)
 
-    def _load_tracking(self, number: int) -> Tracking | None:
+    def load_tracking(self, number: int) -> Tracking | None:
         """The run state of #number: only from a comment whose state block is signed with this
         workflow's key (another bot's or workflow's comment is never taken for ours)."""
         key = state_key(self.inputs.state_secret)
         found = self.forge.find_comment(number, TRACKING_KEY, lambda body: signed(body, key))
         return decode_state(found.body, key) if found else None
 
-    def _model(self) -> ModelClient:
+    def make_model(self) -> ModelClient:
         if self.inputs.replay:
             path = Path(self.env.workspace, check_repo_path(self.inputs.replay))
             return replay_model(str(path))
@@ -217,7 +233,7 @@ class ActionRunner:
         tracking.output_tokens += telemetry.usage.output_tokens
         return outcome.spec
 
-    def _execute(
+    def execute(
         self,
         tracking: Tracking,
         ws: ActionWorkspace,
@@ -244,90 +260,6 @@ class ActionRunner:
         outcome = session.run(spec, previous)
         finish(self.env, self.log, outcome, "\n\n".join(outcome.messages))
         return 1 if outcome.conclusion in ("failure", "error") else 0
-
-    # -- decide ------------------------------------------------------------------------------
-    def decide(self, intent: DecideRequest) -> int:
-        forge = self.forge
-        match = _ISSUE_BRANCH.match(intent.head_ref)
-        issue = int(match.group(1)) if match else (None if intent.is_pull else intent.number)
-        home = issue if issue is not None else intent.number
-        tracking = self._load_tracking(home)
-        request = tracking.pending_request() if tracking else None
-        if tracking is None or tracking.state is None or request is None:
-            reason = "there is no pending governance request on this run"
-            return self.refuse(
-                intent.number, "refused", Verdict(allowed=False, reason=reason), "decide"
-            )
-        forge.target = tracking.issue_number
-        forge.pull_number = tracking.pr_number
-        comment = forge.find_comment(intent.number, request.id)
-        if comment is None or not request.head_sha:
-            reason = f"the comment of request {request.id} is not on #{intent.number}"
-            return self.refuse(
-                intent.number, "refused", Verdict(allowed=False, reason=reason), "decide"
-            )
-        head, verdict = self._judge(intent, tracking, request.head_sha, comment.updated_at)
-        if not verdict.allowed:
-            forge.remove_label(intent.number, intent.label)
-            return self.refuse(intent.number, f"refused-{request.id}", verdict, "accept the label")
-        self._home = intent.number
-        self.log.group(f"Autopack: {intent.label} on request {request.id} by {verdict.who}")
-        ws = ActionWorkspace(self.env.workspace, self.inputs.github_token)
-        ws.adopt_remote_branch(tracking.branch)
-        decision = Decision.approve if intent.approve else Decision.deny
-        try:
-            apply_decision(
-                tracking.state,
-                request.id,
-                decision,
-                verdict.who,
-                head,
-                clock=SystemClock(),
-                audit=tracking,
-                forge=forge,
-                ttl=timedelta(hours=load_policy(ws, tracking.spec or _empty()).request_ttl_hours),
-                labels=self.inputs.decision_labels,
-            )
-        except GovernanceError as exc:
-            forge.remove_label(intent.number, intent.label)
-            post_tracking(
-                forge, tracking, self.inputs.decision_labels, state_key(self.inputs.state_secret)
-            )  # expiry, refusal audit
-            refusal = Verdict(allowed=False, who=verdict.who, reason=str(exc))
-            return self.refuse(intent.number, f"refused-{request.id}", refusal, "decide")
-        forge.remove_label(intent.number, intent.label)  # consumed: a later request needs a new one
-        self.log.info(f"request {request.id}: {decision.value}d by {verdict.who}; resuming")
-        spec = tracking.spec
-        if spec is None:
-            raise AutopackError("the tracking comment has no run spec; label the issue again")
-        return self._execute(tracking, ws, self._model(), spec, tracking.state)
-
-    def _judge(
-        self, intent: DecideRequest, tracking: Tracking, request_head: str, requested_at: datetime
-    ) -> tuple[str, Verdict]:
-        """The PR head now, and whether the label counts (who added it, when, at which head)."""
-        forge = self.forge
-        if intent.is_pull:
-            head = forge.pull(intent.number).head_sha
-        else:
-            head = forge.branch_sha(tracking.branch) or forge.branch_sha(tracking.base_branch) or ""
-        fact = _fact(forge.last_labeled(intent.number, intent.label))
-        role = forge.role_name(fact.actor) if fact else "none"
-        verdict = judge_approval(
-            fact,
-            intent.sender,
-            intent.label,
-            role,
-            requested_at=requested_at,
-            request_head_sha=request_head,
-            pr_head_sha=head,
-            allowed_bots=self.inputs.allowed_bots,
-        )
-        return head, verdict
-
-
-def _empty() -> RunSpec:
-    return RunSpec(goal="(resume)")
 
 
 def run_action(environ: Mapping[str, str], **kwargs: Any) -> int:

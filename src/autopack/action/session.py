@@ -61,7 +61,7 @@ def post_tracking(
     bot's comment with the same marker is never taken for ours."""
     number = tracking.issue_number or tracking.pr_number
     if number is not None:
-        body = render_tracking(tracking, key, labels.approve, labels.deny)
+        body = render_tracking(tracking, key, labels)
         forge.upsert_comment_on(number, TRACKING_KEY, body, lambda text: signed(text, key))
 
 
@@ -162,9 +162,9 @@ class Session:
         self.log.end_group()
         self._tokens_check(telemetry)
         t.state = state
-        pending = t.pending_request()
-        if pending is not None:
-            if before.get(pending.id, "") != pending.head_sha:
+        pending = t.pending_requests()
+        if pending:
+            if any(before.get(r.id, "") != r.head_sha for r in pending):
                 self._drop_stale_labels()
             t.conclusion = outcome.conclusion = "action_required"
         elif any(p.status is PhaseStatus.denied for p in state.phases) and not any(

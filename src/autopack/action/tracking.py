@@ -19,7 +19,13 @@ import zlib
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from autopack.core.governance.requests import AuditEntry, GovernanceRequest, RequestState
+from autopack.core.governance.comment import DEFAULT_LABELS, render_pending
+from autopack.core.governance.requests import (
+    AuditEntry,
+    DecisionLabels,
+    GovernanceRequest,
+    RequestState,
+)
 from autopack.core.render.prompts import render
 from autopack.core.render.reports import STATUS_ICON
 from autopack.core.spec import RunSpec
@@ -77,11 +83,12 @@ class Tracking(BaseModel):
     def entries(self) -> list[AuditEntry]:
         return list(self.audit)
 
-    def pending_request(self) -> GovernanceRequest | None:
+    def pending_requests(self) -> list[GovernanceRequest]:
+        """Every pending request, oldest first. With more than one, nothing may pick one for a
+        maintainer: a decision names the request it decides."""
         if self.state is None:
-            return None
-        pending = [r for r in self.state.requests if r.state is RequestState.pending]
-        return pending[-1] if pending else None
+            return []
+        return [r for r in self.state.requests if r.state is RequestState.pending]
 
 
 def encode_state(tracking: Tracking, key: bytes) -> str:
@@ -122,23 +129,21 @@ def _slim(tracking: Tracking) -> Tracking:
     return slim
 
 
-def render_tracking(
-    tracking: Tracking,
-    key: bytes,
-    approve_label: str = "autopack:approve",
-    deny_label: str = "autopack:deny",
-) -> str:
-    """The comment body: checklist, pending request, cost, then the state block."""
+def render_tracking(tracking: Tracking, key: bytes, labels: DecisionLabels = DEFAULT_LABELS) -> str:
+    """The comment body: checklist, pending requests, cost, then the state block."""
     state = tracking.state
+    pending = tracking.pending_requests()
     visible = render(
         "tracking_comment.md.j2",
         t=tracking,
         phases=state.phases if state else [],
         status_icon=STATUS_ICON,
-        pending=tracking.pending_request(),
+        pending=pending,
+        pending_list=render_pending(pending, labels),
         audit=tracking.audit[-AUDIT_SHOWN:],
-        approve_label=approve_label,
-        deny_label=deny_label,
+        approve_label=labels.approve,
+        deny_label=labels.deny,
+        command=labels.command,
         cost_usd=tracking.cost_usd,
         output_tokens=tracking.output_tokens,
     )

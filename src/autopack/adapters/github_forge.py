@@ -90,6 +90,20 @@ class GitHubForge(GitHubClient):
         new = self._call(f"comment on #{number}", lambda: self._post_comment(number, body))
         return comment_ref(new)
 
+    def react(self, comment_id: int, review: bool, content: str, number: int) -> None:
+        """Add our `content` reaction (`eyes`, `rocket`, ...) to an issue comment, or to a review
+        comment (`review`) of PR `number`. GitHub answers a reaction we already made with that one,
+        so a re-run never adds a second."""
+
+        def run() -> None:
+            if review:
+                target = self.repo.get_pull(number).get_review_comment(comment_id)
+            else:
+                target = self.repo.get_issue(number).get_comment(comment_id)
+            target.create_reaction(content)
+
+        self._retried(f"react to comment {comment_id}", run)
+
     def upsert_comment(self, key: str, body: str) -> None:
         """Keyed comments of the executor (summary, governance requests) go on the PR once it
         exists, else on the issue."""

@@ -20,7 +20,8 @@ class Verdict(BaseModel):
 
 
 class LabelFact(BaseModel):
-    """The last `labeled` event of a label (from the issue events API)."""
+    """The last `labeled` event of a label (from the issue events API), or a command comment: who
+    acted, and when."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -80,9 +81,12 @@ def judge_approval(
     request_head_sha: str,
     pr_head_sha: str,
     allowed_bots: tuple[str, ...] = (),
+    what: str | None = None,
 ) -> Verdict:
     """An approve/deny label counts only if its last `labeled` event was made by such a person, after
-    the request comment, while the PR head is the SHA recorded in the request."""
+    the request comment, while the PR head is the SHA recorded in the request. A command comment
+    (`/autopack approve <id>`) is judged the same way, its own record as the fact; `what` names it
+    in the reason."""
     verdict = judge_label(fact, sender, label, role, allowed_bots)
     if not verdict.allowed or fact is None:
         return verdict
@@ -90,7 +94,7 @@ def judge_approval(
         return Verdict(
             allowed=False,
             who=fact.actor,
-            reason=f"the {label!r} label is older than the request it would decide",
+            reason=f"{what or f'the {label!r} label'} is older than the request it would decide",
         )
     if pr_head_sha != request_head_sha:
         return Verdict(

@@ -30,7 +30,15 @@ def render_request_comment(
         stale=_inert(request.stale),
         approve_label=labels.approve,
         deny_label=labels.deny,
+        command=labels.command,
     )
 
 
-__all__ = ["DEFAULT_LABELS", "render_request_comment"]
+def render_pending(
+    requests: list[GovernanceRequest], labels: DecisionLabels = DEFAULT_LABELS
+) -> str:
+    """One line per pending request: id, phase, paths, risk and the comments that decide it."""
+    return render("pending_requests.md.j2", requests=requests, command=labels.command)
+
+
+__all__ = ["DEFAULT_LABELS", "render_pending", "render_request_comment"]

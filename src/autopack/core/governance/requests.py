@@ -30,17 +30,20 @@ from autopack.errors import GovernanceError, PathPolicyError
 PREVIEW_LIMIT = 8_000  # characters of diff preview kept in a request (and its comment)
 APPROVE_LABEL = "autopack:approve"
 DENY_LABEL = "autopack:deny"
+COMMAND_PREFIX = "/autopack"
 AUTO_APPROVER = "autopack[auto-approve]"
 
 
 class DecisionLabels(BaseModel):
-    """The label names that approve or deny a request on GitHub (the Action's approve_label and
-    deny_label inputs); local runs keep the defaults."""
+    """How a request is decided on GitHub: the label names that approve or deny it (the Action's
+    approve_label and deny_label inputs) and the comment command (`<command> approve <id>`, the
+    command_prefix input); local runs keep the defaults."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     approve: str = Field(default=APPROVE_LABEL, min_length=1)
     deny: str = Field(default=DENY_LABEL, min_length=1)
+    command: str = Field(default=COMMAND_PREFIX, min_length=1)
 
 
 class RequestState(StrEnum):
