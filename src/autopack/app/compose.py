@@ -7,7 +7,7 @@ It is the only module of app/ that may import adapters (the layer test knows).""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,7 +20,8 @@ from autopack.adapters.pytest_runner import DEFAULT_COMMAND, PytestRunner
 from autopack.adapters.replay_model import ReplayModelClient
 from autopack.adapters.ruff_lint import RuffLinter
 from autopack.app.baseline import BaselineTracker
-from autopack.app.executor import Executor, ExecutorConfig, Progress
+from autopack.app.config import ExecutorConfig
+from autopack.app.executor import Executor, Progress
 from autopack.app.finalizer import PhaseFinalizer
 from autopack.app.planner import PlanOutcome, RepoFile, plan_spec
 from autopack.core.budget.policy import BudgetSettings
@@ -50,6 +51,7 @@ class RunSettings(BaseModel):
     push: bool = False
     issue_number: int | None = None
     repair_rounds: int = Field(default=1, ge=0)
+    only_phases: tuple[str, ...] = ()  # a follow-up: run these, keep the others as they were
 
     def executor_config(self) -> ExecutorConfig:
         default = BuildSettings().max_tokens
@@ -64,6 +66,7 @@ class RunSettings(BaseModel):
             push=self.push,
             issue_number=self.issue_number,
             repair_rounds=self.repair_rounds,
+            only_phases=self.only_phases,
         )
 
 
@@ -140,8 +143,10 @@ def build_executor(
     labels: DecisionLabels = DEFAULT_LABELS,
     on_event: EventSink = ignore,
     clock: Clock | None = None,
+    phase_context: Mapping[str, str] | None = None,
 ) -> Executor:
-    """The Executor with the package data (model table, estimator constants) and the clock."""
+    """The Executor with the package data (model table, estimator constants) and the clock;
+    `phase_context` adds text to the prompt of the phases it names (a follow-up's context)."""
     return Executor(
         spec,
         workspace,
@@ -158,6 +163,7 @@ def build_executor(
         audit=audit,
         labels=labels,
         on_event=on_event,
+        phase_context=phase_context,
     )
 
 

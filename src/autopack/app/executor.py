@@ -5,18 +5,17 @@ blocked. A phase already committed on the branch (found from its trailer) is not
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from pydantic import BaseModel, ConfigDict, Field
+from collections.abc import Callable, Mapping
 
 from autopack.app.builder import build_phase
+from autopack.app.config import ExecutorConfig
 from autopack.app.context import context_files
 from autopack.app.governor import Governor, load_policy
 from autopack.app.repair_rounds import RepairEnd, RepairSetup, finalize_with_repairs
 from autopack.core.budget.cost_guard import CostGuard
 from autopack.core.budget.estimator import EstimatorParams
 from autopack.core.budget.phase import describe_plan, plan_phase, scheduled_settings
-from autopack.core.budget.policy import BudgetPlan, BudgetSettings
+from autopack.core.budget.policy import BudgetPlan
 from autopack.core.build import BuildOutcome, BuildSettings
 from autopack.core.dag import topological_order
 from autopack.core.edits.changeset import ChangeSet, OpResult
@@ -32,34 +31,30 @@ from autopack.core.render.reports import phase_check_run, render_pr_body, render
 from autopack.core.spec import Phase, RunSpec
 from autopack.core.state import PhaseRecord, PhaseStatus, RunState
 from autopack.core.telemetry import RunTelemetry, phase_telemetry, render_table
+from autopack.core.usage import Usage
 from autopack.ports import AuditLog, Clock, Finalizer, Forge, ModelClient, Workspace
 
 Progress = Callable[[str], None]
 _MARKS = {"applied": "+", "ignored": "=", "rejected": "!"}
 
 
-class ExecutorConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    run_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    model: str | None = None
-    base_branch: str = "main"
-    build: BuildSettings = BuildSettings()
-    push: bool = False
-    issue_number: int | None = None
-    repair_rounds: int = Field(default=1, ge=0, description="Rounds for a phase the gates block")
-    budget: BudgetSettings | None = Field(
-        default_factory=BudgetSettings,
-        description="Budget policy for max_tokens; None uses build.max_tokens for every request",
-    )
-
-    @property
-    def branch(self) -> str:
-        return f"autopack/{self.run_id}"
+def keep_others(
+    previous: RunState, state: RunState, config: ExecutorConfig, done: dict[str, str]
+) -> None:
+    """A run of only some phases (a follow-up) keeps every other phase as the previous run left it
+    (unless it is committed on the branch: that is read from its trailer). That run counted their
+    usage and cost, so the copies carry none, like phases committed by an earlier run."""
+    before = {r.id: r for r in previous.phases}
+    for i, record in enumerate(state.phases):
+        old = before.get(record.id)
+        if old is not None and not config.runs(record.id) and record.id not in done:
+            zero = {"requests": 0, "usage": Usage(), "cost_usd": 0.0, "resumed": True}
+            state.phases[i] = old.model_copy(deep=True, update=zero)
 
 
 class Executor:
-    """Built by app/compose.py (the one composition root) from a face's settings."""
+    """Built by app/compose.py (the one composition root) from a face's settings. `phase_context`
+    adds text to a phase's prompt (a follow-up's PR diff and anchored file)."""
 
     def __init__(
         self,
@@ -79,8 +74,10 @@ class Executor:
         audit: AuditLog | None = None,
         labels: DecisionLabels = DEFAULT_LABELS,
         on_event: EventSink = ignore,
+        phase_context: Mapping[str, str] | None = None,
     ) -> None:
         self.spec = spec
+        self.phase_context = dict(phase_context or {})  # phase id -> extra prompt text
         self.ws = workspace
         self.model = model
         self.forge = forge
@@ -118,6 +115,7 @@ class Executor:
         state.phases = [PhaseRecord(id=p, title=self.spec.phase(p).title) for p in order]
         if previous is not None:
             self.gov.carry_over(previous, state)
+            keep_others(previous, state, self.config, done)
         self.forge.save_artifact("spec.json", self.spec.model_dump_json(indent=2) + "\n")
         self._ensure_pr()
         for n, phase_id in enumerate(order, 1):
@@ -142,6 +140,9 @@ class Executor:
         state = self.state
         phase, record = self.spec.phase(phase_id), state.phase(phase_id)
         prefix = f"[{n}/{total}] {phase_id}"
+        if not self.config.runs(phase_id) and phase_id not in done:
+            self.progress(f"{prefix}: {record.status.value} (not part of this run)")
+            return
         if phase_id in done:
             record.commit_sha, record.resumed = done[phase_id], True
             record.move(PhaseStatus.committed, "")
@@ -193,6 +194,7 @@ class Executor:
             context_files(phase, self.ws.read),
             list(self.gov.policy.protected),
             fmt,
+            self.phase_context.get(phase.id, ""),
         )
         guard = CostGuard(limit_usd=self.spec.budget.max_cost_usd)
         spent = self.telemetry.cost_usd

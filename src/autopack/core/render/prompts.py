@@ -46,11 +46,15 @@ def phase_prompt(
     files: list[FileContext],
     protected_paths: list[str],
     output_format: str | None = None,
+    extra_context: str = "",
 ) -> str:
-    """`output_format` ("edit" or "whole", from the budget policy) steers the shape of the ops."""
+    """`output_format` ("edit" or "whole", from the budget policy) steers the shape of the ops;
+    `extra_context` (Markdown) is added after the file contents (a follow-up's PR diff and
+    anchored file)."""
     return render(
         "phase.md.j2",
         output_format=output_format,
+        extra_context=extra_context.strip(),
         run_goal=delimit(run_goal),
         untrusted_note=note(),
         phase=phase,

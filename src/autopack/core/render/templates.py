@@ -138,7 +138,9 @@ TEMPLATES["phase.md.j2"] = r"""# Run goal
 {{ f.text }}
 </file>
 {% endfor %}{% endif %}
-{% if output_format == "whole" %}Every file of this phase is new or rewritten: write each one whole (`write`, then `append` chunks).
+{% if extra_context %}{{ extra_context }}
+
+{% endif %}{% if output_format == "whole" %}Every file of this phase is new or rewritten: write each one whole (`write`, then `append` chunks).
 {% elif output_format == "edit" %}Change existing files with `edit` ops (small, unique `old` snippets), not by rewriting them; `write` only new files.
 {% endif %}Emit the NDJSON operations for this phase now, starting at id 1.
 """
