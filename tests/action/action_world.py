@@ -115,6 +115,8 @@ class World:
     runs: int = 0
     fired: list[Fired] = field(default_factory=list)
     defaults: dict[str, str] = field(default_factory=dict)  # inputs for every run
+    followup_replies: list[Reply] = field(default_factory=list)  # for followup-* phases, in order
+    last_payload: dict[str, Any] = field(default_factory=dict)
 
     @property
     def state(self) -> GitHubState:
@@ -200,18 +202,39 @@ class World:
         }
         return self.fire("pull_request", payload)
 
-    def comment(self, number: int, body: str, login: str, type_: str = "User") -> Fired:
+    def comment(
+        self, number: int, body: str, login: str, type_: str = "User", **inputs: str
+    ) -> Fired:
         """`login` comments on issue/PR `number`: the comment, then its `issue_comment` event."""
-        c = self.state.add_comment(number, body, login)
         self.state.users.setdefault(login, User(login, "none", type_))
-        issue = self.gh.api.issue(self.state.issues[number])
-        payload = {
+        c = self.state.add_comment(number, body, login)
+        self.last_payload = {
             "action": "created",
-            "issue": issue,
-            "comment": {**self.gh.api.comment(c), "user": {"login": login, "type": type_}},
+            "issue": self.gh.api.issue(self.state.issues[number]),
+            "comment": self.gh.api.comment(c),
             "sender": {"login": login, "type": type_},
         }
-        return self.fire("issue_comment", payload)
+        return self.fire("issue_comment", self.last_payload, **inputs)
+
+    def review_comment(
+        self, number: int, body: str, login: str, path: str, line: int, diff_hunk: str = ""
+    ) -> Fired:
+        """`login` comments on `path`:`line` of PR `number`'s diff (a review comment)."""
+        self.state.users.setdefault(login, User(login, "none"))
+        c = self.state.add_review_comment(number, body, login, path, line, diff_hunk)
+        pr = self.gh.api.pull(self.state.issues[number])
+        self.last_payload = {
+            "action": "created",
+            "pull_request": {
+                "number": number,
+                "state": "open",
+                "head": {"ref": pr["head"]["ref"], "sha": pr["head"]["sha"]},
+                "base": {"ref": "main", "sha": pr["base"]["sha"]},
+            },
+            "comment": self.gh.api.review_comment(c),
+            "sender": {"login": login, "type": "User"},
+        }
+        return self.fire("pull_request_review_comment", self.last_payload)
 
     def human_commit(self, branch: str, path: str = "NOTES.md", text: str = "notes\n") -> str:
         """A maintainer's commit on `branch`, pushed to origin; returns the new head."""
@@ -247,11 +270,14 @@ def parse_outputs(text: str) -> dict[str, str]:
     return out
 
 
-def responder(rec: Recorded) -> Reply:
+def responder(rec: Recorded, followups: list[Reply] | None = None) -> Reply:
     match = _PHASE.search(rec.message_text(0))
     if match is None:  # a planner request: plan the multiply phase
         multiply = next(p for p in scenario.SPEC["phases"] if p["id"] == "multiply")
         return Reply(text=json.dumps({"goal": "Add mul to calc", "phases": [multiply]}))
+    if match.group(1).startswith("followup-"):
+        assert followups, f"no reply scripted for {match.group(1)}"
+        return followups.pop(0)
     return phase_reply(match.group(1))
 
 
@@ -284,5 +310,7 @@ def make_world(
     state.add_user("tri", "triage")
     state.add_user("reader", "read")
     state.add_user("helper[bot]", "write", "Bot")
-    with GitHubServer(state) as gh, MessagesServer(responder=responder) as model:
-        yield World(tmp_path, origin, gh, model, monkeypatch, capsys)
+    followups: list[Reply] = []
+    respond = lambda rec: responder(rec, followups)  # noqa: E731
+    with GitHubServer(state) as gh, MessagesServer(responder=respond) as model:
+        yield World(tmp_path, origin, gh, model, monkeypatch, capsys, followup_replies=followups)

@@ -167,7 +167,7 @@ class Decide:
         runner.home = intent.number
         self.log.group(f"Autopack: {intent.what} on request {request.id} by {who}")
         if intent.comment is not None:
-            runner.react(intent.comment, "eyes", intent.number)
+            runner.react(intent.comment.id, intent.comment.review, "eyes", intent.number)
         ws = ActionWorkspace(runner.env.workspace, self.inputs.github_token)
         ws.adopt_remote_branch(tracking.branch)
         decision = Decision.approve if intent.approve else Decision.deny

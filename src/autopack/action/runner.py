@@ -4,20 +4,19 @@ events that ask nothing exit 0 with a clear message; only a failed run exits 1."
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
 from autopack.action.decide import Decide
 from autopack.action.events import (
-    CommentFact,
     FollowUpRequest,
     Ignore,
     StartRun,
     decide_intent,
     load_payload,
 )
+from autopack.action.followup import FollowUp, settle_followups
 from autopack.action.inputs import (
     ActionConfigError,
     ActionEnv,
@@ -56,8 +55,6 @@ from autopack.core.state import RunState
 from autopack.core.telemetry import RunTelemetry
 from autopack.errors import AutopackError
 from autopack.ports import ModelClient
-
-_ISSUE_BRANCH = re.compile(r"^autopack/issue-(\d+)$")
 
 
 def _fact(event: LabelEvent | None) -> LabelFact | None:
@@ -118,15 +115,15 @@ class ActionRunner:
         if isinstance(intent, StartRun):
             return self.start(intent)
         if isinstance(intent, FollowUpRequest):
-            return self.ignore("follow-up comments are not handled yet")
+            return FollowUp(self, intent).run()
         return Decide(self, intent).run()
 
-    def react(self, comment: CommentFact, content: str, number: int) -> None:
+    def react(self, comment_id: int, review: bool, content: str, number: int) -> None:
         """A reaction on a command comment; one that fails is logged, it never stops the run."""
         try:
-            self.forge.react(comment.id, comment.review, content, number)
+            self.forge.react(comment_id, review, content, number)
         except AutopackError as exc:
-            self.log.warning(f"could not react to comment {comment.id}: {exc}")
+            self.log.warning(f"could not react to comment {comment_id}: {exc}")
 
     def ignore(self, reason: str) -> int:
         """An event that asks nothing of Autopack: one line, exit 0."""
@@ -240,7 +237,11 @@ class ActionRunner:
         model: ModelClient,
         spec: RunSpec,
         previous: RunState | None,
+        only: tuple[str, ...] = (),
+        context: Mapping[str, str] | None = None,
     ) -> int:
+        """Run or resume the spec in a Session; then the follow-ups whose phase changed are
+        answered (a follow-up run's conclusion is its phase's)."""
         command = self.inputs.test_command.strip()
         settings = GateSettings(baseline_cache=baseline_cache_dir(self.inputs, self.env))
         if command.lower() == "none":
@@ -257,7 +258,8 @@ class ActionRunner:
             tracking=tracking,
             log=self.log,
         )
-        outcome = session.run(spec, previous)
+        outcome = session.run(spec, previous, only, context)
+        settle_followups(self, tracking, outcome, only)
         finish(self.env, self.log, outcome, "\n\n".join(outcome.messages))
         return 1 if outcome.conclusion in ("failure", "error") else 0
 

@@ -5,6 +5,7 @@ the step outputs always, also after a failure."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from autopack.action.inputs import ActionEnv, ActionInputs
@@ -112,7 +113,15 @@ class Session:
         self.save_tracking()
 
     # -- the run -----------------------------------------------------------------------------
-    def run(self, spec: RunSpec, previous: RunState | None) -> Outcome:
+    def run(
+        self,
+        spec: RunSpec,
+        previous: RunState | None,
+        only: tuple[str, ...] = (),
+        context: Mapping[str, str] | None = None,
+    ) -> Outcome:
+        """Run (or resume) the spec; `only` runs just those phases (a follow-up: the others keep
+        their state), `context` adds prompt text per phase."""
         t = self.tracking
         settings = RunSettings(
             run_id=t.run_id,
@@ -121,6 +130,7 @@ class Session:
             max_tokens=self.inputs.max_tokens or None,
             push=True,
             issue_number=t.issue_number,
+            only_phases=only,
         )
         # Earlier runs' rows stay (committed phases are not rebuilt); a rebuilt phase's row is
         # replaced by its latest attempt.
@@ -138,6 +148,7 @@ class Session:
             audit=t,  # the audit log lives in the tracking comment's state block
             labels=self.inputs.decision_labels,
             on_event=self._on_event,
+            phase_context=context,
         )
         return self._conclude(self.executor, telemetry, previous)
 

@@ -52,6 +52,29 @@ def _sign(key: bytes, payload: str) -> str:
     return hmac.new(key, payload.encode("ascii"), hashlib.sha256).hexdigest()
 
 
+class FollowUpRecord(BaseModel):
+    """A follow-up asked by a command comment on the PR: one phase (`phase_id`) of the run.
+    `status` is its phase's status (`running` until the phase has one); `reported` the status
+    the reply last said, so a re-run never answers twice."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phase_id: str
+    comment_id: int
+    review: bool = False
+    number: int = Field(description="The PR the comment is on (replies go there)")
+    url: str = ""
+    author: str
+    instruction: str = Field(description="Sanitized, on one line, cut (for the list)")
+    path: str | None = None
+    line: int | None = None
+    status: str = "running"
+    commit_sha: str | None = None
+    reason: str = ""
+    cost_usd: float = 0.0
+    reported: str = ""
+
+
 class Tracking(BaseModel):
     """What a later run of the same issue needs: the spec (a planned one is not planned again), the
     run state (phases, governance requests), the PR and the check-run links."""
@@ -75,6 +98,12 @@ class Tracking(BaseModel):
     audit: list[AuditEntry] = Field(
         default_factory=list, description="The run's append-only governance audit log"
     )
+    followups: list[FollowUpRecord] = Field(
+        default_factory=list, description="Follow-ups asked on the PR, oldest first"
+    )
+
+    def followup(self, phase_id: str) -> FollowUpRecord | None:
+        return next((f for f in self.followups if f.phase_id == phase_id), None)
 
     def append(self, entry: AuditEntry) -> None:
         """AuditLog: the Action keeps the audit log in the tracking comment's state block."""

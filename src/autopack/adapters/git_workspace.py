@@ -195,6 +195,14 @@ class GitWorkspace:
                 self._literal.reset("-q", "--", *paths)
         return out + ("\n" if out else "")
 
+    def diff_since(self, base: str) -> str:
+        """The committed changes from `base` to HEAD, as one unified diff (a PR's changes)."""
+        try:
+            out: str = self._repo.git.diff("--no-color", "--no-ext-diff", base, "HEAD", "--")
+        except git.GitCommandError as exc:
+            raise WorkspaceError(f"cannot diff {base[:10]}..HEAD: {exc.stderr.strip()}") from exc
+        return out + ("\n" if out else "")
+
     def list_files(self) -> list[str]:
         return sorted(p for p in self._repo.git.ls_files("-z").split("\0") if p)
 

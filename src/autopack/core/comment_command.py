@@ -67,9 +67,16 @@ def parse_command(body: str, prefix: str = DEFAULT_PREFIX) -> CommentCommand:
         return GovernanceCommand(
             approve=decision.group(1).lower() == "approve", request_id=decision.group(2) or ""
         )
-    if len(rest) > MAX_INSTRUCTION_CHARS:
-        rest = rest[:MAX_INSTRUCTION_CHARS].rstrip() + "\n(instruction cut at 4000 characters)"
-    return FollowUpCommand(instruction=rest)
+    return FollowUpCommand(instruction=instruction_text(rest))
+
+
+def instruction_text(text: str) -> str:
+    """A follow-up instruction as a phase may carry it: sanitized, at most MAX_INSTRUCTION_CHARS
+    (the cut is said). Empty when nothing visible is left."""
+    text = sanitize(text)
+    if len(text) > MAX_INSTRUCTION_CHARS:
+        text = text[:MAX_INSTRUCTION_CHARS].rstrip() + "\n(instruction cut at 4000 characters)"
+    return text
 
 
 __all__ = [
@@ -78,5 +85,6 @@ __all__ = [
     "FollowUpCommand",
     "GovernanceCommand",
     "NotACommand",
+    "instruction_text",
     "parse_command",
 ]

@@ -257,7 +257,11 @@ TEMPLATES[
 {% if pending | length == 1 %}🔒 Waiting for a decision on governance request `{{ pending[0].id }}` (phase `{{ pending[0].phase_id }}`): add `{{ approve_label }}` or `{{ deny_label }}` to {{ "the pull request" if t.pr_number else "this issue" }}, or comment `{{ command }} approve {{ pending[0].id }}` (`deny`).
 {% elif pending %}🔒 {{ pending | length }} governance requests wait for a decision; a label cannot say which one it decides, so decide each with a comment on {{ "the pull request" if t.pr_number else "this issue" }}:
 {{ pending_list }}{% endif %}
-Cost so far: **${{ "%.4f" | format(cost_usd) }}** · output tokens: {{ output_tokens }}{% if t.conclusion %} · conclusion: **{{ t.conclusion }}**{% endif %}
+{% if t.followups %}
+### Follow-ups
+{% for f in t.followups %}- {{ status_icon.get(f.status, "🔨") }} [comment]({{ f.url }}) by **{{ f.author }}**{% if f.path %} on `{{ f.path }}`{% if f.line %}:{{ f.line }}{% endif %}{% endif %}: {{ f.instruction }} · **{{ f.status }}**{% if f.commit_sha %} ({{ f.commit_sha[:10] }}){% endif %}{% if t.check_urls.get(f.phase_id) %} · [check run]({{ t.check_urls[f.phase_id] }}){% endif %}
+{% endfor %}
+{% endif %}Cost so far: **${{ "%.4f" | format(cost_usd) }}** · output tokens: {{ output_tokens }}{% if t.conclusion %} · conclusion: **{{ t.conclusion }}**{% endif %}
 
 {% if audit %}
 <details><summary>Governance audit log (latest {{ audit | length }})</summary>
@@ -267,4 +271,44 @@ Cost so far: **${{ "%.4f" | format(cost_usd) }}** · output tokens: {{ output_to
 </details>
 
 {% endif %}<sub>Autopack edits this comment in place; the block below lets a re-run resume.</sub>
+"""
+
+TEMPLATES["followup_context.md.j2"] = r"""## Follow-up on the pull request
+This phase is a reviewer's follow-up on the pull request's branch. It has no deliverables list: change the files the instruction needs (protected paths above still need approval), keep the tests passing, and leave the rest of the pull request as it is.
+
+### The pull request's changes so far (its diff against the base{% if diff_cut %}, cut at {{ limit }} characters{% endif %})
+{% if not diff_known %}(the diff could not be read from this checkout)
+{% elif diff %}<pr-diff>
+{{ diff }}
+</pr-diff>
+{% else %}(no changes yet)
+{% endif %}{% if anchor %}
+### The review comment is on `{{ anchor.path }}`{% if anchor.line %}, line {{ anchor.line }}{% endif %}
+{% if marked is not none %}
+The file as it is on the branch now, with a line-number gutter; the commented line is marked `>>`. The gutter and the marker are not part of the file: leave them out of `old` snippets.
+<file path="{{ anchor.path }}" marked-line="{{ anchor.line or '' }}">
+{{ marked }}
+</file>
+{% elif too_big %}
+(`{{ anchor.path }}` is too large or binary to show.)
+{% else %}
+(`{{ anchor.path }}` does not exist on the branch now.)
+{% endif %}{% if hunk %}
+The diff hunk the comment was made on:
+<diff-hunk>
+{{ hunk }}
+</diff-hunk>
+{% endif %}{% endif %}"""
+
+TEMPLATES[
+    "followup_reply.md.j2"
+] = r"""{% if status == "committed" %}🚀 Done: {{ commit_link }} on `{{ branch }}`{% if cost_usd %} (cost ${{ "%.4f" | format(cost_usd) }}){% endif %}{% if check_url %} · [check run]({{ check_url }}){% endif %}.
+{% elif status == "awaiting_approval" %}🔒 The follow-up touches protected paths and waits for a maintainer: {{ reason }}.{% for r in requests %}
+Comment `{{ command }} approve {{ r.id }}` or `{{ command }} deny {{ r.id }}` (risk **{{ r.risk.value }}**).{% endfor %}{% if check_url %} · [check run]({{ check_url }}){% endif %}
+{% elif status == "denied" %}🚫 The follow-up was denied: {{ reason }}; nothing was committed.
+{% elif status == "refused" %}⛔ Autopack did not act on this comment: {{ reason }}.
+{% elif status == "error" %}⚠️ Autopack stopped before the follow-up was done: {{ reason }}. Re-run the workflow to try again.
+{% else %}❌ The follow-up was not committed ({{ status }}): {{ reason }}{% if check_url %} · [check run]({{ check_url }}){% endif %}{% if patch %}; its changes are kept as `{{ patch }}` in the workflow's artifacts{% endif %}.
+{% endif %}
+<sub>Follow-up of [this comment]({{ url }}) by {{ author }}{% if cost_usd and status != "committed" %} · cost ${{ "%.4f" | format(cost_usd) }}{% endif %}.</sub>
 """
