@@ -29,6 +29,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("approve", "governance", "approve a held phase's governance request"),
     ("deny", "governance", "deny a held phase's governance request"),
     ("resume", "governance", "continue a run after governance decisions"),
+    ("followup", "followup", "run one follow-up phase on a local run's branch"),
 )
 
 

@@ -105,6 +105,7 @@ def execute(
     telemetry: RunTelemetry | None = None,
     previous: RunState | None = None,
     gates: GateSettings | None = None,
+    phase_context: dict[str, str] | None = None,
 ) -> RunState:
     spec = spec or load_spec(spec_path)
     workspace = GitWorkspace(repo)
@@ -121,6 +122,7 @@ def execute(
         progress=progress,
         telemetry=telemetry,
         audit=LocalGovernanceStore(out),
+        phase_context=phase_context,
     )
     return executor.run(previous)
 

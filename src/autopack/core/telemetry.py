@@ -102,6 +102,15 @@ class RunTelemetry(BaseModel):
         }
         return json.dumps(data, indent=2) + "\n"
 
+    @classmethod
+    def from_json(cls, text: str) -> RunTelemetry:
+        """Read what `to_json` wrote (its computed totals are dropped)."""
+        data = json.loads(text)
+        data.pop("totals", None)
+        for row in data.get("phases") or []:
+            row.pop("totals", None)
+        return cls.model_validate(data)
+
 
 def request_telemetry(records: Iterable[RequestRecord], info: ModelInfo) -> list[RequestTelemetry]:
     return [
