@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -74,20 +76,75 @@ def test_the_action_command_marks_the_workspace_safe_for_git(tmp_path: Path) -> 
     }
 
 
-def test_example_workflow_has_least_permissions_and_the_three_triggers() -> None:
+def _workflow() -> dict[Any, Any]:
     wf = yaml.safe_load((ROOT / "examples/workflows/autopack.yml").read_text(encoding="utf-8"))
+    assert isinstance(wf, dict)
+    return wf
+
+
+def test_example_workflow_has_least_permissions_and_its_triggers() -> None:
+    wf = _workflow()
     triggers = wf[True]  # YAML 1.1 reads the key `on` as True
-    assert set(triggers) == {"issues", "pull_request", "workflow_dispatch"}
+    assert set(triggers) == {
+        "issues",
+        "pull_request",
+        "issue_comment",
+        "pull_request_review_comment",
+        "workflow_dispatch",
+    }  # never pull_request_target
+    assert triggers["issue_comment"] == {"types": ["created"]}
+    assert triggers["pull_request_review_comment"] == {"types": ["created"]}
     assert set(triggers["workflow_dispatch"]["inputs"]) == {"issue_number", "spec_path"}
     assert wf["permissions"] == {}
-    job = wf["jobs"]["autopack"]
+    branch, job = wf["jobs"]["branch"], wf["jobs"]["autopack"]
+    assert branch["permissions"] == {"pull-requests": "read"}
     assert job["permissions"] == {
         "contents": "write",
         "pull-requests": "write",
         "issues": "write",
         "checks": "write",
     }
-    assert "github.event.issue.number" in wf["concurrency"]["group"]
+    assert job["needs"] == "branch"
+    assert job["concurrency"] == {
+        "group": "autopack-${{ needs.branch.outputs.name }}",
+        "cancel-in-progress": False,
+    }
+    assert "author_association" in branch["if"] and "'/autopack'" in branch["if"]
+
+
+def _fake_gh(tmp_path: Path, head_ref: str) -> dict[str, str]:
+    """`gh api URL --jq .head.ref` answering `head_ref` for the PR it is asked about."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    gh = bin_dir / "gh"
+    gh.write_text(f'#!/bin/sh\necho "$2" >> {tmp_path}/gh.log\necho {head_ref}\n')
+    gh.chmod(0o755)
+    return {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"HEAD_REF": "autopack/issue-7"}, "autopack/issue-7"),  # labels, review comments
+        ({"PR_URL": "https://api.github.com/repos/a/b/pulls/9", "ISSUE": "9"}, "autopack/issue-7"),
+        ({"ISSUE": "7"}, "autopack/issue-7"),  # issue labels and comments
+        ({"ISSUE": "#7"}, "autopack/issue-7"),  # a dispatch's issue_number input
+        ({"SPEC": "specs/mul.yaml"}, "spec:specs/mul.yaml"),
+    ],
+)
+def test_the_branch_job_names_the_run_every_event_belongs_to(
+    tmp_path: Path, env: dict[str, str], expected: str
+) -> None:
+    """The `branch` job's script, run with the environment each event gives it: a comment in a
+    PR's conversation is queued with the labels and review comments of the same PR."""
+    [step] = _workflow()["jobs"]["branch"]["steps"]
+    output = tmp_path / "output"
+    full = {"HEAD_REF": "", "PR_URL": "", "ISSUE": "", "SPEC": "", **env}
+    full.update(_fake_gh(tmp_path, "autopack/issue-7"), GITHUB_OUTPUT=str(output))
+    subprocess.run(["bash", "-e", "-c", step["run"]], env=full, check=True)
+    assert output.read_text(encoding="utf-8") == f"name={expected}\n"
+    asked = (tmp_path / "gh.log").read_text(encoding="utf-8") if "PR_URL" in env else ""
+    assert asked == (f"{env['PR_URL']}\n" if "PR_URL" in env else "")
 
 
 def _zizmor() -> str | None:
