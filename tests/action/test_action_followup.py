@@ -144,9 +144,10 @@ def test_a_review_comment_is_anchored_to_the_file_and_line(world: World) -> None
     assert fired.code == 0 and fired.outputs["conclusion"] == "success", fired.stdout
     [c] = world.state.review_comments.values()
     assert world.state.reactions(c) == [f"eyes:{BOT}", f"rocket:{BOT}"]
-    assert world.branch_log("autopack/issue-1")[0] == (
-        f"autopack(followup-review-{c['id']}): Follow-up asked by admin"
-    )
+    assert world.branch_log("autopack/issue-1") == [
+        f"autopack(followup-review-{c['id']}): Follow-up asked by admin",
+        "autopack(docs): Document the operations",
+    ]  # one new commit, on top of the PR's head
     prompt = world.model.message_requests[-1].message_text(0)
     assert "### The review comment is on `src/calc/ops.py`, line 8" in prompt
     assert '<file path="src/calc/ops.py" marked-line="8">' in prompt

@@ -56,9 +56,13 @@ class Decide:
         self.runner, self.intent = runner, intent
         self.forge, self.log, self.inputs = runner.forge, runner.log, runner.inputs
 
-    def refuse(self, reason: str, key: str = "refused", detail: str = "") -> int:
+    def refuse(
+        self, reason: str, key: str = "refused", detail: str = "", drop_label: bool = True
+    ) -> int:
+        """Answer (a keyed comment, edited on a repeat) and exit 0; a label that was judged and
+        refused is removed (it decided nothing)."""
         intent, what = self.intent, "accept the label" if self.intent.comment is None else "decide"
-        if intent.label:
+        if intent.label and drop_label:
             self.forge.remove_label(intent.number, intent.label)
         message = f"Autopack did not {what}: {reason}."
         self.log.notice(message + (f"\n{detail}" if detail else ""))
@@ -76,7 +80,8 @@ class Decide:
                 return self.runner.ignore(f"PR #{intent.number} is not an Autopack PR ({head_ref})")
         tracking = self.runner.load_tracking(home_of(intent.number, head_ref))
         if tracking is None or tracking.state is None or not tracking.pending_requests():
-            return self.refuse("there is no pending governance request on this run")
+            reason = "there is no pending governance request on this run"
+            return self.refuse(reason, drop_label=False)
         forge.target, forge.pull_number = tracking.issue_number, tracking.pr_number
         try:
             request = self._pick(tracking)
@@ -84,7 +89,8 @@ class Decide:
             return self.refuse(refusal.reason, detail=refusal.detail)
         requested = self._request_comment(tracking, request)
         if requested is None or not request.head_sha:
-            return self.refuse(f"the comment of request {request.id} is not on #{intent.number}")
+            reason = f"the comment of request {request.id} is not on #{intent.number}"
+            return self.refuse(reason, drop_label=False)
         head, verdict = self._judge(tracking, request.head_sha, requested)
         if not verdict.allowed:
             return self.refuse(verdict.reason, f"refused-{request.id}")
