@@ -15,8 +15,8 @@ from autopack.adapters.pytest_runner import PytestRunner
 from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord
 from autopack.app.baseline import BaselineTracker
 from autopack.app.compose import build_executor
-from autopack.app.executor import ExecutorConfig
 from autopack.app.finalizer import PhaseFinalizer
+from autopack.core.build import ExecutorConfig
 from autopack.core.spec import parse_spec
 from autopack.core.state import PhaseStatus
 from autopack.demo.scenario import ndjson

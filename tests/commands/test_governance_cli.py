@@ -21,9 +21,10 @@ from autopack.adapters.governance_store import LocalGovernanceStore
 from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord, dump_transcript
 from autopack.app.compose import build_executor
-from autopack.app.executor import Executor, ExecutorConfig
+from autopack.app.executor import Executor
 from autopack.app.governor import apply_decision
 from autopack.cli import main
+from autopack.core.build import ExecutorConfig
 from autopack.core.gates.decision import GateResult, GateStatus, PhaseDecision
 from autopack.core.governance.requests import Decision, MemoryAuditLog
 from autopack.core.spec import parse_spec

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from autopack.app.builder import build_phase
 from autopack.app.context import context_files
 from autopack.app.governor import Governor, load_policy
@@ -16,8 +14,8 @@ from autopack.app.repair_rounds import RepairEnd, RepairSetup, finalize_with_rep
 from autopack.core.budget.cost_guard import CostGuard
 from autopack.core.budget.estimator import EstimatorParams
 from autopack.core.budget.phase import describe_plan, plan_phase, scheduled_settings
-from autopack.core.budget.policy import BudgetPlan, BudgetSettings
-from autopack.core.build import BuildOutcome, BuildSettings
+from autopack.core.budget.policy import BudgetPlan
+from autopack.core.build import BuildOutcome, BuildSettings, ExecutorConfig
 from autopack.core.dag import topological_order
 from autopack.core.edits.changeset import ChangeSet, OpResult
 from autopack.core.events import CheckPublished, EventSink, PhaseStarted, ignore
@@ -27,35 +25,17 @@ from autopack.core.governance.decide import blocked_reason
 from autopack.core.governance.policy import GovernancePolicy
 from autopack.core.governance.requests import DecisionLabels, MemoryAuditLog
 from autopack.core.modeltable import ModelInfo
+from autopack.core.render.progress import build_lines, op_line, pr_title
 from autopack.core.render.prompts import phase_prompt, system_prompt
 from autopack.core.render.reports import phase_check_run, render_pr_body, render_summary
-from autopack.core.spec import Phase, RunSpec
+from autopack.core.spec import Phase, RunSpec, phase_digest
 from autopack.core.state import PhaseRecord, PhaseStatus, RunState
 from autopack.core.telemetry import RunTelemetry, phase_telemetry, render_table
+from autopack.errors import WorkspaceError
 from autopack.ports import AuditLog, Clock, Finalizer, Forge, ModelClient, Workspace
 
 Progress = Callable[[str], None]
-_MARKS = {"applied": "+", "ignored": "=", "rejected": "!"}
-
-
-class ExecutorConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    run_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    model: str | None = None
-    base_branch: str = "main"
-    build: BuildSettings = BuildSettings()
-    push: bool = False
-    issue_number: int | None = None
-    repair_rounds: int = Field(default=1, ge=0, description="Rounds for a phase the gates block")
-    budget: BudgetSettings | None = Field(
-        default_factory=BudgetSettings,
-        description="Budget policy for max_tokens; None uses build.max_tokens for every request",
-    )
-
-    @property
-    def branch(self) -> str:
-        return f"autopack/{self.run_id}"
+SPEC_TRAILER = "Autopack-Spec"
 
 
 class Executor:
@@ -114,6 +94,7 @@ class Executor:
         state = self.state
         state.base_sha = self.ws.prepare_branch(state.branch)
         done = self.ws.committed_phases(state.base_sha)
+        self._same_spec(done)
         order = topological_order(self.spec.phases)
         state.phases = [PhaseRecord(id=p, title=self.spec.phase(p).title) for p in order]
         if previous is not None:
@@ -172,6 +153,19 @@ class Executor:
             prefix,
             PhaseStarted(phase_id=phase_id, title=phase.title, index=n, total=total),
         )
+
+    def _same_spec(self, done: dict[str, str]) -> None:
+        """The branch's committed phases must be this spec's: a phase of another spec with the
+        same id (two specs both named spec.yaml give the same run id) is never taken for done."""
+        for phase in self.spec.phases:
+            sha = done.get(phase.id)
+            theirs = self.ws.commit_trailers(sha).get(SPEC_TRAILER) if sha else None
+            if sha and theirs is not None and theirs != phase_digest(self.spec, phase):
+                raise WorkspaceError(
+                    f"branch {self.state.branch} holds phase {phase.id!r} of a different run spec "
+                    f"(commit {sha[:10]}); give this run another branch with --run-id NAME "
+                    "(or delete the branch to start over)"
+                )
 
     def _ensure_pr(self) -> None:
         """Open the PR (or bring its body up to date). A forge that cannot open it before the
@@ -301,7 +295,11 @@ class Executor:
         if decision.blocked:
             self._fail(phase, record, changes, "; ".join(decision.block_reasons()), decision, True)
             return
-        trailers = {"Autopack-Ops": str(record.ops_applied), "Autopack-Run": self.config.run_id}
+        trailers = {
+            "Autopack-Ops": str(record.ops_applied),
+            "Autopack-Run": self.config.run_id,
+            SPEC_TRAILER: phase_digest(self.spec, phase),
+        }
         record.commit_sha = self.ws.commit_phase(phase.id, phase.title, paths, trailers)
         record.move(PhaseStatus.committed)
         if self.pr_pending:
@@ -362,22 +360,11 @@ class Executor:
         )
 
     def _report_build(self, outcome: BuildOutcome, estimated: int | None) -> None:
-        """Progress lines: output tokens vs the estimate, and each request when there were more."""
-        if estimated:
-            actual = outcome.usage.output_tokens
-            self.progress(
-                f"    output {actual:,} tokens vs estimate {estimated:,} "
-                f"({(actual - estimated) / estimated:+.0%})"
-            )
-        if len(outcome.requests) > 1:
-            for n, r in enumerate(outcome.requests, 1):
-                self.progress(
-                    f"    ~ request {n} ({r.purpose}): {r.stop_reason} after {r.ops_received} "
-                    f"op(s), {r.usage.output_tokens} output tokens"
-                )
+        for line in build_lines(outcome, estimated):
+            self.progress(line)
 
     def _on_op(self, result: OpResult) -> None:
-        self.progress(f"    {_MARKS.get(result.status, '!')} {result.describe()}")
+        self.progress(op_line(result))
 
     def _publish(self, phase: Phase, record: PhaseRecord, decision: PhaseDecision | None) -> None:
         check = phase_check_run(phase, record, self.ws.head_sha(), decision)
@@ -385,8 +372,7 @@ class Executor:
         self.on_event(CheckPublished(phase_id=phase.id, name=check.name, url=url))
 
     def _pr_title(self) -> str:
-        goal = self.spec.goal.strip().splitlines()[0]
-        return f"Autopack: {goal[:100]}"
+        return pr_title(self.spec.goal)
 
     def _pr_body(self) -> str:
         return render_pr_body(self.state, self.config.issue_number)
