@@ -410,7 +410,7 @@ def test_another_spec_with_the_same_run_id_is_refused_not_taken_for_done(
     """Two different specs (both named spec.yaml: same run id, same phase ids) one after the
     other: the second is not reported "committed (earlier run)"; it is refused, naming the
     phase, the commit and what to do."""
-    state, r = run(git_repo, tmp_path, GOOD)
+    state, _ = run(git_repo, tmp_path, GOOD)
     assert state.succeeded
     git.Repo(git_repo).heads["main"].checkout()
     other = {**SPEC, "goal": "Something else entirely"}

@@ -31,6 +31,7 @@ from autopack.core.render.reports import phase_check_run, render_pr_body, render
 from autopack.core.spec import Phase, RunSpec, phase_digest
 from autopack.core.state import PhaseRecord, PhaseStatus, RunState
 from autopack.core.telemetry import RunTelemetry, phase_telemetry, render_table
+from autopack.core.usage import Usage
 from autopack.errors import WorkspaceError
 from autopack.ports import AuditLog, Clock, Finalizer, Forge, ModelClient, Workspace
 
@@ -76,6 +77,7 @@ class Executor:
         self.telemetry = telemetry or RunTelemetry()
         self.telemetry.run_id, self.telemetry.model = config.run_id, self.model_id
         self.clock = clock
+        self._earlier: dict[str, PhaseRecord] = {}  # a resumed run's previous records
         self.pr_pending = True  # until the forge has opened the PR (it needs a pushed commit)
         self.gov = Governor(
             policy or load_policy(workspace, spec),
@@ -99,6 +101,7 @@ class Executor:
         state.phases = [PhaseRecord(id=p, title=self.spec.phase(p).title) for p in order]
         if previous is not None:
             self.gov.carry_over(previous, state)
+        self._earlier = {r.id: r for r in previous.phases} if previous else {}
         self.forge.save_artifact("spec.json", self.spec.model_dump_json(indent=2) + "\n")
         self._ensure_pr()
         for n, phase_id in enumerate(order, 1):
@@ -124,8 +127,16 @@ class Executor:
         phase, record = self.spec.phase(phase_id), state.phase(phase_id)
         prefix = f"[{n}/{total}] {phase_id}"
         if phase_id in done:
-            record.commit_sha, record.resumed = done[phase_id], True
-            record.move(PhaseStatus.committed, "")
+            earlier = self._earlier.get(phase_id)
+            if earlier is not None and earlier.commit_sha == done[phase_id]:
+                # committed before this resume: its record (ops, files) stays; this run spent
+                # nothing on it, so its usage counts where it was spent, not here
+                state.phases[state.phases.index(record)] = earlier.model_copy(
+                    deep=True, update={"resumed": True, "usage": Usage(), "cost_usd": 0.0}
+                )
+            else:
+                record.commit_sha, record.resumed = done[phase_id], True
+                record.move(PhaseStatus.committed, "")
             self.progress(f"{prefix}: already committed in {done[phase_id][:10]}, skipped")
             return
         if record.status in (PhaseStatus.awaiting_approval, PhaseStatus.denied):
@@ -364,7 +375,8 @@ class Executor:
             self.progress(line)
 
     def _on_op(self, result: OpResult) -> None:
-        self.progress(op_line(result))
+        held = result.path is not None and self.gov.policy.is_protected(result.path)
+        self.progress(op_line(result, held))
 
     def _publish(self, phase: Phase, record: PhaseRecord, decision: PhaseDecision | None) -> None:
         check = phase_check_run(phase, record, self.ws.head_sha(), decision)

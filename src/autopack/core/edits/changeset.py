@@ -142,7 +142,9 @@ class ChangeSet:
             kind = "duplicate" if op.id <= self.last_id else "skipped"
             reason = f"{kind} id: got {op.id}, expected {self.last_id + 1}"
             if kind == "duplicate":
-                reason += f" (ids 1-{self.last_id} are used: number new ops from {self.last_id + 1})"
+                reason += (
+                    f" (ids 1-{self.last_id} are used: number new ops from {self.last_id + 1})"
+                )
             return self._record(op, path, OpStatus.rejected, reason)
         self.last_id = op.id
         if self.done:

@@ -26,7 +26,11 @@ def build_lines(outcome: BuildOutcome, estimated: int | None) -> list[str]:
     return lines
 
 
-def op_line(result: OpResult) -> str:
+def op_line(result: OpResult, held: bool = False) -> str:
+    """One op as it is decoded. An op on a protected path is held, not applied: nothing of the
+    phase is written until a maintainer approves it."""
+    if held and result.status == "applied":
+        return f"    ~ op {result.id} ({result.op} {result.path}) held: protected path, awaits approval"
     return f"    {_MARKS.get(result.status, '!')} {result.describe()}"
 
 
