@@ -15,8 +15,7 @@ from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord
 from autopack.app.compose import build_executor
-from autopack.app.executor import ExecutorConfig
-from autopack.core.build import BuildSettings
+from autopack.core.build import BuildSettings, ExecutorConfig
 from autopack.core.spec import RunSpec, parse_spec
 from autopack.core.state import PhaseStatus, RunState
 from autopack.core.usage import Usage
@@ -403,3 +402,21 @@ def test_a_deliverable_naming_a_symlink_or_fifo_fails_its_phase_not_the_run(
     assert state.phase("a").status is PhaseStatus.failed
     assert "symlink" in state.phase("a").reason
     assert state.phase("c").status is PhaseStatus.committed
+
+
+def test_another_spec_with_the_same_run_id_is_refused_not_taken_for_done(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    """Two different specs (both named spec.yaml: same run id, same phase ids) one after the
+    other: the second is not reported "committed (earlier run)"; it is refused, naming the
+    phase, the commit and what to do."""
+    state, _ = run(git_repo, tmp_path, GOOD)
+    assert state.succeeded
+    git.Repo(git_repo).heads["main"].checkout()
+    other = {**SPEC, "goal": "Something else entirely"}
+    again = Run(git_repo, tmp_path / "out2", parse_spec(other), [])
+    with pytest.raises(WorkspaceError, match=r"holds phase 'a' of a different run spec .*--run-id"):
+        again()
+    assert again.client.requests == []
+    trailers = GitWorkspace(git_repo).commit_trailers(state.phase("a").commit_sha or "")
+    assert trailers["Autopack-Spec"] and trailers["Autopack-Phase"] == "a"

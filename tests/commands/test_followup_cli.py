@@ -102,9 +102,9 @@ def test_a_local_follow_up_on_a_protected_path_is_held_then_approved(
     capsys.readouterr()
     code = local.followup("--instruction", "add an example env file", "--replay", str(replay))
     out = capsys.readouterr().out
-    assert code == 1 and "Next: autopack approve " in out
+    assert code == 1 and "approve: autopack approve " in out and "autopack resume" in out
     assert not (local.repo / ".env.example").exists()
-    request_id = out.split("Next: autopack approve ")[1].split()[0]
+    request_id = out.split("approve: autopack approve ")[1].split()[0]
     common = ["--out", str(local.out), "--repo", str(local.repo)]
     assert main(["approve", request_id, "--by", "ana", *common]) == 0
     assert main(["resume", *common, "--no-tests"]) == 0

@@ -131,7 +131,25 @@ def test_duplicate_without_continuation_is_rejected() -> None:
     cs.apply(write(1, "a", "1"))
     dup = cs.apply(write(1, "a", "x"))
     assert dup.status is OpStatus.rejected
-    assert dup.reason == "duplicate id: got 1, expected 2"
+    assert dup.reason == "duplicate id: got 1, expected 2 (ids 1-1 are used: number new ops from 2)"
+
+
+def test_a_repair_turn_repeating_earlier_ids_is_rejected_with_the_id_to_use() -> None:
+    """After a cut, repeated ids are the continuation re-sending what it already sent: ignored.
+    A repair turn (reopen) that starts again at 1 is a mistake the model can fix: rejected, with
+    the id to use, even when an earlier cut had made those ids 'repeatable'."""
+    cs = ChangeSet(DictSource({}))
+    cs.apply_all([write(1, "a", "1"), write(2, "b", "2")])
+    cs.resume_after(2)  # a continuation: repeats are ignored
+    assert cs.apply(write(1, "a", "1")).status is OpStatus.ignored
+    cs.reopen()  # a repair turn
+    again = cs.apply(write(1, "a", "fixed"))
+    assert again.status is OpStatus.rejected
+    assert again.reason == (
+        "duplicate id: got 1, expected 3 (ids 1-2 are used: number new ops from 3)"
+    )
+    assert cs.apply(write(3, "a", "fixed")).status is OpStatus.applied
+    assert cs.changes["a"] == b"fixed"
 
 
 def test_malformed_line_uses_up_its_id() -> None:

@@ -79,7 +79,10 @@ class Decide:
             if not head_ref.startswith(BRANCH_PREFIX):
                 return self.runner.ignore(f"PR #{intent.number} is not an Autopack PR ({head_ref})")
         tracking = self.runner.load_tracking(home_of(intent.number, head_ref))
-        if tracking is None or tracking.state is None or not tracking.pending_requests():
+        pending = tracking.pending_requests() if tracking else []
+        if tracking is not None and not pending and tracking.unapplied_decision() is not None:
+            return self._finish_decided(tracking)
+        if tracking is None or tracking.state is None or not pending:
             reason = "there is no pending governance request on this run"
             return self.refuse(reason, drop_label=False)
         forge.target, forge.pull_number = tracking.issue_number, tracking.pr_number
@@ -195,9 +198,28 @@ class Decide:
             key = state_key(self.inputs.state_secret)
             post_tracking(forge, tracking, self.inputs.decision_labels, key)  # expiry, audit
             return self.refuse(str(exc), f"refused-{request.id}")
+        # The decision is durable (in the signed state) before the label is consumed: a run
+        # killed from here on is finished by a re-run, never asks for a second approval.
+        key = state_key(self.inputs.state_secret)
+        post_tracking(forge, tracking, self.inputs.decision_labels, key)
         if intent.label:  # consumed: a later request needs a new one
             forge.remove_label(intent.number, intent.label)
         self.log.info(f"request {request.id}: {decision.value}d by {who}; resuming")
+        return self._resume(tracking, ws)
+
+    def _resume(self, tracking: Tracking, ws: ActionWorkspace) -> int:
         if tracking.spec is None:
             raise AutopackError("the tracking comment has no run spec; label the issue again")
+        runner = self.runner
         return runner.execute(tracking, ws, runner.make_model(), tracking.spec, tracking.state)
+
+    def _finish_decided(self, tracking: Tracking) -> int:
+        """A decision recorded by an earlier run that stopped before applying it: finish it."""
+        request = tracking.unapplied_decision()
+        assert request is not None
+        self.forge.target, self.forge.pull_number = tracking.issue_number, tracking.pr_number
+        self.runner.home = tracking.issue_number or tracking.pr_number
+        self.log.group(f"Autopack: finishing request {request.id} ({request.state.value} earlier)")
+        ws = ActionWorkspace(self.runner.env.workspace, self.inputs.github_token)
+        ws.adopt_remote_branch(tracking.branch)
+        return self._resume(tracking, ws)

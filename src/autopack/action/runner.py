@@ -97,15 +97,21 @@ class ActionRunner:
         try:
             return self._run()
         except AutopackError as exc:
-            message = f"Autopack stopped: {exc}"
-            self.log.error(message)
-            if self.home is not None:
-                try:
-                    self.forge.upsert_comment_on(self.home, "summary", f"## {message}\n")
-                except AutopackError as again:
-                    self.log.warning(f"could not comment on #{self.home}: {again}")
-            finish(self.env, self.log, Outcome(conclusion="error", messages=[message]))
-            return 1
+            return self._stopped(exc)
+        finally:
+            if self._forge is not None:
+                self._forge.close()
+
+    def _stopped(self, exc: AutopackError) -> int:
+        message = f"Autopack stopped: {exc}"
+        self.log.error(message)
+        if self.home is not None:
+            try:
+                self.forge.upsert_comment_on(self.home, "summary", f"## {message}\n")
+            except AutopackError as again:
+                self.log.warning(f"could not comment on #{self.home}: {again}")
+        finish(self.env, self.log, Outcome(conclusion="error", messages=[message]))
+        return 1
 
     def _run(self) -> int:
         payload = load_payload(self.env.event_path)

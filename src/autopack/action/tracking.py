@@ -29,7 +29,7 @@ from autopack.core.governance.requests import (
 from autopack.core.render.prompts import render
 from autopack.core.render.reports import STATUS_ICON
 from autopack.core.spec import RunSpec
-from autopack.core.state import RunState
+from autopack.core.state import PhaseStatus, RunState
 from autopack.core.telemetry import RunTelemetry
 from autopack.errors import AutopackError
 
@@ -111,6 +111,18 @@ class Tracking(BaseModel):
 
     def entries(self) -> list[AuditEntry]:
         return list(self.audit)
+
+    def unapplied_decision(self) -> GovernanceRequest | None:
+        """An approved request whose phase still awaits approval: decided by a run that stopped
+        before it applied the held ops (a re-run finishes it)."""
+        if self.state is None:
+            return None
+        for r in self.state.requests:
+            phase = next((p for p in self.state.phases if p.id == r.phase_id), None)
+            waiting = phase is not None and phase.status is PhaseStatus.awaiting_approval
+            if r.state is RequestState.approved and waiting:
+                return r
+        return None
 
     def pending_requests(self) -> list[GovernanceRequest]:
         """Every pending request, oldest first. With more than one, nothing may pick one for a

@@ -279,6 +279,9 @@ class GitWorkspace:
                 found[phase] = commit.hexsha
         return found
 
+    def commit_trailers(self, sha: str) -> dict[str, str]:
+        return self._trailers(self._repo.commit(sha).message)
+
     def commit_phase(
         self, phase_id: str, title: str, paths: list[str], trailers: dict[str, str]
     ) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from autopack.app.builder import build_phase
-from autopack.app.config import ExecutorConfig
 from autopack.app.context import context_files
 from autopack.app.governor import Governor, load_policy
 from autopack.app.repair_rounds import RepairEnd, RepairSetup, finalize_with_repairs
@@ -16,7 +15,7 @@ from autopack.core.budget.cost_guard import CostGuard
 from autopack.core.budget.estimator import EstimatorParams
 from autopack.core.budget.phase import describe_plan, plan_phase, scheduled_settings
 from autopack.core.budget.policy import BudgetPlan
-from autopack.core.build import BuildOutcome, BuildSettings
+from autopack.core.build import BuildOutcome, BuildSettings, ExecutorConfig
 from autopack.core.dag import topological_order
 from autopack.core.edits.changeset import ChangeSet, OpResult
 from autopack.core.events import CheckPublished, EventSink, PhaseStarted, ignore
@@ -26,30 +25,18 @@ from autopack.core.governance.decide import blocked_reason
 from autopack.core.governance.policy import GovernancePolicy
 from autopack.core.governance.requests import DecisionLabels, MemoryAuditLog
 from autopack.core.modeltable import ModelInfo
+from autopack.core.render.progress import build_lines, op_line, pr_title
 from autopack.core.render.prompts import phase_prompt, system_prompt
 from autopack.core.render.reports import phase_check_run, render_pr_body, render_summary
-from autopack.core.spec import Phase, RunSpec
+from autopack.core.spec import Phase, RunSpec, phase_digest
 from autopack.core.state import PhaseRecord, PhaseStatus, RunState
 from autopack.core.telemetry import RunTelemetry, phase_telemetry, render_table
 from autopack.core.usage import Usage
+from autopack.errors import WorkspaceError
 from autopack.ports import AuditLog, Clock, Finalizer, Forge, ModelClient, Workspace
 
 Progress = Callable[[str], None]
-_MARKS = {"applied": "+", "ignored": "=", "rejected": "!"}
-
-
-def keep_others(
-    previous: RunState, state: RunState, config: ExecutorConfig, done: dict[str, str]
-) -> None:
-    """A run of only some phases (a follow-up) keeps every other phase as the previous run left it
-    (unless it is committed on the branch: that is read from its trailer). That run counted their
-    usage and cost, so the copies carry none, like phases committed by an earlier run."""
-    before = {r.id: r for r in previous.phases}
-    for i, record in enumerate(state.phases):
-        old = before.get(record.id)
-        if old is not None and not config.runs(record.id) and record.id not in done:
-            zero = {"requests": 0, "usage": Usage(), "cost_usd": 0.0, "resumed": True}
-            state.phases[i] = old.model_copy(deep=True, update=zero)
+SPEC_TRAILER = "Autopack-Spec"
 
 
 class Executor:
@@ -93,6 +80,7 @@ class Executor:
         self.telemetry = telemetry or RunTelemetry()
         self.telemetry.run_id, self.telemetry.model = config.run_id, self.model_id
         self.clock = clock
+        self._earlier: dict[str, PhaseRecord] = {}  # a resumed run's previous records
         self.pr_pending = True  # until the forge has opened the PR (it needs a pushed commit)
         self.gov = Governor(
             policy or load_policy(workspace, spec),
@@ -111,11 +99,13 @@ class Executor:
         state = self.state
         state.base_sha = self.ws.prepare_branch(state.branch)
         done = self.ws.committed_phases(state.base_sha)
+        self._same_spec(done)
         order = topological_order(self.spec.phases)
         state.phases = [PhaseRecord(id=p, title=self.spec.phase(p).title) for p in order]
         if previous is not None:
             self.gov.carry_over(previous, state)
-            keep_others(previous, state, self.config, done)
+            state.keep_unrun(previous, self.config.runs, done)
+        self._earlier = {r.id: r for r in previous.phases} if previous else {}
         self.forge.save_artifact("spec.json", self.spec.model_dump_json(indent=2) + "\n")
         self._ensure_pr()
         for n, phase_id in enumerate(order, 1):
@@ -144,8 +134,16 @@ class Executor:
             self.progress(f"{prefix}: {record.status.value} (not part of this run)")
             return
         if phase_id in done:
-            record.commit_sha, record.resumed = done[phase_id], True
-            record.move(PhaseStatus.committed, "")
+            earlier = self._earlier.get(phase_id)
+            if earlier is not None and earlier.commit_sha == done[phase_id]:
+                # committed before this resume: its record (ops, files) stays; this run spent
+                # nothing on it, so its usage counts where it was spent, not here
+                state.phases[state.phases.index(record)] = earlier.model_copy(
+                    deep=True, update={"resumed": True, "usage": Usage(), "cost_usd": 0.0}
+                )
+            else:
+                record.commit_sha, record.resumed = done[phase_id], True
+                record.move(PhaseStatus.committed, "")
             self.progress(f"{prefix}: already committed in {done[phase_id][:10]}, skipped")
             return
         if record.status in (PhaseStatus.awaiting_approval, PhaseStatus.denied):
@@ -173,6 +171,19 @@ class Executor:
             prefix,
             PhaseStarted(phase_id=phase_id, title=phase.title, index=n, total=total),
         )
+
+    def _same_spec(self, done: dict[str, str]) -> None:
+        """The branch's committed phases must be this spec's: a phase of another spec with the
+        same id (two specs both named spec.yaml give the same run id) is never taken for done."""
+        for phase in self.spec.phases:
+            sha = done.get(phase.id)
+            theirs = self.ws.commit_trailers(sha).get(SPEC_TRAILER) if sha else None
+            if sha and theirs is not None and theirs != phase_digest(self.spec, phase):
+                raise WorkspaceError(
+                    f"branch {self.state.branch} holds phase {phase.id!r} of a different run spec "
+                    f"(commit {sha[:10]}); give this run another branch with --run-id NAME "
+                    "(or delete the branch to start over)"
+                )
 
     def _ensure_pr(self) -> None:
         """Open the PR (or bring its body up to date). A forge that cannot open it before the
@@ -303,7 +314,11 @@ class Executor:
         if decision.blocked:
             self._fail(phase, record, changes, "; ".join(decision.block_reasons()), decision, True)
             return
-        trailers = {"Autopack-Ops": str(record.ops_applied), "Autopack-Run": self.config.run_id}
+        trailers = {
+            "Autopack-Ops": str(record.ops_applied),
+            "Autopack-Run": self.config.run_id,
+            SPEC_TRAILER: phase_digest(self.spec, phase),
+        }
         record.commit_sha = self.ws.commit_phase(phase.id, phase.title, paths, trailers)
         record.move(PhaseStatus.committed)
         if self.pr_pending:
@@ -364,22 +379,12 @@ class Executor:
         )
 
     def _report_build(self, outcome: BuildOutcome, estimated: int | None) -> None:
-        """Progress lines: output tokens vs the estimate, and each request when there were more."""
-        if estimated:
-            actual = outcome.usage.output_tokens
-            self.progress(
-                f"    output {actual:,} tokens vs estimate {estimated:,} "
-                f"({(actual - estimated) / estimated:+.0%})"
-            )
-        if len(outcome.requests) > 1:
-            for n, r in enumerate(outcome.requests, 1):
-                self.progress(
-                    f"    ~ request {n} ({r.purpose}): {r.stop_reason} after {r.ops_received} "
-                    f"op(s), {r.usage.output_tokens} output tokens"
-                )
+        for line in build_lines(outcome, estimated):
+            self.progress(line)
 
     def _on_op(self, result: OpResult) -> None:
-        self.progress(f"    {_MARKS.get(result.status, '!')} {result.describe()}")
+        held = result.path is not None and self.gov.policy.is_protected(result.path)
+        self.progress(op_line(result, held))
 
     def _publish(self, phase: Phase, record: PhaseRecord, decision: PhaseDecision | None) -> None:
         check = phase_check_run(phase, record, self.ws.head_sha(), decision)
@@ -387,8 +392,7 @@ class Executor:
         self.on_event(CheckPublished(phase_id=phase.id, name=check.name, url=url))
 
     def _pr_title(self) -> str:
-        goal = self.spec.goal.strip().splitlines()[0]
-        return f"Autopack: {goal[:100]}"
+        return pr_title(self.spec.goal)
 
     def _pr_body(self) -> str:
         return render_pr_body(self.state, self.config.issue_number)

@@ -13,19 +13,17 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.governance_store import LocalGovernanceStore
 from autopack.app.compose import RunSettings, lazy_model
-from autopack.commands._common import progress
+from autopack.commands._common import next_steps, progress
 from autopack.commands._gates import add_gate_arguments, gate_settings
 from autopack.core.comment_command import instruction_text
 from autopack.core.followup import Anchor, followup_context, followup_phase, followup_phase_id
 from autopack.core.paths import check_repo_path
 from autopack.core.render.reports import render_summary
 from autopack.core.state import PhaseStatus
-from autopack.core.telemetry import RunTelemetry, render_table
+from autopack.core.telemetry import render_table
 from autopack.errors import AutopackError, PathPolicyError, WorkspaceError
 
 
@@ -83,14 +81,6 @@ def _context(workspace: GitWorkspace, branch: str, base: str, anchor: Anchor | N
     return followup_context(diff, anchor, data)
 
 
-def _telemetry(out: str) -> RunTelemetry:
-    """The run's telemetry so far (a follow-up adds its row to it)."""
-    try:
-        return RunTelemetry.from_json((Path(out) / "telemetry.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError, AttributeError, ValidationError):
-        return RunTelemetry()
-
-
 def run_followup(args: argparse.Namespace) -> int:
     from autopack.commands.run import execute, make_model
 
@@ -120,7 +110,7 @@ def run_followup(args: argparse.Namespace) -> int:
     )
     model = make_model(args) if args.replay else lazy_model(lambda: make_model(args))
     progress(f"autopack: follow-up {phase_id} on {previous.branch}")
-    telemetry = _telemetry(args.out)
+    telemetry = store.load_telemetry()  # the run's requests so far stay counted
     state = execute(
         repo=args.repo,
         spec_path="",
@@ -135,10 +125,8 @@ def run_followup(args: argparse.Namespace) -> int:
     )
     print(render_summary(state))
     print(render_table(telemetry))
+    for line in next_steps(state, args.out, args.repo):
+        print(line)
     record = state.phase(phase_id)
-    if record.status is PhaseStatus.awaiting_approval:
-        request = next(r for r in reversed(state.requests) if r.phase_id == phase_id)
-        print(f"Next: autopack approve {request.id} --by NAME --out {args.out} --repo {args.repo}")
-        print(f"      then autopack resume --out {args.out} --repo {args.repo}")
     print(f"Reports: {Path(args.out).resolve()}")
     return 0 if record.status is PhaseStatus.committed else 1

@@ -3,6 +3,7 @@ can resume from the output folder (locally) or from the tracking comment (on Git
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -98,6 +99,19 @@ class RunState(BaseModel):
             if p.id == phase_id:
                 return p
         raise KeyError(phase_id)
+
+    def keep_unrun(
+        self, previous: RunState, runs: Callable[[str], bool], done: Mapping[str, str]
+    ) -> None:
+        """A run of only some phases (a follow-up: `runs` says which) keeps every other phase as
+        `previous` left it, unless it is committed on the branch (`done`, from the trailers).
+        The run that spent their usage and cost counted it, so the copies carry none."""
+        before = {r.id: r for r in previous.phases}
+        for i, record in enumerate(self.phases):
+            old = before.get(record.id)
+            if old is not None and not runs(record.id) and record.id not in done:
+                zero = {"requests": 0, "usage": Usage(), "cost_usd": 0.0, "resumed": True}
+                self.phases[i] = old.model_copy(deep=True, update=zero)
 
     @property
     def succeeded(self) -> bool:

@@ -85,6 +85,15 @@ class RunTelemetry(BaseModel):
         self.phases = [p for p in self.phases if p.phase_id != phase.phase_id] + [phase]
         return phase
 
+    @classmethod
+    def from_json(cls, text: str) -> RunTelemetry:
+        """Read what `to_json` wrote (its computed totals are dropped: they are recomputed)."""
+        data = json.loads(text)
+        data.pop("totals", None)
+        for row in data.get("phases", []):
+            row.pop("totals", None)
+        return cls.model_validate(data)
+
     def to_json(self) -> str:
         data = self.model_dump(mode="json")
         for row, phase in zip(data["phases"], self.phases, strict=True):
@@ -101,15 +110,6 @@ class RunTelemetry(BaseModel):
             "cost_usd": round(self.cost_usd, 6),
         }
         return json.dumps(data, indent=2) + "\n"
-
-    @classmethod
-    def from_json(cls, text: str) -> RunTelemetry:
-        """Read what `to_json` wrote (its computed totals are dropped)."""
-        data = json.loads(text)
-        data.pop("totals", None)
-        for row in data.get("phases") or []:
-            row.pop("totals", None)
-        return cls.model_validate(data)
 
 
 def request_telemetry(records: Iterable[RequestRecord], info: ModelInfo) -> list[RequestTelemetry]:

@@ -117,8 +117,11 @@ class ChangeSet:
 
     # -- applying --------------------------------------------------------------------------
     def reopen(self) -> None:
-        """Accept ops after 'done' again (a repair turn follows)."""
+        """Accept ops after 'done' again (a repair turn follows). A repair turn's ops go on from
+        the next id: one that repeats an earlier id is rejected with the id to use, never taken
+        for a continuation's repeat and ignored (that is only after a cut: `resume_after`)."""
         self.summary = None
+        self._replay_upto = 0
 
     def resume_after(self, op_id: int) -> None:
         """Ops with id <= op_id that arrive again (a continuation repeating itself) are ignored."""
@@ -138,6 +141,10 @@ class ChangeSet:
         if op.id != self.last_id + 1:
             kind = "duplicate" if op.id <= self.last_id else "skipped"
             reason = f"{kind} id: got {op.id}, expected {self.last_id + 1}"
+            if kind == "duplicate":
+                reason += (
+                    f" (ids 1-{self.last_id} are used: number new ops from {self.last_id + 1})"
+                )
             return self._record(op, path, OpStatus.rejected, reason)
         self.last_id = op.id
         if self.done:
