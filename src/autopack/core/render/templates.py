@@ -131,7 +131,14 @@ TEMPLATES["phase.md.j2"] = r"""# Run goal
 ## Protected paths (changes there need a maintainer's approval)
 {% for p in protected_paths %}- `{{ p }}`
 {% endfor %}{% endif %}
-{% if files %}
+{% if related %}
+## Related code from other files (context: read it, change only the deliverables)
+{% for b in related %}
+<related path="{{ b.path }}" view="{{ b.view }}" why="{{ b.reason }}">
+{{ b.text }}
+</related>
+{% endfor %}
+{% endif %}{% if files %}
 ## Current file contents
 {% for f in files %}
 <file path="{{ f.path }}">
@@ -236,7 +243,21 @@ Rules:
 - Never touch .git/ or .github/workflows/.
 - Emit `manifest` before `done`. Without `done` your output is treated as incomplete.
 - If your output is cut off, you will be asked to continue from a given id: resume exactly there.
-"""
+{% if instructions %}
+# Repository instructions
+
+From the repository's maintainers and the run's settings: follow them wherever they apply.
+{% for i in instructions %}
+<instructions source="{{ i.source }}">
+{{ i.text }}
+</instructions>
+{% endfor %}{% endif %}{% if repo_map %}
+# Repository map
+
+Other files of the repository, closest to this run's work first, with the signatures of their definitions (bodies omitted; a bare path has none listed). Each phase's prompt has the full text of the files it changes and the code related to them.
+
+{{ repo_map }}
+{% endif %}"""
 
 TEMPLATES[
     "tracking_comment.md.j2"
