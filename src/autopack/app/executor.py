@@ -10,14 +10,15 @@ from collections.abc import Callable
 from pydantic import BaseModel, ConfigDict, Field
 
 from autopack.app.builder import build_phase
-from autopack.app.context import context_files
+from autopack.app.context import FirstRequest, RunContext, committed_paths
 from autopack.app.governor import Governor, load_policy
 from autopack.app.repair_rounds import RepairEnd, RepairSetup, finalize_with_repairs
 from autopack.core.budget.cost_guard import CostGuard
 from autopack.core.budget.estimator import EstimatorParams
 from autopack.core.budget.phase import describe_plan, plan_phase, scheduled_settings
 from autopack.core.budget.policy import BudgetPlan, BudgetSettings
-from autopack.core.build import BuildOutcome, BuildSettings
+from autopack.core.build import BuildOutcome, BuildSettings, describe_build
+from autopack.core.context.budget import ContextSettings
 from autopack.core.dag import topological_order
 from autopack.core.edits.changeset import ChangeSet, OpResult
 from autopack.core.events import CheckPublished, EventSink, PhaseStarted, ignore
@@ -27,7 +28,6 @@ from autopack.core.governance.decide import blocked_reason
 from autopack.core.governance.policy import GovernancePolicy
 from autopack.core.governance.requests import DecisionLabels, MemoryAuditLog
 from autopack.core.modeltable import ModelInfo
-from autopack.core.render.prompts import phase_prompt, system_prompt
 from autopack.core.render.reports import phase_check_run, render_pr_body, render_summary
 from autopack.core.spec import Phase, RunSpec
 from autopack.core.state import PhaseRecord, PhaseStatus, RunState
@@ -52,6 +52,7 @@ class ExecutorConfig(BaseModel):
         default_factory=BudgetSettings,
         description="Budget policy for max_tokens; None uses build.max_tokens for every request",
     )
+    context: ContextSettings = ContextSettings()
 
     @property
     def branch(self) -> str:
@@ -96,6 +97,7 @@ class Executor:
         self.telemetry = telemetry or RunTelemetry()
         self.telemetry.run_id, self.telemetry.model = config.run_id, self.model_id
         self.clock = clock
+        self.context: RunContext | None = None  # made when the run starts (the branch is ready)
         self.pr_pending = True  # until the forge has opened the PR (it needs a pushed commit)
         self.gov = Governor(
             policy or load_policy(workspace, spec),
@@ -118,6 +120,9 @@ class Executor:
         state.phases = [PhaseRecord(id=p, title=self.spec.phase(p).title) for p in order]
         if previous is not None:
             self.gov.carry_over(previous, state)
+        self.context = RunContext(
+            self.ws, self.spec, self.model_info, self.config.context, self._estimate
+        )
         self.forge.save_artifact("spec.json", self.spec.model_dump_json(indent=2) + "\n")
         self._ensure_pr()
         for n, phase_id in enumerate(order, 1):
@@ -187,17 +192,11 @@ class Executor:
     ) -> None:
         settings, plan = self._budget(phase)
         estimated, fmt = (plan.estimate_tokens, plan.format) if plan else (None, None)
-        prompt = phase_prompt(
-            self.spec.goal,
-            phase,
-            context_files(phase, self.ws.read),
-            list(self.gov.policy.protected),
-            fmt,
-        )
+        request = self._first_request(phase, fmt)
         guard = CostGuard(limit_usd=self.spec.budget.max_cost_usd)
         spent = self.telemetry.cost_usd
         refused = guard.refuse_phase(
-            spent, guard.projected_phase_usd(plan, len(prompt), self.model_info)
+            spent, guard.projected_phase_usd(plan, len(request.printed), self.model_info)
         )
         if refused:
             self.stopped = refused
@@ -215,8 +214,8 @@ class Executor:
         outcome = build_phase(
             self.model,
             model=self.model_id,
-            system=system_prompt(),
-            prompt=prompt,
+            system=request.system,
+            prompt=request.prompt,
             changes=changes,
             settings=settings,
             phase_id=phase.id,
@@ -228,10 +227,16 @@ class Executor:
         self.stopped = guard.refuse_request(spent + self.model_info.cost_usd(outcome.usage))
         self.telemetry.add(
             phase_telemetry(
-                phase.id, outcome, self.model_info, wall_s=wall, estimated_output_tokens=estimated
+                phase.id,
+                outcome,
+                self.model_info,
+                wall_s=wall,
+                estimated_output_tokens=estimated,
+                context_tokens=request.sections,
             )
         )
-        self._report_build(outcome, estimated)
+        for line in describe_build(outcome, estimated):
+            self.progress(line)
         self._record_build(record, changes, outcome)
         if outcome.complete:
             self._hold_or_apply(phase, record, changes, prefix, outcome)
@@ -247,6 +252,20 @@ class Executor:
             self._publish(phase, record, None)
         else:
             self._fail(phase, record, changes, reason)
+
+    def _first_request(self, phase: Phase, fmt: str | None) -> FirstRequest:
+        assert self.context is not None  # made by run()
+        return self.context.first_request(
+            self.spec.goal,
+            phase,
+            protected=list(self.gov.policy.protected),
+            output_format=fmt,
+            earlier=committed_paths(self.state),
+        )
+
+    def _estimate(self, phase: Phase) -> int | None:
+        plan = self._budget(phase)[1]
+        return plan.estimate_tokens if plan is not None else None
 
     def _budget(self, phase: Phase) -> tuple[BuildSettings, BudgetPlan | None]:
         """The phase's builder settings: planned by the budget policy, or fixed by the config."""
@@ -359,22 +378,8 @@ class Executor:
             telemetry=self.telemetry,
             progress=self.progress,
             on_op=self._on_op,
+            system=self.context.system if self.context is not None else "",
         )
-
-    def _report_build(self, outcome: BuildOutcome, estimated: int | None) -> None:
-        """Progress lines: output tokens vs the estimate, and each request when there were more."""
-        if estimated:
-            actual = outcome.usage.output_tokens
-            self.progress(
-                f"    output {actual:,} tokens vs estimate {estimated:,} "
-                f"({(actual - estimated) / estimated:+.0%})"
-            )
-        if len(outcome.requests) > 1:
-            for n, r in enumerate(outcome.requests, 1):
-                self.progress(
-                    f"    ~ request {n} ({r.purpose}): {r.stop_reason} after {r.ops_received} "
-                    f"op(s), {r.usage.output_tokens} output tokens"
-                )
 
     def _on_op(self, result: OpResult) -> None:
         self.progress(f"    {_MARKS.get(result.status, '!')} {result.describe()}")

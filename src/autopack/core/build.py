@@ -60,3 +60,22 @@ class BuildOutcome(BaseModel):
     @property
     def usage(self) -> Usage:
         return Usage.total(r.usage for r in self.requests)
+
+
+def describe_build(outcome: BuildOutcome, estimated: int | None) -> list[str]:
+    """Progress lines after a build: output tokens vs the estimate, and each request when there
+    were more than one."""
+    lines = []
+    if estimated:
+        actual = outcome.usage.output_tokens
+        lines.append(
+            f"    output {actual:,} tokens vs estimate {estimated:,} "
+            f"({(actual - estimated) / estimated:+.0%})"
+        )
+    if len(outcome.requests) > 1:
+        lines += [
+            f"    ~ request {n} ({r.purpose}): {r.stop_reason} after {r.ops_received} "
+            f"op(s), {r.usage.output_tokens} output tokens"
+            for n, r in enumerate(outcome.requests, 1)
+        ]
+    return lines

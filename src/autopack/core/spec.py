@@ -76,6 +76,17 @@ class RunSpec(_Strict):
     model: str | None = None
     budget: Budget = Budget()
     protected_paths: tuple[str, ...] = ()
+    instructions: str = Field(
+        default="",
+        max_length=20_000,
+        description="Extra guidance for the model, shown with the repo's AGENTS.md (bounded)",
+    )
+    context_budget: int | None = Field(
+        default=None,
+        ge=0,
+        description="Tokens of repo context per phase (map, related files, instructions); "
+        "default: from the model's context window and the phase's estimated output; 0: off",
+    )
     phases: tuple[Phase, ...] = ()
 
     def phase(self, phase_id: str) -> Phase:

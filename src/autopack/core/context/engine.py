@@ -170,3 +170,23 @@ def shared_context(
         foci = [ph.focus for ph in phases]
         shared.repo_map = repo_map(index, personalization(index, foci), map_budget, shown)
     return shared
+
+
+def goal_personalization(index: RepoIndex, text: str) -> dict[str, float]:
+    """Where a planning map's random walk restarts: files the goal names (by path or module
+    name) and files defining the identifiers it mentions; empty (every file alike) for none."""
+    focus = Focus((), text)
+    return {c.path: c.score for c in candidates(index, focus)}
+
+
+def planning_context(
+    index: RepoIndex, goal: str, budget_tokens: int, extra: Sequence[Instruction] = ()
+) -> SharedContext:
+    """The planner's view of the repo: the root's instructions and a map ranked by closeness to
+    what the goal mentions, within `budget_tokens`."""
+    found = [*repo_instructions(index.texts, index.paths, ()), *extra]
+    shared = SharedContext(instructions=bounded(found, instruction_chars(budget_tokens)))
+    left = budget_tokens - shared.instruction_tokens
+    if left > 0:
+        shared.repo_map = repo_map(index, goal_personalization(index, goal), left)
+    return shared

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from autopack.core.context.scan import FileScan, ImportRef, Symbol
 
 MAX_REEXPORT_DEPTH = 4
-_LOW_PRIORITY = ("docs/", "doc/", "examples/", "example/", "benchmarks/", "bench/")
+LOW_PRIORITY = ("docs/", "doc/", "examples/", "example/", "benchmarks/", "bench/")
 
 
 def _is_python(path: str) -> bool:
@@ -45,7 +45,7 @@ class ModuleIndex:
     def __init__(self, paths: Iterable[str]) -> None:
         files = sorted(
             (p for p in paths if _is_python(p)),
-            key=lambda p: (p.startswith(_LOW_PRIORITY), p.count("/"), p),
+            key=lambda p: (p.startswith(LOW_PRIORITY), p.count("/"), p),
         )
         packages = {p.rsplit("/", 1)[0] for p in files if p.endswith("/__init__.py")}
         self.by_module: dict[str, str] = {}

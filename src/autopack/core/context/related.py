@@ -5,12 +5,14 @@ folder use. Each candidate gets a score and the names it should show."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from autopack.core.context.index import RepoIndex, is_test
+from autopack.core.context.modules import LOW_PRIORITY
 from autopack.core.context.render import header
 from autopack.core.context.scan import ImportRef
 from autopack.core.context.uses import Uses, goal_identifiers, python_uses
@@ -226,12 +228,22 @@ def _stems(c: _Collector, index: RepoIndex, focus: Focus) -> None:
         if 0 < len(files) <= MAX_DEFINERS:
             for path in files:
                 c.add(path, W_STEM, "named in the goal")
+    for mention in sorted(set(re.findall(r"[\w./-]+\.py\b", focus.text))):
+        for path in (p for p in index.scans if p == mention or p.endswith("/" + mention)):
+            c.add(path, W_GOAL, "named in the goal")
 
 
 def _callers(c: _Collector, index: RepoIndex, path: str) -> None:
-    """Modules importing the deliverable; tests importing it or named after it."""
-    for importer in sorted(index.importers.get(path, ())):
-        c.add(importer, W_TEST if is_test(importer) else W_CALLER, "imports a deliverable")
+    """Modules importing the deliverable and tests importing it (each weighed down when there are
+    many: a module everything imports says little about any one of them), tests named after it."""
+    importers = sorted(index.importers.get(path, ()))
+    tests = [p for p in importers if is_test(p)]
+    callers = [p for p in importers if not is_test(p)]
+    for group, weight in ((tests, W_TEST), (callers, W_CALLER)):
+        share = weight / math.sqrt(len(group)) if group else 0.0
+        for importer in group:
+            low = importer.startswith(LOW_PRIORITY)
+            c.add(importer, share / 2 if low else share, "imports a deliverable")
     if is_test(path):
         return
     stem = path.rsplit("/", 1)[-1].removesuffix(".py")

@@ -160,12 +160,21 @@ other, each one commit that leaves the repository working.
 
 {{ goal }}
 
-# Repository files ({{ files | length }}{% if omitted %}, {{ omitted }} more not listed{% endif %})
+{% if context %}{% if context.instructions %}# Repository instructions (from the maintainers)
+{% for i in context.instructions %}
+<instructions source="{{ i.source }}">
+{{ i.text }}
+</instructions>
+{% endfor %}
+{% endif %}# Repository map ({{ total }} files; closest to the goal first, with the signatures of their definitions)
+{{ context.repo_map }}
+
+{% else %}# Repository files ({{ files | length }}{% if omitted %}, {{ omitted }} more not listed{% endif %})
 | path | bytes |
 |---|--:|
 {% for f in files %}| {{ f.path }} | {{ f.size }} |
 {% endfor %}
-{% if protected_paths %}
+{% endif %}{% if protected_paths %}
 Protected paths (changes there need a maintainer's approval; avoid them): {% for p in protected_paths %}`{{ p }}`{% if not loop.last %}, {% endif %}{% endfor %}
 
 {% endif %}
@@ -182,7 +191,7 @@ Answer with ONE JSON object and nothing else (no prose, no Markdown fences), of 
 Rules:
 - Phase ids are unique, lowercase letters, digits and "-"; depends_on names earlier phases only.
 - Use between 1 and {{ max_phases }} phases; each phase touches a few files and can be reviewed alone.
-- `modify`, `delete` and `rename` deliverables name files from the list above; `create` names new files.
+- `modify`, `delete` and `rename` deliverables name files of the repository shown above; `create` names new files.
 - Paths are relative to the repository root with "/" separators; never .git/ or .github/workflows/.
 - Put tests in the phase that adds the code they test, or in a later phase.
 """
