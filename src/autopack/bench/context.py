@@ -10,6 +10,7 @@ everything printed."""
 
 from __future__ import annotations
 
+import math
 import re
 import statistics
 import tempfile
@@ -113,7 +114,7 @@ def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
         return 0.0
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
 def render_table(results: dict[str, list[Measured]]) -> str:
