@@ -10,10 +10,12 @@ the executor sends it, `autopack context` prints it, `autopack bench context` me
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from autopack.core.context.budget import MAX_INSTRUCTION_CHARS, ContextSettings, context_budget
 from autopack.core.context.engine import (
+    Block,
     PhaseFocus,
     SharedContext,
     planning_context,
@@ -35,6 +37,7 @@ from autopack.ports import Workspace
 
 MAX_CONTEXT_FILE_BYTES = 200_000
 MAX_INDEXED_FILE_BYTES = 1_000_000
+READ_THREADS = 8
 Reader = Callable[[str], bytes | None]
 Estimate = Callable[[Phase], int | None]  # a phase's estimated output tokens, when known
 SCANS = ScanCache()  # scans by blob SHA, for every context built in this process
@@ -56,16 +59,21 @@ def context_files(phase: Phase, read: Reader) -> list[FileContext]:
 
 def read_repo(ws: Workspace) -> RepoFiles:
     """Every tracked path, with the text of the Python and instruction files (not binary or
-    huge ones; a path the workspace refuses, such as a symlink, is skipped)."""
+    huge ones; a path the workspace refuses, such as a symlink, is skipped). Read on a few
+    threads: the workspace's path checks, not the bytes, are what takes the time."""
     paths = ws.list_files()
-    files = RepoFiles(paths=paths)
-    for path in paths:
-        if not (path.endswith(".py") or is_instruction_file(path)):
-            continue
+    wanted = [p for p in paths if p.endswith(".py") or is_instruction_file(p)]
+
+    def read(path: str) -> bytes | None:
         try:
-            data = ws.read(path)
+            return ws.read(path)
         except PathPolicyError:
-            continue
+            return None
+
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        contents = list(pool.map(read, wanted))
+    files = RepoFiles(paths=paths)
+    for path, data in zip(wanted, contents, strict=True):
         if data is None or len(data) > MAX_INDEXED_FILE_BYTES or b"\x00" in data:
             continue
         files.texts[path] = data.decode("utf-8", "replace")
@@ -131,18 +139,22 @@ class RunContext:
         self.enabled = settings.budget_tokens != 0
         extra = setting_instructions(spec, settings)
         self.index, self.head = RepoIndex(RepoFiles(paths=[])), ""
+        self.start_index = self.index
         self.budgets: dict[str, int] = {}
         self.caps: dict[str, int] = {}
+        self.at_start: dict[str, list[Block]] = {}  # related files made for the sizing
         if not self.enabled:  # the deliverables only (and the instructions a setting gives)
             self.shared = SharedContext(bounded(extra, MAX_INSTRUCTION_CHARS))
         else:
             self.index, self.head = RepoIndex(read_repo(ws), cache), ws.head_sha()
+            self.start_index = self.index
             order = [spec.phase(p) for p in topological_order(spec.phases)]
             window = model.context_window
             self.budgets = {p.id: context_budget(settings, window, estimate(p)) for p in order}
             foci = [PhaseFocus(focus_of(p), self.budgets[p.id]) for p in order]
             self.shared = shared_context(self.index, foci, extra)
             self.caps = {p.id: self.shared.related_cap.get(n, 0) for n, p in enumerate(order)}
+            self.at_start = {p.id: self.shared.related.get(n, []) for n, p in enumerate(order)}
         self.system = system_prompt(self.shared.instructions, self.shared.repo_map)
 
     def _current_index(self) -> RepoIndex:
@@ -161,10 +173,13 @@ class RunContext:
         earlier: tuple[str, ...] = (),
     ) -> FirstRequest:
         files = context_files(phase, self.ws.read)
-        related = []
+        related: list[Block] = []
         if self.enabled and self.caps.get(phase.id, 0) > 0:
-            focus = focus_of(phase, earlier)
-            related = related_blocks(self._current_index(), focus, self.caps[phase.id])
+            index = self._current_index()
+            if index is self.start_index and not earlier and phase.id in self.at_start:
+                related = self.at_start[phase.id]  # nothing changed since they were made
+            else:
+                related = related_blocks(index, focus_of(phase, earlier), self.caps[phase.id])
         prompt = phase_prompt(run_goal, phase, files, protected, output_format, related)
         sections = {
             "system": tokens(self.system),

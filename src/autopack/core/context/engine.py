@@ -46,6 +46,7 @@ class SharedContext:
     instructions: list[Instruction] = field(default_factory=list)
     repo_map: str = ""
     related_cap: dict[int, int] = field(default_factory=dict)  # phase index -> related budget
+    related: dict[int, list[Block]] = field(default_factory=dict)  # as made for the sizing
 
     @property
     def instruction_tokens(self) -> int:
@@ -162,7 +163,7 @@ def shared_context(
     for n, ph in enumerate(phases):
         room = max(0, ph.budget_tokens - shared.instruction_tokens)
         shared.related_cap[n] = int(room * RELATED_SHARE)
-        blocks = related_blocks(index, ph.focus, shared.related_cap[n])
+        blocks = shared.related[n] = related_blocks(index, ph.focus, shared.related_cap[n])
         shown |= ph.focus.paths | {b.path for b in blocks}
         left = room - sum(b.tokens for b in blocks)
         map_budget = left if map_budget is None else min(map_budget, left)

@@ -68,7 +68,7 @@ class ModuleIndex:
         return ".".join([*base, ref.module] if ref.module else base)
 
     def file_of(self, module: str) -> str | None:
-        """The file of `module`, or of its longest importable prefix for `import a.b.c`."""
+        """The repo file of `module` (None for a module from outside the repo)."""
         return self.by_module.get(module)
 
     def targets(self, importer: str, ref: ImportRef) -> list[str]:
@@ -98,9 +98,14 @@ class Resolver:
         self.modules = modules
         self.scans = scans
         self.tops = tops  # path -> module-level name -> its (first) definition
+        self._memo: dict[tuple[str, str], Definition | None] = {}
 
     def define(self, module: str, name: str) -> Definition | None:
-        return self._define(module, name, 0, set())
+        """Where `module.name` is defined (memoized: the index does not change)."""
+        key = (module, name)
+        if key not in self._memo:
+            self._memo[key] = self._define(module, name, 0, set())
+        return self._memo[key]
 
     def _define(self, module: str, name: str, depth: int, seen: set[str]) -> Definition | None:
         path = self.modules.file_of(module)
@@ -125,11 +130,11 @@ class Resolver:
     ) -> Definition | None:
         if not ref.is_from:
             return None
-        source = self.modules.absolute(path, ref)
         if ref.star:
-            return self._define(source, name, depth + 1, seen)
+            return self._define(self.modules.absolute(path, ref), name, depth + 1, seen)
         for original, alias in ref.names:
             if alias == name:
+                source = self.modules.absolute(path, ref)
                 sub = self.modules.file_of(f"{source}.{original}" if source else original)
                 if sub is not None:
                     return Definition(sub, None)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import ast
 import builtins
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
 
 from autopack.core.context.scan import ImportRef
 
@@ -15,13 +16,13 @@ _BUILTINS = frozenset(dir(builtins))
 _IDENT = re.compile(r"\b[A-Za-z_]\w{2,}\b")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Uses:
-    imports: list[ImportRef] = field(default_factory=list)
-    names: set[str] = field(default_factory=set)  # read, not bound here, not builtins
-    attributes: set[str] = field(default_factory=set)  # `x.attr` for any x
-    module_attributes: set[tuple[str, str]] = field(default_factory=set)  # (alias, attr)
-    bound: set[str] = field(default_factory=set)
+    imports: tuple[ImportRef, ...] = ()
+    names: frozenset[str] = frozenset()  # read, not bound here, not builtins
+    attributes: frozenset[str] = frozenset()  # `x.attr` for any x
+    module_attributes: frozenset[tuple[str, str]] = frozenset()  # (alias, attr)
+    bound: frozenset[str] = frozenset()
 
     def imported_aliases(self) -> dict[str, ImportRef]:
         """Local name -> the `import module [as alias]` that binds it."""
@@ -53,26 +54,36 @@ def _bind(node: ast.AST, bound: set[str]) -> None:
         bound.add(node.name)
 
 
+@lru_cache(maxsize=64)
 def python_uses(text: str) -> Uses:
-    """The uses of one module's source (identifiers only when it does not parse)."""
+    """The uses of one module's source (identifiers only when it does not parse). Cached: a
+    run asks again for each phase (callers must not change the result)."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
-        return Uses(names=set(_IDENT.findall(text)) - _BUILTINS)
-    uses = Uses()
+        return Uses(names=frozenset(set(_IDENT.findall(text)) - _BUILTINS))
+    imports: list[ImportRef] = []
     read: set[str] = set()
+    attributes: set[str] = set()
+    module_attributes: set[tuple[str, str]] = set()
+    bound: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
-            uses.imports += _import_ref(node)
+            imports += _import_ref(node)
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             read.add(node.id)
         elif isinstance(node, ast.Attribute):
-            uses.attributes.add(node.attr)
+            attributes.add(node.attr)
             if isinstance(node.value, ast.Name):
-                uses.module_attributes.add((node.value.id, node.attr))
-        _bind(node, uses.bound)
-    uses.names = {n for n in read - uses.bound if n not in _BUILTINS}
-    return uses
+                module_attributes.add((node.value.id, node.attr))
+        _bind(node, bound)
+    return Uses(
+        imports=tuple(imports),
+        names=frozenset(n for n in read - bound if n not in _BUILTINS),
+        attributes=frozenset(attributes),
+        module_attributes=frozenset(module_attributes),
+        bound=frozenset(bound),
+    )
 
 
 def goal_identifiers(text: str) -> set[str]:
