@@ -97,6 +97,9 @@ def test_signatures_are_one_line_with_the_docstring_first_line() -> None:
     assert signature(SOURCE, syms["g"]) == "def g(a=1) -> None: ..."
     assert signature(SOURCE, syms["attr"]) == "attr = attrib"  # one line per chained target
     assert signature(SOURCE, syms["X"]) == "X: int = 5"
+    tuple_default = "def make(bases=(object,),\n         x=1,\n):\n    pass\n"
+    only = scan_python(tuple_default).symbols[0]
+    assert header(tuple_default, only)[0] == "def make(bases=(object,), x=1)"
     assert doc_line('\n    """\n    Second line is the first with text.\n    """', 0) == (
         "Second line is the first with text."
     )

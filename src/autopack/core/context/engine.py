@@ -20,7 +20,6 @@ from autopack.core.context.scan import Symbol
 WHOLE_TOKENS = 600  # a related file up to this size is shown whole
 FILE_SHARE = 0.4  # of the related budget, at most, for one file
 MAX_CANDIDATES = 80
-BLOCK_OVERHEAD = 70  # characters of the <related ...> wrapper
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,11 @@ class Block:
 
     @property
     def tokens(self) -> int:
-        return tokens(self.text) + tokens(" " * (BLOCK_OVERHEAD + len(self.path) + 20))
+        """Its size in the phase prompt, the <related> wrapper included."""
+        wrapper = (
+            f'<related path="{self.path}" view="{self.view}" why="{self.reason}">\n\n</related>\n\n'
+        )
+        return tokens(self.text + wrapper)
 
 
 @dataclass(frozen=True)

@@ -65,8 +65,10 @@ def header(text: str, sym: Symbol) -> tuple[str, int]:
     """The def/class header of `sym` on one line (without its colon), and where it ends."""
     end = _header_end(text, sym.offset)
     raw = text[sym.offset : end].strip().removesuffix(":")
-    one = _SPACES.sub(" ", raw).replace("( ", "(").replace(" )", ")").replace(", )", ")")
-    return one.replace(",)", ")"), end
+    # A multi-line signature joined: no space inside its brackets, no trailing comma before the
+    # closing one (a tuple's own comma, `(object,)`, had no line break and stays).
+    one = _SPACES.sub(" ", raw).replace("( ", "(").replace(", )", ")").replace(" )", ")")
+    return one, end
 
 
 def doc_line(text: str, start: int) -> str:

@@ -13,6 +13,7 @@ from autopack.core.context.scan import Symbol
 
 DETAILED_SHARE = 0.45  # of the budget: entries with public methods
 SIGNATURE_SHARE = 0.85  # up to here: top-level signatures; then paths only
+NOTE_TOKENS = 10
 
 
 def _line(text: str, sym: Symbol, indent: str) -> str:
@@ -68,22 +69,22 @@ def repo_map(
     """The map's text, at most `budget_tokens` long ('' when nothing fits)."""
     skip = set(exclude)
     order = [p for p in ranked(index, personal) if p not in skip]
+    room = budget_tokens - NOTE_TOKENS  # what a "(N more files not listed)" line may need
     out: list[str] = []
     used = 0
     for n, path in enumerate(order):
-        share = used / budget_tokens if budget_tokens else 1.0
+        share = used / room if room > 0 else 1.0
         level = 2 if share < DETAILED_SHARE else 1 if share < SIGNATURE_SHARE else 0
         while level >= 0:
             text = entry(index, path, level)
             cost = tokens(text + "\n")
-            if used + cost <= budget_tokens:
+            if used + cost <= room:
                 break
             level -= 1
         if level < 0:
             rest = len(order) - n
-            note = f"({rest} more file{'s' if rest > 1 else ''} not listed)"
-            if used + tokens(note) <= budget_tokens or out:
-                out.append(note)
+            if budget_tokens >= NOTE_TOKENS:
+                out.append(f"({rest} more file{'s' if rest > 1 else ''} not listed)")
             break
         out.append(text)
         used += cost
