@@ -192,3 +192,22 @@ def test_instructions_from_the_spec_and_a_budget_of_zero(
         main(["context", "--repo", str(shop), "--spec", str(spec), "--context-budget", "3000"]) == 0
     )
     assert "# Repository map" in capsys.readouterr().out  # the flag beats the spec
+
+
+def test_autopack_run_takes_instructions_from_a_file(
+    shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    notes = tmp_path / "notes.md"
+    notes.write_text("Name every test after the behaviour it checks.\n", encoding="utf-8")
+    with MessagesServer(responder=reply_for) as server:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "test")
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
+        code = main(
+            ["run", "--repo", str(shop), "--spec", str(tmp_path / "spec.yaml"), "--no-tests",
+             "--out", str(tmp_path / "out"), "--instructions", f"@{notes}"]
+        )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    systems = {system_text(r) for r in server.message_requests}
+    assert len(systems) == 1 and "Name every test after the behaviour" in systems.pop()
+    assert main(["run", "--repo", str(shop), "--spec", "x.yaml", "--instructions", "@nope"]) == 1
+    assert "cannot read --instructions @nope" in capsys.readouterr().err
