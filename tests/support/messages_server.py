@@ -8,8 +8,9 @@ the next scripted `Reply` (or by a `responder` callable): text, stop_reason, usa
 `error` event, raw (malformed) SSE bytes, or `ping` events sent forever after the text.
 
 Usage is computed like the API does when not scripted: output tokens = ceil(chars / 4) of the text
-actually sent; prompt caching is simulated for `cache_control` breakpoints (first request writes the
-cached prefix, later requests with the same prefix read it).
+actually sent; prompt caching is simulated for `cache_control` breakpoints as the API does it (the
+longest prefix ending at a breakpoint that an earlier request cached is read; the rest up to the
+last breakpoint is written), so a shared system prompt is read even when the next message differs.
 
 Every request is recorded (`server.requests`: headers + JSON body), so tests assert on the
 conversation. Run standalone with `python tests/support/messages_server.py SCRIPT.json` (a JSON list
@@ -98,8 +99,9 @@ def _text_of(content: Any) -> str:
     return "".join(block.get("text", "") for block in content if isinstance(block, dict))
 
 
-def _cache_split(body: dict[str, Any]) -> tuple[str, str]:
-    """(cached prefix, rest) of the prompt: the prefix ends at the last cache_control breakpoint."""
+def _cache_split(body: dict[str, Any]) -> tuple[list[str], str]:
+    """The prompt's prefix at each cache_control breakpoint (shortest first), and the text after
+    the last breakpoint."""
     parts: list[tuple[str, bool]] = []
     system = body.get("system", "")
     if isinstance(system, str):
@@ -112,10 +114,10 @@ def _cache_split(body: dict[str, Any]) -> tuple[str, str]:
             parts.append((content, False))
         else:
             parts += [(b.get("text", ""), "cache_control" in b) for b in content]
-    last = max((i for i, (_, bp) in enumerate(parts) if bp), default=-1)
-    prefix = "".join(t for t, _ in parts[: last + 1])
-    rest = "".join(t for t, _ in parts[last + 1 :])
-    return prefix, rest
+    marks = [i for i, (_, bp) in enumerate(parts) if bp]
+    prefixes = ["".join(t for t, _ in parts[: i + 1]) for i in marks]
+    rest = "".join(t for t, _ in parts[marks[-1] + 1 if marks else 0 :])
+    return prefixes, rest
 
 
 class MessagesServer:
@@ -173,17 +175,19 @@ class MessagesServer:
         return Reply(status=500, error_type="api_error", text="the test server has no reply left")
 
     def usage_for(self, body: dict[str, Any], sent: str) -> dict[str, int]:
-        prefix, rest = _cache_split(body)
-        key = hashlib.sha256(prefix.encode()).hexdigest()
+        """As the API counts: the longest breakpoint prefix already cached is read from the
+        cache, the rest up to the last breakpoint is written to it, the text after is input."""
+        prefixes, rest = _cache_split(body)
+        keys = {p: hashlib.sha256(p.encode()).hexdigest() for p in prefixes if p}
         with self.lock:
-            hit = bool(prefix) and key in self.cache
-            if prefix:
-                self.cache.add(key)
+            hit = max((len(p) for p, k in keys.items() if k in self.cache), default=0)
+            self.cache.update(keys.values())
+        full = prefixes[-1] if prefixes else ""
         return {
             "input_tokens": tokens(rest),
             "output_tokens": tokens(sent),
-            "cache_creation_input_tokens": 0 if hit else tokens(prefix),
-            "cache_read_input_tokens": tokens(prefix) if hit else 0,
+            "cache_creation_input_tokens": tokens(full[hit:]),
+            "cache_read_input_tokens": tokens(full[:hit]),
         }
 
 

@@ -131,6 +131,8 @@ class Session:
             push=True,
             issue_number=t.issue_number,
             only_phases=only,
+            instructions=self.inputs.instructions,
+            context_budget=self.inputs.context_budget,
         )
         # Earlier runs' rows stay (committed phases are not rebuilt); a rebuilt phase's row is
         # replaced by its latest attempt.

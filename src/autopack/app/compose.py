@@ -20,18 +20,24 @@ from autopack.adapters.pytest_runner import DEFAULT_COMMAND, PytestRunner
 from autopack.adapters.replay_model import ReplayModelClient
 from autopack.adapters.ruff_lint import RuffLinter
 from autopack.app.baseline import BaselineTracker
+from autopack.app.context import FirstRequest, RunContext, plan_context
 from autopack.app.executor import Executor, Progress
 from autopack.app.finalizer import PhaseFinalizer
+from autopack.app.governor import load_policy
 from autopack.app.planner import PlanOutcome, RepoFile, plan_spec
-from autopack.core.budget.policy import BudgetSettings
+from autopack.core.budget.phase import plan_phase
+from autopack.core.budget.policy import BudgetPlan, BudgetSettings
 from autopack.core.build import BuildSettings, ExecutorConfig
+from autopack.core.context.budget import ContextSettings
+from autopack.core.dag import topological_order
 from autopack.core.events import EventSink, ignore
 from autopack.core.governance.comment import DEFAULT_LABELS
 from autopack.core.governance.policy import GovernancePolicy
 from autopack.core.governance.requests import DecisionLabels
 from autopack.core.modeltable import DEFAULT_MODEL
-from autopack.core.spec import RunSpec
+from autopack.core.spec import Phase, RunSpec
 from autopack.core.telemetry import PLAN_PHASE, PhaseTelemetry, RunTelemetry, request_telemetry
+from autopack.errors import AutopackError
 from autopack.ports import AuditLog, BaselineStore, Clock, Finalizer, Forge, ModelClient, Workspace
 
 
@@ -51,6 +57,12 @@ class RunSettings(BaseModel):
     issue_number: int | None = None
     repair_rounds: int = Field(default=1, ge=0)
     only_phases: tuple[str, ...] = ()  # a follow-up: run these, keep the others as they were
+    instructions: str = Field(default="", description="Extra guidance for the model")
+    context_budget: int | None = Field(
+        default=None,
+        ge=0,
+        description="Tokens of repo context per phase; None: the spec's, else sized",
+    )
 
     def executor_config(self) -> ExecutorConfig:
         default = BuildSettings().max_tokens
@@ -66,6 +78,9 @@ class RunSettings(BaseModel):
             issue_number=self.issue_number,
             repair_rounds=self.repair_rounds,
             only_phases=self.only_phases,
+            context=ContextSettings(
+                budget_tokens=self.context_budget, instructions=self.instructions
+            ),
         )
 
 
@@ -174,11 +189,17 @@ def plan_run(
     files: list[RepoFile],
     telemetry: RunTelemetry,
     clock: Clock | None = None,
+    workspace: Workspace | None = None,
+    context: ContextSettings | None = None,
 ) -> PlanOutcome:
-    """Plan a spec for `goal` with the model and record the planning request(s) in `telemetry`."""
+    """Plan a spec for `goal` with the model and record the planning request(s) in `telemetry`.
+    With `workspace`, the planner sees the repo's instructions and map (context engine)."""
     clock = clock or SystemClock()
     started = clock.now()
-    outcome = plan_spec(model, model=model_id, goal=goal, files=files)
+    repo = None
+    if workspace is not None:
+        repo = plan_context(workspace, goal, lookup(model_id), context or ContextSettings())
+    outcome = plan_spec(model, model=model_id, goal=goal, files=files, context=repo)
     telemetry.add(
         PhaseTelemetry(
             phase_id=PLAN_PHASE,
@@ -189,6 +210,42 @@ def plan_run(
         )
     )
     return outcome
+
+
+def phase_request(
+    spec: RunSpec, workspace: Workspace, settings: RunSettings, phase_id: str | None = None
+) -> tuple[Phase, FirstRequest]:
+    """The first request the executor would send for a phase (default: the first in dependency
+    order) at the checkout as it is: the same budget plan, protected paths and context. Offline;
+    nothing is written."""
+    order = topological_order(spec.phases)
+    if not order:
+        raise AutopackError("the spec has no phases")
+    if phase_id is not None and phase_id not in order:
+        raise AutopackError(f"no phase {phase_id!r} in the spec (phases: {', '.join(order)})")
+    phase = spec.phase(phase_id or order[0])
+    config = settings.executor_config()
+    info = lookup(model_id_for(config.model, spec))
+    params = estimator_params()
+
+    def plan(p: Phase) -> BudgetPlan | None:
+        if config.budget is None:
+            return None
+        return plan_phase(p, workspace.read, info, params, config.budget)
+
+    def estimate(p: Phase) -> int | None:
+        planned = plan(p)
+        return planned.estimate_tokens if planned is not None else None
+
+    context = RunContext(workspace, spec, info, config.context, estimate)
+    planned = plan(phase)
+    request = context.first_request(
+        spec.goal,
+        phase,
+        protected=list(load_policy(workspace, spec).protected),
+        output_format=planned.format if planned is not None else None,
+    )
+    return phase, request
 
 
 def replay_model(path: str) -> ModelClient:
@@ -221,6 +278,7 @@ __all__ = [
     "goal_slug",
     "lazy_model",
     "model_id_for",
+    "phase_request",
     "plan_run",
     "replay_model",
     "run_slug",

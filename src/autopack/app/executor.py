@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from autopack.app.builder import build_phase
-from autopack.app.context import context_files
+from autopack.app.context import FirstRequest, RunContext, committed_paths
 from autopack.app.governor import Governor, load_policy
 from autopack.app.repair_rounds import RepairEnd, RepairSetup, finalize_with_repairs
 from autopack.core.budget.cost_guard import CostGuard
@@ -26,9 +26,8 @@ from autopack.core.governance.policy import GovernancePolicy
 from autopack.core.governance.requests import DecisionLabels, MemoryAuditLog
 from autopack.core.modeltable import ModelInfo
 from autopack.core.render.progress import build_lines, op_line, pr_title
-from autopack.core.render.prompts import phase_prompt, system_prompt
 from autopack.core.render.reports import phase_check_run, render_pr_body, render_summary
-from autopack.core.spec import Phase, RunSpec, phase_digest
+from autopack.core.spec import Phase, RunSpec, phase_digest, spec_conflict
 from autopack.core.state import PhaseRecord, PhaseStatus, RunState
 from autopack.core.telemetry import RunTelemetry, phase_telemetry, render_table
 from autopack.core.usage import Usage
@@ -40,8 +39,7 @@ SPEC_TRAILER = "Autopack-Spec"
 
 
 class Executor:
-    """Built by app/compose.py (the one composition root) from a face's settings. `phase_context`
-    adds text to a phase's prompt (a follow-up's PR diff and anchored file)."""
+    """Built by app/compose.py (the one composition root) from a face's settings."""
 
     def __init__(
         self,
@@ -63,12 +61,9 @@ class Executor:
         on_event: EventSink = ignore,
         phase_context: Mapping[str, str] | None = None,
     ) -> None:
-        self.spec = spec
-        self.phase_context = dict(phase_context or {})  # phase id -> extra prompt text
-        self.ws = workspace
-        self.model = model
-        self.forge = forge
+        self.spec, self.ws, self.model, self.forge = spec, workspace, model, forge
         self.config = config
+        self.phase_context = dict(phase_context or {})  # phase id -> more prompt (a follow-up's)
         self.finalizer = finalizer or NoGates()
         self.progress = progress or (lambda _msg: None)
         self.on_event = on_event
@@ -81,6 +76,7 @@ class Executor:
         self.telemetry.run_id, self.telemetry.model = config.run_id, self.model_id
         self.clock = clock
         self._earlier: dict[str, PhaseRecord] = {}  # a resumed run's previous records
+        self.context: RunContext | None = None  # made when the run starts (the branch is ready)
         self.pr_pending = True  # until the forge has opened the PR (it needs a pushed commit)
         self.gov = Governor(
             policy or load_policy(workspace, spec),
@@ -106,6 +102,9 @@ class Executor:
             self.gov.carry_over(previous, state)
             state.keep_unrun(previous, self.config.runs, done)
         self._earlier = {r.id: r for r in previous.phases} if previous else {}
+        self.context = RunContext(
+            self.ws, self.spec, self.model_info, self.config.context, self._estimate
+        )
         self.forge.save_artifact("spec.json", self.spec.model_dump_json(indent=2) + "\n")
         self._ensure_pr()
         for n, phase_id in enumerate(order, 1):
@@ -173,23 +172,20 @@ class Executor:
         )
 
     def _same_spec(self, done: dict[str, str]) -> None:
-        """The branch's committed phases must be this spec's: a phase of another spec with the
-        same id (two specs both named spec.yaml give the same run id) is never taken for done."""
-        for phase in self.spec.phases:
-            sha = done.get(phase.id)
-            theirs = self.ws.commit_trailers(sha).get(SPEC_TRAILER) if sha else None
-            if sha and theirs is not None and theirs != phase_digest(self.spec, phase):
-                raise WorkspaceError(
-                    f"branch {self.state.branch} holds phase {phase.id!r} of a different run spec "
-                    f"(commit {sha[:10]}); give this run another branch with --run-id NAME "
-                    "(or delete the branch to start over)"
-                )
+        """Never take another spec's phase with the same id for done (see spec_conflict)."""
+        conflict = spec_conflict(self.spec, done, self.ws.commit_trailers, SPEC_TRAILER)
+        if conflict:
+            raise WorkspaceError(f"branch {self.state.branch} {conflict}")
 
     def _ensure_pr(self) -> None:
         """Open the PR (or bring its body up to date). A forge that cannot open it before the
         branch has a commit says so (`pending`); it is asked again after each commit."""
         pr = self.forge.ensure_pull_request(
-            self.state.branch, self.config.base_branch, self._pr_title(), self._pr_body(), True
+            self.state.branch,
+            self.config.base_branch,
+            pr_title(self.spec.goal),
+            self._pr_body(),
+            True,
         )
         self.state.pr_url = self.state.pr_url if pr.pending and self.state.pr_url else pr.url
         self.pr_pending = pr.pending
@@ -199,18 +195,11 @@ class Executor:
     ) -> None:
         settings, plan = self._budget(phase)
         estimated, fmt = (plan.estimate_tokens, plan.format) if plan else (None, None)
-        prompt = phase_prompt(
-            self.spec.goal,
-            phase,
-            context_files(phase, self.ws.read),
-            list(self.gov.policy.protected),
-            fmt,
-            self.phase_context.get(phase.id, ""),
-        )
+        request = self._first_request(phase, fmt)
         guard = CostGuard(limit_usd=self.spec.budget.max_cost_usd)
         spent = self.telemetry.cost_usd
         refused = guard.refuse_phase(
-            spent, guard.projected_phase_usd(plan, len(prompt), self.model_info)
+            spent, guard.projected_phase_usd(plan, len(request.printed), self.model_info)
         )
         if refused:
             self.stopped = refused
@@ -228,8 +217,8 @@ class Executor:
         outcome = build_phase(
             self.model,
             model=self.model_id,
-            system=system_prompt(),
-            prompt=prompt,
+            system=request.system,
+            prompt=request.prompt,
             changes=changes,
             settings=settings,
             phase_id=phase.id,
@@ -241,11 +230,19 @@ class Executor:
         self.stopped = guard.refuse_request(spent + self.model_info.cost_usd(outcome.usage))
         self.telemetry.add(
             phase_telemetry(
-                phase.id, outcome, self.model_info, wall_s=wall, estimated_output_tokens=estimated
+                phase.id,
+                outcome,
+                self.model_info,
+                wall_s=wall,
+                estimated_output_tokens=estimated,
+                context_tokens=request.sections,
             )
         )
-        self._report_build(outcome, estimated)
-        self._record_build(record, changes, outcome)
+        for line in build_lines(outcome, estimated):
+            self.progress(line)
+        record.ops, record.requests = list(changes.results), len(outcome.requests)
+        record.usage = outcome.usage
+        record.cost_usd = sum(self.model_info.cost_usd(r.usage) for r in outcome.requests)
         if outcome.complete:
             self._hold_or_apply(phase, record, changes, prefix, outcome)
         else:
@@ -261,18 +258,27 @@ class Executor:
         else:
             self._fail(phase, record, changes, reason)
 
+    def _first_request(self, phase: Phase, fmt: str | None) -> FirstRequest:
+        assert self.context is not None  # made by run()
+        return self.context.first_request(
+            self.spec.goal,
+            phase,
+            protected=list(self.gov.policy.protected),
+            output_format=fmt,
+            earlier=committed_paths(self.state),
+            extra=self.phase_context.get(phase.id, ""),
+        )
+
+    def _estimate(self, phase: Phase) -> int | None:
+        plan = self._budget(phase)[1]
+        return plan.estimate_tokens if plan is not None else None
+
     def _budget(self, phase: Phase) -> tuple[BuildSettings, BudgetPlan | None]:
         """The phase's builder settings: planned by the budget policy, or fixed by the config."""
         if self.config.budget is None:
             return self.config.build, None
         plan = plan_phase(phase, self.ws.read, self.model_info, self.estimator, self.config.budget)
         return scheduled_settings(self.config.build, plan, self.model_info), plan
-
-    def _record_build(self, record: PhaseRecord, changes: ChangeSet, outcome: BuildOutcome) -> None:
-        record.ops = list(changes.results)
-        record.requests = len(outcome.requests)
-        record.usage = outcome.usage
-        record.cost_usd = sum(self.model_info.cost_usd(r.usage) for r in outcome.requests)
 
     def _hold_or_apply(
         self,
@@ -376,11 +382,8 @@ class Executor:
             telemetry=self.telemetry,
             progress=self.progress,
             on_op=self._on_op,
+            system=self.context.system if self.context is not None else "",
         )
-
-    def _report_build(self, outcome: BuildOutcome, estimated: int | None) -> None:
-        for line in build_lines(outcome, estimated):
-            self.progress(line)
 
     def _on_op(self, result: OpResult) -> None:
         held = result.path is not None and self.gov.policy.is_protected(result.path)
@@ -390,9 +393,6 @@ class Executor:
         check = phase_check_run(phase, record, self.ws.head_sha(), decision)
         url = self.forge.publish_check_run(check)
         self.on_event(CheckPublished(phase_id=phase.id, name=check.name, url=url))
-
-    def _pr_title(self) -> str:
-        return pr_title(self.spec.goal)
 
     def _pr_body(self) -> str:
         return render_pr_body(self.state, self.config.issue_number)

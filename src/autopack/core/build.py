@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from autopack.core.budget.policy import BudgetSettings
+from autopack.core.context.budget import ContextSettings
 from autopack.core.model_io import Message, StopReason
 from autopack.core.usage import Usage
 
@@ -82,6 +83,7 @@ class ExecutorConfig(BaseModel):
         description="Run only these phases (a follow-up); the others keep the state a resumed run "
         "had for them and are not built, applied or retried. Empty: every phase",
     )
+    context: ContextSettings = ContextSettings()
 
     @property
     def branch(self) -> str:
