@@ -79,6 +79,7 @@ class ActionRunner:
         self.throttle = throttle
         self._forge: GitHubForge | None = None
         self.home: int | None = None  # where a stopped run is reported
+        self._models: list[ModelClient] = []
 
     @property
     def forge(self) -> GitHubForge:
@@ -102,6 +103,10 @@ class ActionRunner:
         finally:
             if self._forge is not None:
                 self._forge.close()
+            for client in self._models:  # the Anthropic clients this run made
+                close = getattr(client, "close", None)
+                if close is not None:
+                    close()
 
     def _stopped(self, exc: AutopackError) -> int:
         message = f"Autopack stopped: {exc}"
@@ -206,10 +211,12 @@ class ActionRunner:
     def _anthropic(self) -> ModelClient:
         if not self.inputs.anthropic_api_key:
             raise ActionConfigError("input anthropic_api_key is empty (set it from a secret)")
-        return anthropic_model(
+        client = anthropic_model(
             api_key=self.inputs.anthropic_api_key,
             base_url=self.inputs.anthropic_base_url or None,
         )
+        self._models.append(client)
+        return client
 
     def _spec(
         self, intent: StartRun, ws: ActionWorkspace, model: ModelClient, tracking: Tracking

@@ -286,6 +286,10 @@ class AnthropicModelClient:
             timeout=httpx2.Timeout(min(timeout_s, deadline_s), connect=min(10.0, deadline_s)),
         )
 
+    def close(self) -> None:
+        """Close the SDK's HTTP client (its pooled connections)."""
+        self.client.close()
+
     @classmethod
     def from_env(
         cls, *, max_retries: int = DEFAULT_MAX_RETRIES, timeout_s: float = DEFAULT_TIMEOUT_S
