@@ -38,5 +38,11 @@ class LazyModelClient:
                 )
         return self._client.stream(request, on_text)
 
+    def close(self) -> None:
+        """Close the real client when one was made (and it has connections to close)."""
+        close = getattr(self._client, "close", None)
+        if close is not None:
+            close()
+
 
 __all__ = ["LazyModelClient"]

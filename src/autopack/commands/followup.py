@@ -111,18 +111,23 @@ def run_followup(args: argparse.Namespace) -> int:
     model = make_model(args) if args.replay else lazy_model(lambda: make_model(args))
     progress(f"autopack: follow-up {phase_id} on {previous.branch}")
     telemetry = store.load_telemetry()  # the run's requests so far stay counted
-    state = execute(
-        repo=args.repo,
-        spec_path="",
-        model=model,
-        out=args.out,
-        settings=settings,
-        spec=spec,
-        previous=previous,
-        gates=gate_settings(args),
-        telemetry=telemetry,
-        phase_context={phase_id: context},
-    )
+    try:
+        state = execute(
+            repo=args.repo,
+            spec_path="",
+            model=model,
+            out=args.out,
+            settings=settings,
+            spec=spec,
+            previous=previous,
+            gates=gate_settings(args),
+            telemetry=telemetry,
+            phase_context={phase_id: context},
+        )
+    finally:
+        close = getattr(model, "close", None)
+        if close is not None:
+            close()  # the SDK's connections
     print(render_summary(state))
     print(render_table(telemetry))
     for line in next_steps(state, args.out, args.repo):
