@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from autopack.action.cancel import Cancelled, settle_interrupted
 from autopack.action.inputs import ActionEnv, ActionInputs
+from autopack.action.labels import ensure_labels
 from autopack.action.tracking import TRACKING_KEY, Tracking, render_tracking, signed, state_key
 from autopack.action.workflow_commands import WorkflowLog, append_summary, write_outputs
 from autopack.adapters.github_forge import GitHubForge
@@ -116,6 +117,7 @@ class Session:
     # -- the run -----------------------------------------------------------------------------
     def run(self, spec: RunSpec, previous: RunState | None) -> Outcome:
         t = self.tracking
+        ensure_labels(self.forge, self.inputs, self.log)  # a first run needs no labels made by hand
         settings = RunSettings(
             run_id=t.run_id,
             model=self.inputs.model or None,
@@ -129,7 +131,7 @@ class Session:
         telemetry = t.telemetry or RunTelemetry()
         t.telemetry = telemetry
         self.executor = build_executor(
-            capped_spec(spec, self.inputs.max_cost_usd),
+            capped_spec(spec, self.inputs.cost_cap),
             self.ws,
             self.model,
             self.forge,
