@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from action_world import World, make_world, spec_body
+
 from autopack.action.cancel import CancelGuard, Cancelled
 from autopack.action.exit_codes import EXIT_CODES, exit_code
 

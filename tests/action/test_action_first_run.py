@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from action_world import World, make_world, spec_body
+
 from autopack.action.inputs import inputs_from_env
 from autopack.action.session import capped_spec
 from autopack.core.spec import Budget, RunSpec
