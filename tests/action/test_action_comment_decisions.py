@@ -84,8 +84,8 @@ def test_a_comment_approves_exactly_the_request_it_names(world: World) -> None:
 
     fired = world.comment(pr, f"/autopack approve {env.id[:8]}", "maint")
 
-    assert fired.code == 0, fired.stdout
-    assert fired.outputs["conclusion"] == "action_required", fired.stdout  # secrets still waits
+    assert fired.code == 3, fired.stdout  # exit_codes.AWAITING_APPROVAL: secrets still waits
+    assert fired.outputs["conclusion"] == "action_required", fired.stdout
     log = world.branch_log("autopack/issue-1")
     assert ENV_COMMIT in log and SECRETS_COMMIT not in log
     states = {r.phase_id: r for r in _requests(world, n)}

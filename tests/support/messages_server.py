@@ -213,8 +213,11 @@ def _handler_for(server: MessagesServer) -> type[BaseHTTPRequestHandler]:
             reply = server.next_reply(rec)
             if reply.status != 200:
                 self._error(reply)
-            else:
+                return
+            try:
                 self._stream(body, reply)
+            except (BrokenPipeError, ConnectionResetError):  # the client went away (cancelled)
+                self.close_connection = True
 
         def _error(self, reply: Reply) -> None:
             kind = reply.error_type or _ERROR_TYPES.get(reply.status, "api_error")
