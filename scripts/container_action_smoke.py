@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 import git  # noqa: E402
-
 from action_world import API_KEY, TOKEN, responder, seed_origin, spec_body  # noqa: E402
+
 from support.github_server import GitHubServer, GitHubState  # noqa: E402
 from support.messages_server import MessagesServer  # noqa: E402
 
