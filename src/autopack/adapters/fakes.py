@@ -70,6 +70,10 @@ class MemoryWorkspace:
     def list_files(self) -> list[str]:
         return sorted(self.commits[-1].files)
 
+    def dirty_paths(self) -> set[str]:
+        head = self.commits[-1].files
+        return {p for p in set(head) | set(self.files) if head.get(p) != self.files.get(p)}
+
     def head_sha(self) -> str:
         return self.commits[-1].sha
 

@@ -165,6 +165,12 @@ class GitWorkspace:
     def list_files(self) -> list[str]:
         return sorted(p for p in self._repo.git.ls_files("-z").split("\0") if p)
 
+    def dirty_paths(self) -> set[str]:
+        out = self._repo.git.status(
+            "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--ignore-submodules"
+        )
+        return {entry[3:] for entry in out.split("\0") if len(entry) > 3}
+
     # -- git -------------------------------------------------------------------------------
     def head_sha(self) -> str:
         return self._repo.head.commit.hexsha

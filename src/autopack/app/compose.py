@@ -114,7 +114,7 @@ def build_finalizer(workspace: GitWorkspace, settings: GateSettings) -> PhaseFin
             if settings.baseline_cache
             else MemoryBaselineStore()
         )
-        tracker = BaselineTracker(runner, store, snapshots)
+        tracker = BaselineTracker(runner, store)
     return PhaseFinalizer(
         workspace.root,
         workspace,

@@ -13,6 +13,7 @@ from autopack.app.builder import build_phase
 from autopack.app.context import context_files
 from autopack.app.governor import Governor, load_policy
 from autopack.app.repair_rounds import RepairEnd, RepairSetup, finalize_with_repairs
+from autopack.app.worktree_guard import WorktreeGuard
 from autopack.core.budget.cost_guard import CostGuard
 from autopack.core.budget.estimator import EstimatorParams
 from autopack.core.budget.phase import describe_plan, plan_phase, scheduled_settings
@@ -28,7 +29,12 @@ from autopack.core.governance.policy import GovernancePolicy
 from autopack.core.governance.requests import DecisionLabels, MemoryAuditLog
 from autopack.core.modeltable import ModelInfo
 from autopack.core.render.prompts import phase_prompt, system_prompt
-from autopack.core.render.reports import phase_check_run, render_pr_body, render_summary
+from autopack.core.render.reports import (
+    build_progress,
+    phase_check_run,
+    render_pr_body,
+    render_summary,
+)
 from autopack.core.spec import Phase, RunSpec
 from autopack.core.state import PhaseRecord, PhaseStatus, RunState
 from autopack.core.telemetry import RunTelemetry, phase_telemetry, render_table
@@ -231,7 +237,8 @@ class Executor:
                 phase.id, outcome, self.model_info, wall_s=wall, estimated_output_tokens=estimated
             )
         )
-        self._report_build(outcome, estimated)
+        for line in build_progress(outcome, estimated):
+            self.progress(line)
         self._record_build(record, changes, outcome)
         if outcome.complete:
             self._hold_or_apply(phase, record, changes, prefix, outcome)
@@ -285,12 +292,17 @@ class Executor:
         prefix: str,
         built: BuildOutcome | None = None,
     ) -> None:
-        """applying: write, finalize (with repair rounds), then commit, fail or hold."""
+        """applying: capture the baseline, write, finalize (with repair rounds), then commit, fail
+        or hold. Nothing of the phase is on disk before `prepare` captured the baseline."""
         record.move(PhaseStatus.applying)
+        guard = WorktreeGuard(self.finalizer, self.ws, self.progress)
+        guard.prepare()
         paths = changes.changed_paths()
         self.ws.write_changes({p: changes.changes[p] for p in paths})
         record.changed_paths = paths
-        end = finalize_with_repairs(self._repair_setup(), phase, record, changes, built, prefix)
+        setup = self._repair_setup(guard)
+        end = finalize_with_repairs(setup, phase, record, changes, built, prefix)
+        self._gate_cost(phase, end.decision)
         if end.kind == "protected":
             self._hold_repaired(phase, record, changes, prefix, end)
             return
@@ -303,6 +315,7 @@ class Executor:
             return
         trailers = {"Autopack-Ops": str(record.ops_applied), "Autopack-Run": self.config.run_id}
         record.commit_sha = self.ws.commit_phase(phase.id, phase.title, paths, trailers)
+        guard.committed(record.commit_sha)
         record.move(PhaseStatus.committed)
         if self.pr_pending:
             self._ensure_pr()
@@ -346,35 +359,26 @@ class Executor:
         self._hold_or_apply(phase, record, changes, prefix)  # applied when auto-approved
 
     # -- helpers ---------------------------------------------------------------------------
-    def _repair_setup(self) -> RepairSetup:
+    def _gate_cost(self, phase: Phase, decision: PhaseDecision) -> None:
+        """The test gates' cost in the phase's telemetry and the progress output."""
+        if decision.cost.suite_runs or decision.cost.baseline_cache:
+            self.progress(f"    tests: {decision.cost.describe()}")
+        self.telemetry.add_gate_cost(phase.id, decision.cost)
+
+    def _repair_setup(self, finalizer: Finalizer) -> RepairSetup:
         return RepairSetup(
             model=self.model,
             model_id=self.model_id,
             model_info=self.model_info,
             settings=self.config.build,
             rounds=self.config.repair_rounds,
-            finalizer=self.finalizer,
+            finalizer=finalizer,
             workspace=self.ws,
             touches_protected=self.gov.touches_protected,
             telemetry=self.telemetry,
             progress=self.progress,
             on_op=self._on_op,
         )
-
-    def _report_build(self, outcome: BuildOutcome, estimated: int | None) -> None:
-        """Progress lines: output tokens vs the estimate, and each request when there were more."""
-        if estimated:
-            actual = outcome.usage.output_tokens
-            self.progress(
-                f"    output {actual:,} tokens vs estimate {estimated:,} "
-                f"({(actual - estimated) / estimated:+.0%})"
-            )
-        if len(outcome.requests) > 1:
-            for n, r in enumerate(outcome.requests, 1):
-                self.progress(
-                    f"    ~ request {n} ({r.purpose}): {r.stop_reason} after {r.ops_received} "
-                    f"op(s), {r.usage.output_tokens} output tokens"
-                )
 
     def _on_op(self, result: OpResult) -> None:
         self.progress(f"    {_MARKS.get(result.status, '!')} {result.describe()}")

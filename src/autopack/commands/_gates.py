@@ -4,8 +4,8 @@ finalizer itself is wired in app/compose.py."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from autopack.adapters.baseline_cache import user_cache_dir
 from autopack.adapters.pytest_runner import DEFAULT_COMMAND
 from autopack.app.compose import GateSettings
 
@@ -28,7 +28,8 @@ def add_gate_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--baseline-cache",
         metavar="DIR",
-        help="folder caching test baselines by commit SHA (default: OUT/baseline-cache)",
+        help="folder caching test baselines by commit SHA "
+        "(default: $XDG_CACHE_HOME/autopack/baselines/<repo>, per user)",
     )
     g.add_argument("--lint", action="store_true", help="warn on ruff findings in changed files")
     g.add_argument("--coverage", action="store_true", help="warn on a coverage drop (pytest-cov)")
@@ -41,7 +42,7 @@ def add_gate_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def gate_settings(args: argparse.Namespace) -> GateSettings:
-    cache = args.baseline_cache or str(Path(args.out) / "baseline-cache")
+    cache = args.baseline_cache or str(user_cache_dir(args.repo))
     return GateSettings(
         tests=not args.no_tests,
         test_command=args.test_command,
