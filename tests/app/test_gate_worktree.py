@@ -37,6 +37,11 @@ CONFTEST = (
     "(ROOT / 'data.txt').write_text('tampered ' + repr(dict(os.environ)))\n"
     "with open(ROOT / 'notes.txt', 'a') as fh:\n    fh.write('TAMPERED\\n')\n"
 )
+LEAKY_TEST = (
+    "import os\n\n\ndef test_leaky():\n"
+    "    found = {k: v for k, v in os.environ.items() if 'TOKEN' in k or 'KEY' in k}\n"
+    "    assert False, found\n"
+)
 
 
 def run(
@@ -94,6 +99,33 @@ def test_files_the_test_runs_write_are_never_committed(
     assert check["conclusion"] == "success"
     assert "| worktree | warn | undid what the test runs wrote" in check["summary"]
     assert "leak.txt, notes.txt" in check["summary"] and "data.txt" in check["summary"]
+
+
+def test_secrets_never_reach_the_check_run_nor_the_repair_prompt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    spec = {"goal": "g", "phases": [{"id": "leaky", "title": "Leaky"}]}
+    ops = [{"op": "write", "path": "tests/test_leaky.py", "content": LEAKY_TEST}, {"op": "done"}]
+    retry = [{"op": "write", "path": "NOTES.md", "content": "x\n"}, {"op": "done"}]
+    records = [
+        ReplayRecord(text=ndjson(ops), phase="leaky"),
+        ReplayRecord(text=ndjson(retry, 3), phase="leaky"),
+    ]
+    state, model, _ = run(tmp_path, spec, records)
+    leaky = state.phase("leaky")
+    assert leaky.status is PhaseStatus.failed
+    assert "tests/test_leaky.py::test_leaky (AssertionError: {}" in leaky.reason
+    repair = model.requests[1]
+    assert repair.purpose == "repair" and "test_leaky" in repair.messages[2].content
+    published = [
+        p.read_text(encoding="utf-8") for p in (tmp_path / "out").rglob("*") if p.is_file()
+    ]
+    sent = json.dumps([m.content for r in model.requests for m in r.messages])
+    for secret in SECRETS.values():
+        assert secret not in sent
+        assert not [text for text in published if secret in text]
 
 
 def test_a_phase_file_a_test_run_turns_into_a_symlink_is_put_back(tmp_path: Path) -> None:
