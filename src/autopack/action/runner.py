@@ -18,6 +18,7 @@ from autopack.action.inputs import (
     baseline_cache_dir,
     env_from_env,
     inputs_from_env,
+    managed_env_dir,
 )
 from autopack.action.issue_spec import planning_goal, spec_from_issue
 from autopack.action.session import Outcome, Session, finish, post_tracking
@@ -52,7 +53,7 @@ from autopack.core.spec import RunSpec
 from autopack.core.state import RunState
 from autopack.core.telemetry import RunTelemetry
 from autopack.errors import AutopackError, GovernanceError
-from autopack.ports import ModelClient
+from autopack.ports import Finalizer, ModelClient
 
 _ISSUE_BRANCH = re.compile(r"^autopack/issue-(\d+)$")
 
@@ -161,10 +162,11 @@ class ActionRunner:
         ws = ActionWorkspace(self.env.workspace, self.inputs.github_token)
         if ws.adopt_remote_branch(tracking.branch):
             self.log.info(f"resuming {tracking.branch} from origin")
+        finalizer = self._finalizer(ws)  # a setup command runs before any model call
         model = self._model()
         spec = tracking.spec or self._spec(intent, ws, model, tracking)
         tracking.spec = spec
-        return self._execute(tracking, ws, model, spec, tracking.state)
+        return self._execute(tracking, ws, model, spec, tracking.state, finalizer)
 
     def _spec_run_id(self, spec_path: str) -> str:
         return "spec-" + run_slug(Path(spec_path).stem)
@@ -214,6 +216,25 @@ class ActionRunner:
         tracking.output_tokens += telemetry.usage.output_tokens
         return outcome.spec
 
+    def _gate_settings(self) -> GateSettings:
+        inputs = self.inputs
+        command = inputs.test_command.strip()
+        if command.lower() == "none":
+            if inputs.setup_command.strip():
+                self.log.notice("setup_command is not run: test_command is none")
+            return GateSettings(tests=False)
+        settings = GateSettings(
+            baseline_cache=baseline_cache_dir(inputs, self.env),
+            test_python=inputs.test_python.strip() or None,
+            setup_command=inputs.setup_command,
+            test_env_dir=managed_env_dir(inputs, self.env),
+            test_env_allow=inputs.test_env_allow,
+        )
+        return settings.model_copy(update={"test_command": command}) if command else settings
+
+    def _finalizer(self, ws: ActionWorkspace) -> Finalizer:
+        return build_finalizer(ws, self._gate_settings(), self.log.progress)
+
     def _execute(
         self,
         tracking: Tracking,
@@ -221,20 +242,15 @@ class ActionRunner:
         model: ModelClient,
         spec: RunSpec,
         previous: RunState | None,
+        finalizer: Finalizer,
     ) -> int:
-        command = self.inputs.test_command.strip()
-        settings = GateSettings(baseline_cache=baseline_cache_dir(self.inputs, self.env))
-        if command.lower() == "none":
-            settings = GateSettings(tests=False)
-        elif command:
-            settings = settings.model_copy(update={"test_command": command})
         session = Session(
             env=self.env,
             inputs=self.inputs,
             forge=self.forge,
             workspace=ws,
             model=model,
-            finalizer=build_finalizer(ws, settings),
+            finalizer=finalizer,
             tracking=tracking,
             log=self.log,
         )
@@ -295,7 +311,8 @@ class ActionRunner:
         spec = tracking.spec
         if spec is None:
             raise AutopackError("the tracking comment has no run spec; label the issue again")
-        return self._execute(tracking, ws, self._model(), spec, tracking.state)
+        finalizer = self._finalizer(ws)
+        return self._execute(tracking, ws, self._model(), spec, tracking.state, finalizer)
 
     def _judge(
         self, intent: DecideRequest, tracking: Tracking, request_head: str, requested_at: datetime
