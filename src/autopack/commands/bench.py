@@ -62,6 +62,7 @@ BENCH_KINDS: dict[str, Registrar | str] = {
     "estimator": _register_estimator,
     "policy": _register_policy,
     "finalizer": "autopack.commands.bench_finalizer",
+    "gates": "autopack.commands.bench_gates",
 }
 
 
