@@ -19,6 +19,7 @@ from autopack.action.inputs import (
     baseline_cache_dir,
     env_from_env,
     inputs_from_env,
+    managed_env_dir,
 )
 from autopack.action.issue_spec import planning_goal, spec_from_issue
 from autopack.action.session import Outcome, Session, finish, post_tracking
@@ -54,7 +55,7 @@ from autopack.core.spec import RunSpec
 from autopack.core.state import RunState
 from autopack.core.telemetry import RunTelemetry
 from autopack.errors import AutopackError, GovernanceError
-from autopack.ports import ModelClient
+from autopack.ports import Finalizer, ModelClient
 
 _ISSUE_BRANCH = re.compile(r"^autopack/issue-(\d+)$")
 
@@ -80,6 +81,7 @@ class ActionRunner:
         self.throttle = throttle
         self._forge: GitHubForge | None = None
         self._home: int | None = None  # where a stopped run is reported
+        self._clients: list[ModelClient] = []  # closed when the run ends
 
     @property
     def forge(self) -> GitHubForge:
@@ -101,9 +103,10 @@ class ActionRunner:
             return self._run()
         except AutopackError as exc:
             return self._stopped(exc)
-        finally:
-            if self._forge is not None:
-                self._forge.close()
+        finally:  # the HTTP connections of the GitHub and model clients
+            for close in (getattr(c, "close", None) for c in (self._forge, *self._clients)):
+                if callable(close):
+                    close()
 
     def _stopped(self, exc: AutopackError) -> int:
         bad_input = isinstance(exc, ActionConfigError)
@@ -172,10 +175,11 @@ class ActionRunner:
         ws = ActionWorkspace(self.env.workspace, self.inputs.github_token)
         if ws.adopt_remote_branch(tracking.branch):
             self.log.info(f"resuming {tracking.branch} from origin")
+        finalizer = self._finalizer(ws)  # a setup command runs before any model call
         model = self._model()
         spec = tracking.spec or self._spec(intent, ws, model, tracking)
         tracking.spec = spec
-        return self._execute(tracking, ws, model, spec, tracking.state)
+        return self._execute(tracking, ws, model, spec, tracking.state, finalizer)
 
     def _spec_run_id(self, spec_path: str) -> str:
         return "spec-" + run_slug(Path(spec_path).stem)
@@ -192,7 +196,9 @@ class ActionRunner:
             path = Path(self.env.workspace, check_repo_path(self.inputs.replay))
             return replay_model(str(path))
         # Made on the first model call: applying an approved held phase needs no model (nor a key).
-        return lazy_model(self._anthropic)
+        client = lazy_model(self._anthropic)
+        self._clients.append(client)
+        return client
 
     def _anthropic(self) -> ModelClient:
         if not self.inputs.anthropic_api_key:
@@ -239,6 +245,25 @@ class ActionRunner:
         tracking.output_tokens += telemetry.usage.output_tokens
         return outcome.spec
 
+    def _gate_settings(self) -> GateSettings:
+        inputs = self.inputs
+        command = inputs.test_command.strip()
+        if command.lower() == "none":
+            if inputs.setup_command.strip():
+                self.log.notice("setup_command is not run: test_command is none")
+            return GateSettings(tests=False)
+        settings = GateSettings(
+            baseline_cache=baseline_cache_dir(inputs, self.env),
+            test_python=inputs.test_python.strip() or None,
+            setup_command=inputs.setup_command,
+            test_env_dir=managed_env_dir(inputs, self.env),
+            test_env_allow=inputs.test_env_allow,
+        )
+        return settings.model_copy(update={"test_command": command}) if command else settings
+
+    def _finalizer(self, ws: ActionWorkspace) -> Finalizer:
+        return build_finalizer(ws, self._gate_settings(), self.log.progress)
+
     def _execute(
         self,
         tracking: Tracking,
@@ -246,20 +271,15 @@ class ActionRunner:
         model: ModelClient,
         spec: RunSpec,
         previous: RunState | None,
+        finalizer: Finalizer,
     ) -> int:
-        command = self.inputs.test_command.strip()
-        settings = GateSettings(baseline_cache=baseline_cache_dir(self.inputs, self.env))
-        if command.lower() == "none":
-            settings = GateSettings(tests=False)
-        elif command:
-            settings = settings.model_copy(update={"test_command": command})
         session = Session(
             env=self.env,
             inputs=self.inputs,
             forge=self.forge,
             workspace=ws,
             model=model,
-            finalizer=build_finalizer(ws, settings),
+            finalizer=finalizer,
             tracking=tracking,
             log=self.log,
         )
@@ -332,7 +352,8 @@ class ActionRunner:
         spec = tracking.spec
         if spec is None:
             raise AutopackError("the tracking comment has no run spec; label the issue again")
-        return self._execute(tracking, ws, self._model(), spec, tracking.state)
+        finalizer = self._finalizer(ws)
+        return self._execute(tracking, ws, self._model(), spec, tracking.state, finalizer)
 
     def _finish_decided(self, tracking: Tracking) -> int:
         """A decision recorded by an earlier run that stopped before applying it: finish it."""

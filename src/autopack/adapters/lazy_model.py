@@ -38,5 +38,11 @@ class LazyModelClient:
                 )
         return self._client.stream(request, on_text)
 
+    def close(self) -> None:
+        """Close the real client if one was made (its HTTP connections)."""
+        close = getattr(self._client, "close", None)
+        if callable(close):
+            close()
+
 
 __all__ = ["LazyModelClient"]

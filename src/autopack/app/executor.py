@@ -11,6 +11,7 @@ from autopack.app.builder import build_phase
 from autopack.app.context import FirstRequest, RunContext, committed_paths
 from autopack.app.governor import Governor, load_policy
 from autopack.app.repair_rounds import RepairEnd, RepairSetup, finalize_with_repairs
+from autopack.app.worktree_guard import WorktreeGuard
 from autopack.core.budget.cost_guard import CostGuard
 from autopack.core.budget.estimator import EstimatorParams
 from autopack.core.budget.phase import describe_plan, plan_phase, scheduled_settings
@@ -27,7 +28,7 @@ from autopack.core.governance.requests import DecisionLabels, MemoryAuditLog
 from autopack.core.modeltable import ModelInfo
 from autopack.core.render.progress import build_lines, op_line, pr_title
 from autopack.core.render.reports import phase_check_run, render_pr_body, render_summary
-from autopack.core.spec import Phase, RunSpec, phase_digest, spec_conflict
+from autopack.core.spec import SPEC_TRAILER, Phase, RunSpec, phase_trailers, spec_conflict
 from autopack.core.state import PhaseRecord, PhaseStatus, RunState
 from autopack.core.telemetry import RunTelemetry, phase_telemetry, render_table
 from autopack.core.usage import Usage
@@ -35,7 +36,6 @@ from autopack.errors import WorkspaceError
 from autopack.ports import AuditLog, Clock, Finalizer, Forge, ModelClient, Workspace
 
 Progress = Callable[[str], None]
-SPEC_TRAILER = "Autopack-Spec"
 
 
 class Executor:
@@ -181,7 +181,7 @@ class Executor:
             self.state.branch,
             self.config.base_branch,
             pr_title(self.spec.goal),
-            self._pr_body(),
+            render_pr_body(self.state, self.config.issue_number),
             True,
         )
         self.state.pr_url = self.state.pr_url if pr.pending and self.state.pr_url else pr.url
@@ -300,12 +300,17 @@ class Executor:
         prefix: str,
         built: BuildOutcome | None = None,
     ) -> None:
-        """applying: write, finalize (with repair rounds), then commit, fail or hold."""
+        """applying: capture the baseline, write, finalize (with repair rounds), then commit, fail
+        or hold. Nothing of the phase is on disk before `prepare` captured the baseline."""
         record.move(PhaseStatus.applying)
+        guard = WorktreeGuard(self.finalizer, self.ws, self.progress)
+        guard.prepare()
         paths = changes.changed_paths()
         self.ws.write_changes({p: changes.changes[p] for p in paths})
         record.changed_paths = paths
-        end = finalize_with_repairs(self._repair_setup(), phase, record, changes, built, prefix)
+        setup = self._repair_setup(guard)
+        end = finalize_with_repairs(setup, phase, record, changes, built, prefix)
+        self._gate_cost(phase, end.decision)
         if end.kind == "protected":
             self._hold_repaired(phase, record, changes, prefix, end)
             return
@@ -316,12 +321,9 @@ class Executor:
         if decision.blocked:
             self._fail(phase, record, changes, "; ".join(decision.block_reasons()), decision, True)
             return
-        trailers = {
-            "Autopack-Ops": str(record.ops_applied),
-            "Autopack-Run": self.config.run_id,
-            SPEC_TRAILER: phase_digest(self.spec, phase),
-        }
+        trailers = phase_trailers(self.spec, phase, record.ops_applied, self.config.run_id)
         record.commit_sha = self.ws.commit_phase(phase.id, phase.title, paths, trailers)
+        guard.committed(record.commit_sha)
         record.move(PhaseStatus.committed)
         if self.pr_pending:
             self._ensure_pr()
@@ -365,14 +367,20 @@ class Executor:
         self._hold_or_apply(phase, record, changes, prefix)  # applied when auto-approved
 
     # -- helpers ---------------------------------------------------------------------------
-    def _repair_setup(self) -> RepairSetup:
+    def _gate_cost(self, phase: Phase, decision: PhaseDecision) -> None:
+        """The test gates' cost in the phase's telemetry and the progress output."""
+        if decision.cost.suite_runs or decision.cost.baseline_cache:
+            self.progress(f"    tests: {decision.cost.describe()}")
+        self.telemetry.add_gate_cost(phase.id, decision.cost)
+
+    def _repair_setup(self, finalizer: Finalizer) -> RepairSetup:
         return RepairSetup(
             model=self.model,
             model_id=self.model_id,
             model_info=self.model_info,
             settings=self.config.build,
             rounds=self.config.repair_rounds,
-            finalizer=self.finalizer,
+            finalizer=finalizer,
             workspace=self.ws,
             touches_protected=self.gov.touches_protected,
             telemetry=self.telemetry,
@@ -389,6 +397,3 @@ class Executor:
         check = phase_check_run(phase, record, self.ws.head_sha(), decision)
         url = self.forge.publish_check_run(check)
         self.on_event(CheckPublished(phase_id=phase.id, name=check.name, url=url))
-
-    def _pr_body(self) -> str:
-        return render_pr_body(self.state, self.config.issue_number)

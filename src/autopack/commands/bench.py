@@ -63,6 +63,7 @@ BENCH_KINDS: dict[str, Registrar | str] = {
     "policy": _register_policy,
     "finalizer": "autopack.commands.bench_finalizer",
     "context": "autopack.commands.bench_context",
+    "gates": "autopack.commands.bench_gates",
 }
 
 

@@ -14,6 +14,9 @@ Status: **{{ record.status.value }}**{% if record.reason %} ({{ record.reason }}
 |---|---|---|
 {% for g in decision.gates %}| {{ g.gate }} | {{ g.status.value }} | {{ g.reason | replace("|", "\\|") | replace("\n", " ") }} |
 {% endfor %}{% endif %}
+{% if decision and (decision.cost.suite_runs or decision.cost.baseline_cache) %}
+Test gates: {{ decision.cost.describe() }}.
+{% endif %}
 
 | op | path | result |
 |---|---|---|
