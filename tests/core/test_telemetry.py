@@ -31,9 +31,9 @@ def test_phase_telemetry_from_a_continued_build(git_repo: Path) -> None:
             client,
             model=MODEL,
             system="system " * 50,
-            prompt="context " * 400,
+            prompt="context " * 800,  # 1,600 tokens: over the minimum cacheable prefix
             changes=ChangeSet(GitWorkspace(git_repo)),
-            settings=BuildSettings(),
+            settings=BuildSettings(next_max_tokens=(16_000,)),  # two requests planned
             phase_id="big",
         )
     assert outcome.complete
