@@ -12,11 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from autopack.app.builder import build_phase
 from autopack.app.context import context_files
 from autopack.app.governor import Governor, load_policy
+from autopack.app.phase_budget import Budgeter, PreparedPhase, build_report
 from autopack.app.repair_rounds import RepairEnd, RepairSetup, finalize_with_repairs
 from autopack.core.budget.cost_guard import CostGuard
 from autopack.core.budget.estimator import EstimatorParams
-from autopack.core.budget.phase import describe_plan, plan_phase, scheduled_settings
-from autopack.core.budget.policy import BudgetPlan, BudgetSettings
+from autopack.core.budget.policy import BudgetSettings
 from autopack.core.build import BuildOutcome, BuildSettings
 from autopack.core.dag import topological_order
 from autopack.core.edits.changeset import ChangeSet, OpResult
@@ -97,6 +97,10 @@ class Executor:
         self.telemetry.run_id, self.telemetry.model = config.run_id, self.model_id
         self.clock = clock
         self.pr_pending = True  # until the forge has opened the PR (it needs a pushed commit)
+        self.budgeter = Budgeter(
+            workspace, model, model_info, estimator, config.build, config.budget
+        )
+        self.later_phases = 0  # phases after the current one (they share the system prompt)
         self.gov = Governor(
             policy or load_policy(workspace, spec),
             clock,
@@ -121,6 +125,7 @@ class Executor:
         self.forge.save_artifact("spec.json", self.spec.model_dump_json(indent=2) + "\n")
         self._ensure_pr()
         for n, phase_id in enumerate(order, 1):
+            self.later_phases = len(order) - n
             self._step(n, len(order), phase_id, done)
         if self.config.push and any(p.status is PhaseStatus.committed for p in state.phases):
             self.ws.push(state.branch)
@@ -185,15 +190,10 @@ class Executor:
     def _run_phase(
         self, phase: Phase, record: PhaseRecord, prefix: str, started_event: PhaseStarted
     ) -> None:
-        settings, plan = self._budget(phase)
-        estimated, fmt = (plan.estimate_tokens, plan.format) if plan else (None, None)
-        prompt = phase_prompt(
-            self.spec.goal,
-            phase,
-            context_files(phase, self.ws.read),
-            list(self.gov.policy.protected),
-            fmt,
-        )
+        prepared = self.budgeter.prepare(phase, self.later_phases)
+        plan = prepared.plan
+        estimated = plan.estimate_tokens if plan else None
+        prompt = self._prompt(prepared)
         guard = CostGuard(limit_usd=self.spec.budget.max_cost_usd)
         spent = self.telemetry.cost_usd
         refused = guard.refuse_phase(
@@ -208,8 +208,8 @@ class Executor:
         record.move(PhaseStatus.building)
         self.progress(f"{prefix}: building ({phase.title})")
         self.on_event(started_event)
-        if plan is not None:
-            self.progress(f"    {describe_plan(plan)}")
+        for line in prepared.lines:
+            self.progress(f"    {line}")
         changes = self.gov.new_changeset(self.ws)
         started = self.clock.now()
         outcome = build_phase(
@@ -218,10 +218,11 @@ class Executor:
             system=system_prompt(),
             prompt=prompt,
             changes=changes,
-            settings=settings,
+            settings=prepared.settings,
             phase_id=phase.id,
             on_op=self._on_op,
             stop_check=lambda used: guard.refuse_request(spent + self.model_info.cost_usd(used)),
+            batches=prepared.batches,
         )
         wall = (self.clock.now() - started).total_seconds()
         # Once the budget is spent, the phases after this one are not started.
@@ -231,12 +232,20 @@ class Executor:
                 phase.id, outcome, self.model_info, wall_s=wall, estimated_output_tokens=estimated
             )
         )
-        self._report_build(outcome, estimated)
+        for line in build_report(outcome, estimated):
+            self.progress(line)
         self._record_build(record, changes, outcome)
         if outcome.complete:
             self._hold_or_apply(phase, record, changes, prefix, outcome)
         else:
             self._incomplete(phase, record, changes, f"build incomplete: {outcome.error}")
+
+    def _prompt(self, prepared: PreparedPhase) -> str:
+        """The phase prompt: deliverables in writing order, then the first batch's files."""
+        fmt = prepared.plan.format if prepared.plan else None
+        files = context_files(prepared.phase, self.ws.read)
+        protected = list(self.gov.policy.protected)
+        return phase_prompt(self.spec.goal, prepared.phase, files, protected, fmt) + prepared.note()
 
     def _incomplete(
         self, phase: Phase, record: PhaseRecord, changes: ChangeSet, reason: str
@@ -247,13 +256,6 @@ class Executor:
             self._publish(phase, record, None)
         else:
             self._fail(phase, record, changes, reason)
-
-    def _budget(self, phase: Phase) -> tuple[BuildSettings, BudgetPlan | None]:
-        """The phase's builder settings: planned by the budget policy, or fixed by the config."""
-        if self.config.budget is None:
-            return self.config.build, None
-        plan = plan_phase(phase, self.ws.read, self.model_info, self.estimator, self.config.budget)
-        return scheduled_settings(self.config.build, plan, self.model_info), plan
 
     def _record_build(self, record: PhaseRecord, changes: ChangeSet, outcome: BuildOutcome) -> None:
         record.ops = list(changes.results)
@@ -351,7 +353,7 @@ class Executor:
             model=self.model,
             model_id=self.model_id,
             model_info=self.model_info,
-            settings=self.config.build,
+            settings=self.budgeter.repair_settings(self.later_phases),
             rounds=self.config.repair_rounds,
             finalizer=self.finalizer,
             workspace=self.ws,
@@ -360,21 +362,6 @@ class Executor:
             progress=self.progress,
             on_op=self._on_op,
         )
-
-    def _report_build(self, outcome: BuildOutcome, estimated: int | None) -> None:
-        """Progress lines: output tokens vs the estimate, and each request when there were more."""
-        if estimated:
-            actual = outcome.usage.output_tokens
-            self.progress(
-                f"    output {actual:,} tokens vs estimate {estimated:,} "
-                f"({(actual - estimated) / estimated:+.0%})"
-            )
-        if len(outcome.requests) > 1:
-            for n, r in enumerate(outcome.requests, 1):
-                self.progress(
-                    f"    ~ request {n} ({r.purpose}): {r.stop_reason} after {r.ops_received} "
-                    f"op(s), {r.usage.output_tokens} output tokens"
-                )
 
     def _on_op(self, result: OpResult) -> None:
         self.progress(f"    {_MARKS.get(result.status, '!')} {result.describe()}")
