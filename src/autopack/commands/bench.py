@@ -20,7 +20,8 @@ from autopack.bench.estimator import (
     load_records,
     render_estimator_table,
 )
-from autopack.bench.policy import SimConfig, bench_policy, render_policy_table
+from autopack.bench.policy import SimConfig, bench_policy, cache_saving, render_policy_table
+from autopack.bench.policy_table import render_cache_lines
 from autopack.core.modeltable import DEFAULT_MODEL
 
 Registrar = Callable[[Any], None]
@@ -53,8 +54,10 @@ def _register_policy(kinds: Any) -> None:
 
 def _run_policy(args: argparse.Namespace) -> int:
     records = load_records(args.cases, BenchRecord)
-    rows = bench_policy(records, SimConfig(model=args.model, max_output=args.max_output))
-    print(render_policy_table(rows, len(records)))
+    cfg = SimConfig(model=args.model, max_output=args.max_output)
+    print(render_policy_table(bench_policy(records, cfg), len(records)))
+    print()
+    print(render_cache_lines(cache_saving(records, cfg)))
     return 0
 
 
