@@ -173,7 +173,8 @@ def plan_run(
     """Plan a spec for `goal` with the model and record the planning request(s) in `telemetry`."""
     clock = clock or SystemClock()
     started = clock.now()
-    outcome = plan_spec(model, model=model_id, goal=goal, files=files)
+    sizing = (lookup(model_id), estimator_params())
+    outcome = plan_spec(model, model=model_id, goal=goal, files=files, sizing=sizing)
     telemetry.add(
         PhaseTelemetry(
             phase_id=PLAN_PHASE,

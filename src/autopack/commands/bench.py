@@ -61,9 +61,26 @@ def _run_policy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _register_batching(kinds: Any) -> None:
+    p: argparse.ArgumentParser = kinds.add_parser(
+        "batching", help="writing order vs the import edges of real commits"
+    )
+    p.add_argument("--cases", required=True, metavar="FILE", help="JSONL records (batching format)")
+    p.set_defaults(func=_run_batching)
+
+
+def _run_batching(args: argparse.Namespace) -> int:
+    from autopack.bench.batching import BatchingRecord, bench_batching, render_batching_table
+
+    rows = bench_batching(args.cases)
+    print(render_batching_table(rows, len(load_records(args.cases, BatchingRecord))))
+    return 0
+
+
 BENCH_KINDS: dict[str, Registrar | str] = {
     "estimator": _register_estimator,
     "policy": _register_policy,
+    "batching": _register_batching,
     "finalizer": "autopack.commands.bench_finalizer",
 }
 
