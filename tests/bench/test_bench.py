@@ -191,6 +191,7 @@ def test_estimate_command_prints_one_line_per_record(
         "edit_tokens",
         "format",
         "max_tokens",
+        "reserved_tokens",
         "requests",
     }
     assert out[0]["full_file_tokens"] == 1000 and out[0]["format"] == "edit"

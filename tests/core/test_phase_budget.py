@@ -117,9 +117,9 @@ def test_budget_phase_orders_by_imports_and_batches_only_when_needed() -> None:
     assert found.layout.order == ["pkg/types.py", "pkg/core.py", "tests/test_core.py"]
     assert found.layout.batches == [found.layout.order]  # small: one batch
     assert [r.paths for r in found.plan.requests] == [found.layout.order]
-    wide = [{"path": f"pkg/m{i}.py", "action": "create"} for i in range(11)]
+    wide = [{"path": f"pkg/m{i:02}.py", "action": "create"} for i in range(14)]
     split = budget_phase(_phase(wide), {}.get, MODEL, P)
-    assert [len(b) for b in split.layout.batches] == [8, 3]
+    assert [len(b) for b in split.layout.batches] == [12, 2]
     assert len(split.batch_plans) == 2
     assert [p for r in split.plan.requests for p in r.paths] == split.layout.order
     assert split.plan.max_tokens == split.batch_plans[0].max_tokens
