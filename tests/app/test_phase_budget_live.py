@@ -60,6 +60,8 @@ def test_exact_counts_are_used_and_counted_once_per_content(git_repo: Path) -> N
         counted = len(server.count_requests)
         again = budgeter.prepare(SPEC.phases[0])
         assert len(server.count_requests) == counted  # the same content is not counted twice
+        system, prompt = "s" * 400, "p" * 4000
+        assert budgeter.input_tokens(system, prompt) == 100 + 1000  # the phase's input, exactly
     assert counted == 2  # the message framing once, then core.py
     core = ws.read("src/core.py")
     assert core is not None
@@ -82,6 +84,7 @@ def test_offline_or_refused_counting_falls_back_to_chars(git_repo: Path) -> None
         prepared = budgeter.prepare(SPEC.phases[0])
         tried = len(server.count_requests)
         budgeter.prepare(SPEC.phases[0])
+        assert budgeter.input_tokens("s", "p") is None
         assert len(server.count_requests) == tried == 1  # one refusal, then offline for the run
     replayed = Budgeter(ws, ReplayModelClient([]), MODEL, P, BuildSettings(), BudgetSettings())
     offline = replayed.prepare(SPEC.phases[0])  # a client that cannot count at all

@@ -196,8 +196,9 @@ class Executor:
         prompt = self._prompt(prepared)
         guard = CostGuard(limit_usd=self.spec.budget.max_cost_usd)
         spent = self.telemetry.cost_usd
+        counted = self.budgeter.input_tokens(system_prompt(), prompt)
         refused = guard.refuse_phase(
-            spent, guard.projected_phase_usd(plan, len(prompt), self.model_info)
+            spent, guard.projected_phase_usd(plan, len(prompt), self.model_info, counted)
         )
         if refused:
             self.stopped = refused

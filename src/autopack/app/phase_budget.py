@@ -103,6 +103,12 @@ class Sizer:
     def count(self, path: str, data: bytes) -> int | None:
         return self.counts.get(hashlib.sha256(data).hexdigest())
 
+    def count_text(self, text: str) -> int | None:
+        """Exact tokens of `text` (counted once), or None offline."""
+        data = text.encode("utf-8", "replace")
+        self.prewarm([data])
+        return self.count("", data)
+
     def hint(self, path: str) -> int | None:
         """Median tokens of the files of the same kind in the same folder, if there are any."""
         kind = file_kind(path)
@@ -167,6 +173,11 @@ class Budgeter:
                 **(extra if self.budget is not None else {}),
             }
         )
+
+    def input_tokens(self, system: str, prompt: str) -> int | None:
+        """The first request's input, counted exactly when the model client can count."""
+        parts = [self.sizer.count_text(t) for t in (system, prompt)]
+        return None if None in parts else sum(p or 0 for p in parts)
 
     def prepare(self, phase: Phase, shared_reads: int = 0) -> PreparedPhase:
         cache = self.cache_context(shared_reads)
