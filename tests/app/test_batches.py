@@ -77,7 +77,7 @@ def test_batches_are_turns_of_one_conversation_and_gaps_are_reported(git_repo: P
     assert "- `pkg/models.py`" in asked and "- `pkg/util.py`" in asked
     assert batches.batches == [["pkg/api.py"], ["pkg/util.py", "pkg/models.py"]]
     assert "pkg/models.py" in changes.changes and "pkg/api.py" in changes.changes
-    assert changes.summary == "models"
+    assert changes.summary == "api models"  # both batches' summaries
 
 
 def test_the_executor_runs_a_wide_phase_in_batches(git_repo: Path, tmp_path: Path) -> None:

@@ -322,7 +322,7 @@ class AnthropicModelClient:
             return None
 
     def _count(self, model: str, text: str) -> int:
-        counting = self.client.with_options(max_retries=0)
+        counting = self.client.with_options(max_retries=0, timeout=min(30.0, self.deadline_s))
         result = counting.messages.count_tokens(
             model=model, messages=[{"role": "user", "content": _encodable(text)}]
         )

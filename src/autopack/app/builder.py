@@ -108,6 +108,7 @@ class _Build:
         self.batch_start = 0  # index of the batch's first request
         self.batch_continuations = 0
         self.cached_through: int | None = None  # the message a request marked for the cache
+        self.summaries: list[str] = []  # of the batches before the current one
 
     def run(self, stop_check: StopCheck | None) -> BuildOutcome:
         outcome = self.outcome
@@ -198,6 +199,8 @@ class _Build:
         if changes.done and not rejected_now:
             if self._next_batch(said):
                 return False
+            if self.summaries:  # each batch ended with its own summary: keep them all
+                changes.summary = " ".join([*self.summaries, changes.summary or ""]).strip()
             outcome.complete = True
             outcome.messages = [*self.messages, Message(role="assistant", content=said)]
             return True
@@ -225,6 +228,7 @@ class _Build:
         self.settings = self.batches.settings(self.batch)
         self.batch_start, self.batch_continuations = len(self.outcome.requests), 0
         prompt = self.batches.next_prompt(self.batch, self.changes)
+        self.summaries.append(self.changes.summary or "")
         self.changes.reopen()
         self.changes.resume_after(self.changes.last_id)
         self.messages += [
