@@ -4,6 +4,7 @@ max_tokens the model actually receives."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from autopack.adapters.git_workspace import GitWorkspace
@@ -101,6 +102,20 @@ def test_counts_and_hints_size_the_deliverables() -> None:
     assert counted == ["src/a.py"]  # a created file has nothing to count
     offline = phase_estimate_input(phase, files.get)
     assert offline.deliverables[0].tokens is None and offline.deliverables[1].hint_tokens is None
+
+
+def test_a_created_file_is_sized_by_what_its_description_says_first() -> None:
+    phase = _phase(
+        [
+            {"path": "pkg/a.py", "action": "create", "description": "a ~150-line parser module"},
+            {"path": "pkg/b.py", "action": "create", "description": "the parser's types"},
+        ]
+    )
+    inp = phase_estimate_input(phase, {}.get, None, lambda path: 321, P)
+    said, typical = inp.deliverables
+    assert said.hint_tokens == math.ceil(150 * P.tokens_per_line)
+    assert typical.hint_tokens == 321  # nothing said: similar files
+    assert phase_estimate_input(phase, {}.get).deliverables[0].hint_tokens is None
 
 
 def test_budget_phase_orders_by_imports_and_batches_only_when_needed() -> None:

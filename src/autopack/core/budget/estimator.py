@@ -34,6 +34,7 @@ path is listed in `Estimate.unknown_paths` and the budget policy falls back to s
 from __future__ import annotations
 
 import math
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
@@ -48,6 +49,7 @@ _PROSE = frozenset({".md", ".rst", ".txt", ".adoc"})
 _CONFIG = frozenset({".yml", ".yaml", ".toml", ".ini", ".cfg", ".json"})
 _TEST_DIRS = frozenset({"tests", "test", "testing"})
 _FRAGMENT_DIRS = frozenset({"changelog.d", "newsfragments", "news", "changes", "changelog"})
+_LINES = re.compile(r"\b(\d{1,5})[\s-]*(?:lines?|loc)\b", re.IGNORECASE)
 
 
 def file_kind(path: str) -> FileKind:
@@ -103,6 +105,12 @@ class EstimatorParams(BaseModel):
     def new_file_tokens(self, path: str) -> int:
         kind = file_kind(path)
         return self.create_tokens.get(kind, self.create_tokens["other"])
+
+
+def described_tokens(description: str, params: EstimatorParams) -> int | None:
+    """A created file's size when its description states one ("a ~150-line module"), or None."""
+    found = _LINES.search(description)
+    return math.ceil(int(found.group(1)) * params.tokens_per_line) if found else None
 
 
 class DeliverableSize(BaseModel):

@@ -20,6 +20,7 @@ from autopack.core.budget.estimator import (
     Estimate,
     EstimateInput,
     EstimatorParams,
+    described_tokens,
     estimate,
 )
 from autopack.core.budget.policy import (
@@ -53,11 +54,16 @@ def _source(d_path: str, old_path: str | None, action: DeliverableAction) -> str
 
 
 def phase_estimate_input(
-    phase: Phase, read: Reader, count: Counter | None = None, hint: Hint | None = None
+    phase: Phase,
+    read: Reader,
+    count: Counter | None = None,
+    hint: Hint | None = None,
+    params: EstimatorParams | None = None,
 ) -> EstimateInput:
     """What a run knows before calling the model: the goal, each deliverable's path and action,
-    the size of each existing file it names (exact tokens when `count` can tell), and a typical
-    size for each file it creates (from `hint`)."""
+    the size of each existing file it names (exact tokens when `count` can tell), and a first size
+    for each file it creates: what its description says ("a ~150-line module", with `params`),
+    else a typical size (from `hint`: similar files)."""
     deliverables = []
     for d in phase.deliverables:
         source = _source(d.path, d.old_path, d.action)
@@ -67,7 +73,10 @@ def phase_estimate_input(
         if d.action is DeliverableAction.modify and chars is None:
             action = "create"  # a "modify" of a file that does not exist yet creates it
         tokens = count(source, data) if count is not None and data is not None else None
-        typical = hint(d.path) if hint is not None and action == "create" else None
+        typical = None
+        if action == "create":
+            said = described_tokens(d.description, params) if params is not None else None
+            typical = said if said is not None else hint(d.path) if hint is not None else None
         deliverables.append(
             DeliverableSize(
                 path=d.path,
@@ -127,7 +136,7 @@ def budget_phase(
     """Order, batches and plans of one phase (`input_tokens`: the prompt's size, when known)."""
     s = settings or BudgetSettings()
     complexity: Complexity = phase.complexity.value if phase.complexity else "medium"
-    est = estimate(phase_estimate_input(phase, read, count, hint), params)
+    est = estimate(phase_estimate_input(phase, read, count, hint, params), params)
     fmt = choose_format(est if phase.deliverables else None, s)
     sizes = {
         r.path: r.edit_tokens if fmt == "edit" else r.full_file_tokens for r in est.deliverables
