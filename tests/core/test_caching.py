@@ -34,6 +34,8 @@ def test_a_planned_later_request_marks_the_latest_message() -> None:
 def test_continuations_and_repairs_carry_a_moving_breakpoint() -> None:
     msgs = [BIG, 3000, 200]
     assert cache_marks(CTX, 400, msgs, unplanned=True) == CacheMarks(messages=(2,))
+    # A continuation that asks for the model's maximum usually finishes the phase: no write.
+    assert cache_marks(CTX, 400, msgs, unplanned=True, at_max=True) == CacheMarks()
     # The last planned request reads what an earlier one cached, without writing its new turns.
     assert cache_marks(CTX, 400, msgs, cached_through=0) == CacheMarks(messages=(0,))
     # Far past the cached prefix (beyond the 20-block lookback), both are marked.

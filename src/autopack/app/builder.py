@@ -137,6 +137,8 @@ class _Build:
         n = len(requests) - self.batch_start  # request index within the batch
         previous = requests[-1].max_tokens if n > 0 else None
         sizes = [len(m.content) for m in self.messages]
+        input_high = int((len(self.system) + sum(sizes)) / CHARS_PER_TOKEN_HIGH)
+        max_tokens = self.settings.max_tokens_at(n, previous, input_high)
         planned = 1 + len(self.settings.next_max_tokens)
         later_batches = (self.batches.count - 1 - self.batch) if self.batches else 0
         marks = cache_marks(
@@ -145,16 +147,16 @@ class _Build:
             sizes,
             planned_after=max(0, planned - 1 - n) + later_batches,
             unplanned=self.purpose == "repair" or n >= planned,
+            at_max=self.purpose != "repair" and max_tokens == self.settings.max_output_tokens,
             cached_through=self.cached_through,
         )
         if marks.messages:
             self.cached_through = max(marks.messages)
-        input_high = int((len(self.system) + sum(sizes)) / CHARS_PER_TOKEN_HIGH)
         request = ModelRequest(
             model=self.model,
             system=self.system,
             messages=tuple(self.messages),
-            max_tokens=self.settings.max_tokens_at(n, previous, input_high),
+            max_tokens=max_tokens,
             phase_id=self.phase_id,
             purpose=self.purpose,
             cache=marks,

@@ -83,7 +83,7 @@ class Conversation:
         self.cost = 0.0
         self.requests = 0
 
-    def _marks(self, planned_after: int, unplanned: bool) -> set[int]:
+    def _marks(self, planned_after: int, unplanned: bool, at_max: bool) -> set[int]:
         if self.placement == "none":
             return set()
         if self.placement == "today":
@@ -95,15 +95,23 @@ class Conversation:
             chars[1:],
             planned_after=planned_after,
             unplanned=unplanned,
+            at_max=at_max,
             cached_through=self.cached_through,
         )
         if marks.messages:
             self.cached_through = max(marks.messages)
         return ({0} if marks.system else set()) | {m + 1 for m in marks.messages}
 
-    def request(self, generated: int, *, planned_after: int = 0, unplanned: bool = False) -> None:
-        """One request that generates `generated` tokens."""
-        billed = self.cache.bill(self.blocks, self._marks(planned_after, unplanned))
+    def request(
+        self,
+        generated: int,
+        *,
+        planned_after: int = 0,
+        unplanned: bool = False,
+        at_max: bool = False,
+    ) -> None:
+        """One request that generates `generated` tokens (`at_max`: it asks for the model's max)."""
+        billed = self.cache.bill(self.blocks, self._marks(planned_after, unplanned, at_max))
         usage = billed.model_copy(update={"output_tokens": generated})
         self.usage = self.usage + usage
         self.cost += self.info.cost_usd(usage)

@@ -203,7 +203,9 @@ def _stream(
     while conv.requests < cfg.max_requests:
         out = min(need, max_tokens)
         later = max(0, len(planned) - 1 - n) + later_batches
-        conv.request(out, planned_after=later, unplanned=n >= len(planned))
+        conv.request(
+            out, planned_after=later, unplanned=n >= len(planned), at_max=max_tokens >= cap
+        )
         t.generated, t.reserved = t.generated + out, t.reserved + max_tokens
         t.latency += cfg.request_s + out / cfg.tokens_per_s
         if need <= max_tokens:

@@ -20,12 +20,17 @@ position and that block at +0.25x over plain input, once; every later request th
 - End of the latest message (a moving breakpoint: each request marks its newest turn, and reads
   what the request before it wrote, found by the API's 20-block lookback):
   - a later request is planned (the budget plan splits the output, or batches follow): R >= 1;
-  - the request is a continuation or a repair (the conversation went past its plan: the estimate
-    was short, the stream dropped, ops were refused): R is taken as 0.5 (`P_AFTER_UNPLANNED`), an
-    assumption rather than a measurement: such conversations are long, are continued again when
-    the budget is fixed (`--max-tokens`), when a stream drops again or a repair turn follows, and
-    gate repair rounds continue them; the loss when no read follows is 0.25x of the newest turn
-    only when the request before it was cached;
+  - the request is a continuation or a repair that cannot be sure to finish the phase (a repair
+    turn; a continuation whose max_tokens is below the model's maximum, as with a fixed
+    `--max-tokens`, where the rest rarely fits): R is taken as 0.5 (`P_AFTER_UNPLANNED`), an
+    assumption rather than a measurement: such conversations are continued again when the budget
+    is fixed, when a stream drops again or a repair turn follows, and gate repair rounds continue
+    them; the loss when no read follows is 0.25x of the newest turn only when the request before
+    it was cached;
+  - a continuation that asks for the model's maximum output (the policy's step after a cut): R =
+    P(yet another request) ~ 0.1 (`P_FIRST_FOLLOWUP`: in the policy bench a continuation at the
+    maximum finishes the phase; writing there cost 0.7% more on edit phases): not marked, and it
+    reads nothing, as no earlier request of an unplanned conversation wrote;
   - the first request of a phase planned as one response: R = P(an unplanned request follows)
     ~ 0.1 (`P_FIRST_FOLLOWUP`; the policy bench has 2-7% of phases continued, plus repair turns):
     not marked. Today's placement marked it on every request and paid the write premium on the
@@ -73,11 +78,11 @@ class CacheContext(BaseModel):
     )
 
 
-def expected_reads(planned_after: int, unplanned: bool) -> float:
+def expected_reads(planned_after: int, unplanned: bool, at_max: bool = False) -> float:
     """Expected later requests of this conversation: the planned ones, else a prior by purpose."""
     if planned_after > 0:
         return float(planned_after)
-    return P_AFTER_UNPLANNED if unplanned else P_FIRST_FOLLOWUP
+    return P_AFTER_UNPLANNED if unplanned and not at_max else P_FIRST_FOLLOWUP
 
 
 def low_tokens(chars: int) -> int:
@@ -91,6 +96,7 @@ def cache_marks(
     *,
     planned_after: int = 0,
     unplanned: bool = False,
+    at_max: bool = False,
     cached_through: int | None = None,
 ) -> CacheMarks:
     """The breakpoints of one request: the system prompt when later phases share it; the latest
@@ -98,7 +104,7 @@ def cache_marks(
     earlier request cached (`cached_through`, a message index), to read it. See the docstring."""
     if not ctx.enabled:
         return CacheMarks()
-    later = expected_reads(planned_after, unplanned)
+    later = expected_reads(planned_after, unplanned, at_max)
     system_tokens = low_tokens(system_chars)
     wanted = ctx.shared_written or ctx.shared_reads + later >= MIN_EXPECTED_READS
     system = system_tokens >= ctx.min_tokens and wanted
