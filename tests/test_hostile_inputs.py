@@ -26,20 +26,39 @@ REPO_FILES = {
     "README.md": b"# demo\n",
     "src/app.py": b"def hello():\n    return 'hi'\n",
     "dup.txt": b"x = 1\nx = 1\n",
+    ".github/workflows/ci.yml": b"on: push\n",
 }
+NOTES = b"my notes\n"
 SECRET = b"outside the repo\n"
 
 
 # -- helpers ---------------------------------------------------------------------------------
 def make_repo(tmp: Path) -> tuple[Path, Path]:
-    """A repo with files and hostile symlinks, and a folder outside it."""
+    """A repo with committed files and folder symlinks, hostile symlinks, an untracked file of the
+    user's, and a folder outside it."""
     root, outside = tmp / "repo", tmp / "outside"
     outside.mkdir()
     (outside / "secret.txt").write_bytes(SECRET)
-    git.Repo.init(root)
+    repo = git.Repo.init(root)
     for rel, data in REPO_FILES.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_bytes(data)
+    os.symlink(".github/workflows", root / "wfl")  # committed folder symlinks inside the repo
+    os.symlink(".github", root / "ghl")
+    os.symlink("src", root / "srclink")
+    repo.git.add("--", *REPO_FILES, "wfl", "ghl", "srclink")
+    repo.git.commit(
+        "-q",
+        "-m",
+        "init",
+        env={
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@x.invalid",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@x.invalid",
+        },
+    )
+    (root / "notes.txt").write_bytes(NOTES)  # untracked: the user's own
     os.symlink(outside, root / "linkdir")  # a directory leading out of the repo
     os.symlink(outside / "secret.txt", root / "linkfile")  # a file leading out
     os.symlink("README.md", root / "alias")  # a symlink inside the repo
@@ -222,6 +241,76 @@ CASES: list[Case] = [
         "rename-into-symlinked-dir",
         [R(1, "README.md", "linkdir/README.md")],
         [(1, ["linkdir/README.md", "outside the repo"])],
+        [],
+    ),
+    # -- folder symlinks committed inside the repo (a protected path must not be reachable) --
+    Case(
+        "symlink-folder-protected-edit",
+        [E(1, "wfl/ci.yml", "push", "pull_request_target"), good(2)],
+        [(1, ["'wfl/ci.yml'", "symlink 'wfl'", "'.github/workflows'"])],
+        [2],
+        {"ok.txt": OK},
+    ),
+    Case(
+        "symlink-folder-protected-write",
+        [W(1, "wfl/x.yml", "on: push\n")],
+        [(1, ["'wfl/x.yml'", "symlink 'wfl'"])],
+        [],
+    ),
+    Case(
+        "symlink-folder-protected-nested",
+        [W(1, "ghl/workflows/ci.yml", "on: push\n")],
+        [(1, ["'ghl/workflows/ci.yml'", "symlink 'ghl'", "'.github'"])],
+        [],
+    ),
+    Case(
+        "symlink-folder-inside-write",
+        [W(1, "srclink/new.py")],
+        [(1, ["'srclink/new.py'", "symlink 'srclink'", "'src'"])],
+        [],
+    ),
+    Case(
+        "symlink-folder-inside-delete",
+        [D(1, "srclink/app.py")],
+        [(1, ["'srclink/app.py'", "symlink 'srclink'"])],
+        [],
+    ),
+    Case(
+        "rename-into-symlinked-folder-inside",
+        [R(1, "README.md", "wfl/README.md")],
+        [(1, ["'wfl/README.md'", "symlink 'wfl'"])],
+        [],
+    ),
+    # -- untracked files of the user's (not in git: nothing would keep a copy) --
+    Case(
+        "untracked-delete",
+        [D(1, "notes.txt"), good(2)],
+        [(1, ["'notes.txt'", "untracked file of yours", "does not delete"])],
+        [2],
+        {"ok.txt": OK},
+    ),
+    Case(
+        "untracked-rename",
+        [R(1, "notes.txt", "moved.txt")],
+        [(1, ["'notes.txt'", "untracked file of yours", "does not rename"])],
+        [],
+    ),
+    Case(
+        "untracked-write",
+        [W(1, "notes.txt", "model\n")],
+        [(1, ["'notes.txt'", "untracked file of yours", "does not overwrite"])],
+        [],
+    ),
+    Case(
+        "untracked-edit",
+        [E(1, "notes.txt", "my", "the model's")],
+        [(1, ["'notes.txt'", "untracked file of yours", "does not overwrite"])],
+        [],
+    ),
+    Case(
+        "rename-onto-untracked",
+        [R(1, "README.md", "notes.txt")],
+        [(1, ["'notes.txt'", "untracked file of yours"])],
         [],
     ),
     # -- .git/ --

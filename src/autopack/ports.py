@@ -98,6 +98,10 @@ class Workspace(Protocol):
         """Phase id -> commit SHA, from the trailers of commits after base_sha."""
         ...
 
+    def commit_trailers(self, sha: str) -> dict[str, str]:
+        """The trailers (`Key: value` lines at the end of the message) of commit `sha`."""
+        ...
+
     def commit_phase(
         self, phase_id: str, title: str, paths: list[str], trailers: dict[str, str]
     ) -> str: ...

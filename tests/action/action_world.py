@@ -104,7 +104,13 @@ class World:
             cw.set_value("user", "email", "runner@example.invalid")
         return work
 
+    def refire(self) -> Fired:
+        """The last event again, as "Re-run jobs" delivers it."""
+        event_name, payload = self.last_event
+        return self.fire(event_name, payload)
+
     def fire(self, event_name: str, payload: dict[str, Any], **inputs: str) -> Fired:
+        self.last_event = (event_name, payload)
         work = self.checkout()
         event_path = self.root / f"event{self.runs}.json"
         event_path.write_text(json.dumps(payload), encoding="utf-8")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import git
 import pytest
 from action_world import API_KEY, TOKEN, World, make_world, spec_body
 
@@ -304,3 +305,25 @@ def test_after_a_push_the_request_is_restamped_and_stale_labels_removed(world: W
     late = world.fire("pull_request", payload)
     assert late.outputs["conclusion"] == "refused" and "older than the request" in late.stdout
     assert "autopack(owners): Add CODEOWNERS" not in world.branch_log("autopack/issue-1")
+
+
+def test_a_run_killed_between_a_push_and_its_check_run_publishes_it_on_the_rerun(
+    world: World,
+) -> None:
+    """The first phase is committed and pushed, then its check run cannot be published (the job
+    dies there): the re-run skips the committed phase and publishes its missing check run."""
+    world.defaults["test_command"] = "none"
+    n = world.state.create_issue("Add mul and docs", spec_body("multiply", "docs"))
+    world.state.fail_once("POST", r"/check-runs$", status=422)
+    died = world.label_issue(n, "autopack", "maint")
+    assert died.code == 1, died.stdout
+    assert world.branch_log("autopack/issue-1") == ["autopack(multiply): Add mul()"]
+    assert "Autopack / multiply" not in world.checks()
+
+    again = world.refire()
+    assert again.code == 0 and again.outputs["conclusion"] == "success", again.stdout
+    checks = world.checks()
+    assert checks["Autopack / multiply"]["conclusion"] == "success"
+    assert checks["Autopack / docs"]["conclusion"] == "success"
+    sha = git.Repo(world.origin).commit("autopack/issue-1~1").hexsha
+    assert checks["Autopack / multiply"]["head_sha"] == sha  # on its own commit

@@ -160,3 +160,28 @@ def test_reapply_refuses_never_approvable_paths_whatever_the_state_says() -> Non
     request.state = RequestState.approved
     with pytest.raises(GovernanceError, match=r"evil.yml can never be approved"):
         reapply(request, ws, build_policy())
+
+
+def test_an_approval_run_that_dies_after_consuming_the_label_is_finished_by_a_rerun(
+    world: World,
+) -> None:
+    """The decision is saved (signed state) before the label is consumed. The approval run dies
+    right after GitHub removed the label (the reply is lost): a re-run of the same event finishes
+    the apply without asking the maintainer to approve again."""
+    world.defaults["test_command"] = "none"
+    n = world.state.create_issue("Mul and owners", spec_body("multiply", "owners"))
+    world.label_issue(n, "autopack", "maint")
+    [pr] = world.state.pulls()
+    world.state.fail_once("DELETE", r"/labels/", status=500, after=True)
+    died = world.label_pull(pr["number"], "autopack:approve", "maint")
+    assert died.code == 1 and died.outputs["conclusion"] == "error", died.stdout
+    assert "autopack(owners): Add CODEOWNERS" not in world.branch_log("autopack/issue-1")
+    [comment] = [c for c in world.state.comments_on(n) if decode_state(c["body"], KEY)]
+    saved = decode_state(comment["body"], KEY)
+    assert saved is not None and saved.state is not None
+    assert [r.state for r in saved.state.requests] == [RequestState.approved]
+
+    again = world.refire()
+    assert again.code == 0 and again.outputs["conclusion"] == "success", again.stdout
+    assert "autopack(owners): Add CODEOWNERS" in world.branch_log("autopack/issue-1")
+    assert "finishing request" in again.stdout

@@ -153,30 +153,6 @@ def test_discard_restores_tracked_files_with_non_ascii_names(git_repo: Path) -> 
     assert status(git_repo) == ""
 
 
-def test_discard_puts_back_untracked_files_the_change_overwrote(git_repo: Path) -> None:
-    (git_repo / "notes.txt").write_text("my notes\n", encoding="utf-8")
-    (git_repo / "scratch.txt").write_text("scratch\n", encoding="utf-8")
-    ws = GitWorkspace(git_repo)
-    ws.prepare_branch("autopack/r1")  # untracked files do not make the tree dirty
-    ws.write_changes({"notes.txt": b"model\n", "scratch.txt": None, "new.txt": b"1\n"})
-    ws.write_changes({"notes.txt": b"model again\n", "new.txt": b"2\n"})  # a repair round
-    ws.discard_changes(["new.txt", "notes.txt", "scratch.txt"])
-    assert (git_repo / "notes.txt").read_text(encoding="utf-8") == "my notes\n"
-    assert (git_repo / "scratch.txt").read_text(encoding="utf-8") == "scratch\n"
-    assert not (git_repo / "new.txt").exists()
-
-
-def test_committed_overwrite_is_not_restored_later(git_repo: Path) -> None:
-    (git_repo / "notes.txt").write_text("my notes\n", encoding="utf-8")
-    ws = GitWorkspace(git_repo)
-    ws.prepare_branch("autopack/r1")
-    ws.write_changes({"notes.txt": b"phase 1\n"})
-    ws.commit_phase("one", "One", ["notes.txt"], {})
-    ws.write_changes({"notes.txt": b"phase 2\n"})
-    ws.discard_changes(["notes.txt"])
-    assert (git_repo / "notes.txt").read_text(encoding="utf-8") == "phase 1\n"
-
-
 def test_a_failed_write_puts_back_what_the_call_already_wrote(
     git_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -224,3 +200,113 @@ def test_fork_point_without_other_branches_uses_the_trailers(tmp_path: Path) -> 
     again = GitWorkspace(tmp_path / "solo")
     assert again.prepare_branch("autopack/solo") == base
     assert again.committed_phases(base) == {"a": sha}
+
+
+def _commit_folder_symlinks(root: Path) -> None:
+    """Commit `.github/workflows/ci.yml` and folder symlinks to it and to src/."""
+    (root / ".github" / "workflows").mkdir(parents=True)
+    (root / ".github" / "workflows" / "ci.yml").write_text("on: push\n", encoding="utf-8")
+    os.symlink(".github/workflows", root / "wfl")
+    os.symlink(".github", root / "ghl")
+    os.symlink("src", root / "srclink")
+    repo = git.Repo(root)
+    repo.git.add("-A")
+    repo.git.commit("-q", "-m", "folder symlinks")
+
+
+@pytest.mark.parametrize(
+    ("path", "link", "target"),
+    [
+        ("wfl/ci.yml", "wfl", ".github/workflows"),
+        ("ghl/workflows/ci.yml", "ghl", ".github"),
+        ("srclink/app.py", "srclink", "src"),
+    ],
+)
+def test_no_read_or_write_through_a_committed_folder_symlink(
+    git_repo: Path, path: str, link: str, target: str
+) -> None:
+    _commit_folder_symlinks(git_repo)
+    ws = GitWorkspace(git_repo)
+    ws.prepare_branch("autopack/r1")
+    needle = rf"path '{path}' goes through the symlink '{link}' \(to '{target}'"
+    with pytest.raises(PathPolicyError, match=needle):
+        ws.read(path)
+    with pytest.raises(PathPolicyError, match=needle):
+        ws.write_changes({"ok.txt": b"ok\n", path: b"pwned\n"})
+    with pytest.raises(PathPolicyError, match=needle):
+        ws.write_changes({path: None})
+    with pytest.raises(PathPolicyError, match=f"symlink '{link}'"):
+        ws.write_changes({f"{link}/new.yml": b"on: push\n"})
+    ci = git_repo / ".github" / "workflows" / "ci.yml"
+    assert ci.read_text(encoding="utf-8") == "on: push\n"
+    assert (git_repo / "src" / "app.py").read_text(encoding="utf-8").startswith("def hello")
+    assert status(git_repo) == ""
+
+
+def test_write_changes_never_deletes_or_overwrites_an_untracked_file(git_repo: Path) -> None:
+    (git_repo / "notes.txt").write_text("my notes\n", encoding="utf-8")
+    (git_repo / "scratch.txt").write_text("scratch\n", encoding="utf-8")
+    ws = GitWorkspace(git_repo)
+    ws.prepare_branch("autopack/r1")  # untracked files do not make the tree dirty
+    assert ws.is_untracked("notes.txt") and not ws.is_untracked("README.md")
+    assert not ws.is_untracked("missing.txt")
+    with pytest.raises(PathPolicyError, match=r"'notes\.txt' is an untracked file of yours"):
+        ws.write_changes({"new.txt": b"1\n", "notes.txt": b"model\n"})
+    with pytest.raises(PathPolicyError, match=r"'scratch\.txt' is an untracked file of yours"):
+        ws.write_changes({"scratch.txt": None})
+    assert (git_repo / "notes.txt").read_text(encoding="utf-8") == "my notes\n"
+    assert (git_repo / "scratch.txt").read_text(encoding="utf-8") == "scratch\n"
+    assert not (git_repo / "new.txt").exists()  # checked before anything is written
+
+
+def test_files_the_run_created_stay_its_own_until_discarded(git_repo: Path) -> None:
+    ws = GitWorkspace(git_repo)
+    ws.prepare_branch("autopack/r1")
+    ws.write_changes({"new.txt": b"1\n"})
+    assert not ws.is_untracked("new.txt")  # created by the run: a repair round may change it
+    ws.write_changes({"new.txt": b"2\n"})
+    ws.discard_changes(["new.txt"])
+    assert not (git_repo / "new.txt").exists()
+    (git_repo / "new.txt").write_text("mine now\n", encoding="utf-8")
+    assert ws.is_untracked("new.txt")
+
+
+def test_discard_never_removes_an_untracked_file_it_did_not_write(git_repo: Path) -> None:
+    (git_repo / "notes.txt").write_text("my notes\n", encoding="utf-8")
+    ws = GitWorkspace(git_repo)
+    ws.prepare_branch("autopack/r1")
+    ws.discard_changes(["notes.txt"])
+    assert (git_repo / "notes.txt").read_text(encoding="utf-8") == "my notes\n"
+
+
+def test_commit_of_a_file_created_then_deleted_in_the_phase(git_repo: Path) -> None:
+    """A repair round deleting a file the phase created: no 'pathspec did not match'."""
+    ws = GitWorkspace(git_repo)
+    ws.prepare_branch("autopack/r1")
+    ws.write_changes({"tmp.txt": b"t\n", "a.txt": b"a\n"})
+    ws.write_changes({"tmp.txt": None})
+    sha = ws.commit_phase("a", "A", ["a.txt", "tmp.txt"], {})
+    assert list(git.Repo(git_repo).commit(sha).stats.files) == ["a.txt"]
+    assert status(git_repo) == ""
+
+
+def test_paths_are_literal_never_patterns_and_ignored_files_commit(git_repo: Path) -> None:
+    """A phase writing `a[1].txt` commits that file only (not the user's untracked `a1.txt`, which
+    the pattern would match), and a file the ops wrote under a gitignored folder is committed
+    instead of aborting the commit."""
+    (git_repo / ".gitignore").write_text("dist/\n", encoding="utf-8")
+    repo = git.Repo(git_repo)
+    repo.git.add(".gitignore")
+    repo.git.commit("-q", "-m", "ignore dist")
+    (git_repo / "a1.txt").write_text("mine\n", encoding="utf-8")
+    ws = GitWorkspace(git_repo)
+    ws.write_changes({"a[1].txt": b"model\n", "dist/out.txt": b"built\n"})
+    assert "+model" in ws.diff(["a[1].txt"]) and "a1.txt" not in ws.diff(["a[1].txt"])
+    sha = ws.commit_phase("p", "P", ["a[1].txt", "dist/out.txt"], {})
+    committed = repo.git.show("--name-only", "--format=", sha).split()
+    assert sorted(committed) == ["a[1].txt", "dist/out.txt"]
+    assert "a1.txt" in repo.git.status("--porcelain")  # still the user's, untracked
+    ws.write_changes({"a[1].txt": b"again\n"})
+    ws.discard_changes(["a[1].txt"])
+    assert (git_repo / "a[1].txt").read_bytes() == b"model\n"
+    assert (git_repo / "a1.txt").read_text(encoding="utf-8") == "mine\n"

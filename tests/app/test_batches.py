@@ -12,9 +12,8 @@ from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord
 from autopack.app.builder import build_phase
 from autopack.app.compose import build_executor
-from autopack.app.executor import ExecutorConfig
 from autopack.app.phase_budget import PhaseBatches
-from autopack.core.build import BuildSettings
+from autopack.core.build import BuildSettings, ExecutorConfig
 from autopack.core.edits.changeset import ChangeSet
 from autopack.core.render.prompts import batch_note
 from autopack.core.spec import parse_spec
@@ -61,6 +60,7 @@ def test_batches_are_turns_of_one_conversation_and_gaps_are_reported(git_repo: P
             settings=batches.settings(0),
             batches=batches,
         )
+        client.close()
         reqs = server.message_requests
     assert outcome.complete, outcome.error
     # Batch 2 is asked for in a user turn after batch 1's answer, in the same conversation, with

@@ -18,8 +18,7 @@ from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.local_forge import LocalForge
 from autopack.app.builder import build_phase
 from autopack.app.compose import build_executor
-from autopack.app.executor import ExecutorConfig
-from autopack.core.build import BuildOutcome, BuildSettings
+from autopack.core.build import BuildOutcome, BuildSettings, ExecutorConfig
 from autopack.core.edits.changeset import ChangeSet
 from autopack.core.spec import parse_spec
 from autopack.core.state import PhaseStatus

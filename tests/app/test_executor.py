@@ -15,8 +15,7 @@ from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord
 from autopack.app.compose import build_executor
-from autopack.app.executor import ExecutorConfig
-from autopack.core.build import BuildSettings
+from autopack.core.build import BuildSettings, ExecutorConfig
 from autopack.core.spec import RunSpec, parse_spec
 from autopack.core.state import PhaseStatus, RunState
 from autopack.core.usage import Usage
@@ -348,7 +347,7 @@ def test_usage_and_requests_are_recorded(git_repo: Path, tmp_path: Path) -> None
     assert state.cost_usd > 0
 
 
-def test_failed_phase_puts_back_an_untracked_file_it_overwrote(
+def test_a_phase_never_overwrites_an_untracked_file_of_the_user(
     git_repo: Path, tmp_path: Path
 ) -> None:
     (git_repo / "notes.md").write_text("my own notes\n", encoding="utf-8")
@@ -359,8 +358,8 @@ def test_failed_phase_puts_back_an_untracked_file_it_overwrote(
     )
     assert state.phase("c").status is PhaseStatus.failed
     assert (git_repo / "notes.md").read_text(encoding="utf-8") == "my own notes\n"
-    patch = Path(state.phase("c").patch_file or "").read_text(encoding="utf-8")
-    assert "+model text" in patch
+    [op] = state.phase("c").ops
+    assert op.status == "rejected" and "'notes.md' is an untracked file of yours" in op.reason
 
 
 def test_a_human_commit_on_the_branch_does_not_hide_committed_phases(
@@ -379,3 +378,45 @@ def test_a_human_commit_on_the_branch_does_not_hide_committed_phases(
     assert second.base_sha == first.base_sha
     assert r.client.requests == []
     assert subjects(git_repo)[0] == "a human commit" and len(subjects(git_repo)) == 4
+
+
+def test_a_deliverable_naming_a_symlink_or_fifo_fails_its_phase_not_the_run(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    import os
+
+    os.symlink("README.md", git_repo / "alias.md")
+    os.mkfifo(git_repo / "pipe")
+    spec = {
+        "goal": "g",
+        "phases": [
+            {"id": "a", "title": "Odd", "deliverables": [{"path": "alias.md"}, {"path": "pipe"}]},
+            {"id": "c", "title": "Docs"},
+        ],
+    }
+    odd = ndjson([{"op": "edit", "path": "alias.md", "old": "#", "new": "##"}, {"op": "done"}])
+    state, _ = run(
+        git_repo, tmp_path, [rec("a", odd), rec("c", ndjson(C_OPS))], spec,
+        build=BuildSettings(repair_turns=0),
+    )  # fmt: skip
+    assert state.phase("a").status is PhaseStatus.failed
+    assert "symlink" in state.phase("a").reason
+    assert state.phase("c").status is PhaseStatus.committed
+
+
+def test_another_spec_with_the_same_run_id_is_refused_not_taken_for_done(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    """Two different specs (both named spec.yaml: same run id, same phase ids) one after the
+    other: the second is not reported "committed (earlier run)"; it is refused, naming the
+    phase, the commit and what to do."""
+    state, _ = run(git_repo, tmp_path, GOOD)
+    assert state.succeeded
+    git.Repo(git_repo).heads["main"].checkout()
+    other = {**SPEC, "goal": "Something else entirely"}
+    again = Run(git_repo, tmp_path / "out2", parse_spec(other), [])
+    with pytest.raises(WorkspaceError, match=r"holds phase 'a' of a different run spec .*--run-id"):
+        again()
+    assert again.client.requests == []
+    trailers = GitWorkspace(git_repo).commit_trailers(state.phase("a").commit_sha or "")
+    assert trailers["Autopack-Spec"] and trailers["Autopack-Phase"] == "a"

@@ -8,7 +8,7 @@ from test_executor import A_OPS, C_OPS, SPEC, ndjson, rec
 from autopack.adapters.fakes import MemoryWorkspace, RecordingForge
 from autopack.adapters.replay_model import ReplayModelClient
 from autopack.app.compose import build_executor
-from autopack.app.executor import ExecutorConfig
+from autopack.core.build import ExecutorConfig
 from autopack.core.events import CheckPublished, PhaseStarted, RunEvent
 from autopack.core.spec import parse_spec
 from autopack.core.state import PhaseStatus

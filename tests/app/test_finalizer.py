@@ -3,6 +3,7 @@ deliverables and manifest gates)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from autopack.core.edits.ops import OP_ADAPTER
 from autopack.core.gates.decision import GateStatus, PhaseDecision
 from autopack.core.gates.manifest import check_symbols
 from autopack.core.spec import Phase
-from support.pyrepos import flaky_test, make_repo
+from support.pyrepos import commit_all, flaky_test, make_repo
 
 CALC = "def add(a, b):\n    return a + b\n"
 BASE = {
@@ -205,6 +206,51 @@ def test_manifest_gate_blocks_a_missing_symbol_and_a_syntax_error(tmp_path: Path
         "docs/notes.md does not define fetch_one, src/ghost.py does not exist"
     )
     assert ("src/bad.py", 1) in [(a.path, a.start_line) for a in decision.annotations]
+
+
+def test_manifest_naming_no_regular_file_blocks_instead_of_raising(tmp_path: Path) -> None:
+    """A symlink, a FIFO, a folder, a path under a file or through a folder symlink: the gate
+    blocks naming each path (reading them raises PathPolicyError, which must not abort a run)."""
+    repo = make_repo(tmp_path, BASE)
+    os.symlink("src/calc.py", tmp_path / "link.py")
+    os.symlink("src", tmp_path / "srclink")
+    commit_all(repo, "symlinks")
+    os.mkfifo(tmp_path / "pipe.py")
+    ops = [
+        {"op": "write", "path": "src/new.py", "content": "X = 1\n"},
+        {
+            "op": "manifest",
+            "files": [
+                {"path": p, "symbols": ["add"]}
+                for p in ["link.py", "pipe.py", "src", "src/calc.py/x.py", "srclink/calc.py"]
+            ],
+        },
+    ]
+    decision = finalize(tmp_path, PHASE, ops, tests=False)
+    status, reason = gate(decision, "manifest")
+    assert status is GateStatus.block
+    needles = [
+        "path 'link.py' is a symlink",
+        "path 'pipe.py' is not a regular file (a FIFO",
+        "path 'src' is a directory",
+        "path 'src/calc.py/x.py': a parent is a file",
+        "path 'srclink/calc.py' goes through the symlink 'srclink'",
+    ]
+    assert [reason.find(n) for n in needles] == sorted(reason.find(n) for n in needles), reason
+    assert all(n in reason for n in needles), reason
+
+
+def test_deliverable_through_a_folder_symlink_blocks_instead_of_raising(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, BASE)
+    os.symlink("src", tmp_path / "srclink")
+    commit_all(repo, "symlink")
+    phase = Phase.model_validate(
+        {"id": "d", "title": "D", "deliverables": [{"path": "srclink/new.py"}]}
+    )
+    ops = [{"op": "write", "path": "src/new.py", "content": "X = 1\n"}]
+    status, reason = gate(finalize(tmp_path, phase, ops, tests=False), "deliverables")
+    assert status is GateStatus.block
+    assert reason.startswith("path 'srclink/new.py' goes through the symlink 'srclink'"), reason
 
 
 def test_manifest_symbols_by_ast() -> None:

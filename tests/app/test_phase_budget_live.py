@@ -16,6 +16,7 @@ from autopack.adapters.replay_model import ReplayModelClient
 from autopack.app.phase_budget import Budgeter
 from autopack.core.budget.policy import BudgetSettings
 from autopack.core.build import BuildSettings
+from autopack.core.render.prompts import system_prompt
 from autopack.core.spec import parse_spec
 from support.messages_server import MessagesServer
 
@@ -56,12 +57,16 @@ def test_exact_counts_are_used_and_counted_once_per_content(git_repo: Path) -> N
     with MessagesServer() as server:
         client = AnthropicModelClient(api_key="test", base_url=server.base_url, max_retries=0)
         budgeter = Budgeter(ws, client, MODEL, P, BuildSettings(), BudgetSettings())
-        first = budgeter.prepare(SPEC.phases[0])
+        first = budgeter.budget_of(SPEC.phases[0])
         counted = len(server.count_requests)
-        again = budgeter.prepare(SPEC.phases[0])
+        again = budgeter.budget_of(SPEC.phases[0])
         assert len(server.count_requests) == counted  # the same content is not counted twice
         system, prompt = "s" * 400, "p" * 4000
         assert budgeter.input_tokens(system, prompt) == 100 + 1000  # the phase's input, exactly
+        full = budgeter.prepare(SPEC.phases[0], "the run's goal", [])
+        assert "`src/core.py`" in full.prompt and full.input_tokens is not None
+        assert full.input_tokens == budgeter.input_tokens(system_prompt(), full.prompt)
+        client.close()
     assert counted == 2  # the message framing once, then core.py
     core = ws.read("src/core.py")
     assert core is not None
@@ -81,13 +86,14 @@ def test_offline_or_refused_counting_falls_back_to_chars(git_repo: Path) -> None
         server.count_status = 404
         client = AnthropicModelClient(api_key="test", base_url=server.base_url, max_retries=0)
         budgeter = Budgeter(ws, client, MODEL, P, BuildSettings(), BudgetSettings())
-        prepared = budgeter.prepare(SPEC.phases[0])
+        prepared = budgeter.budget_of(SPEC.phases[0])
         tried = len(server.count_requests)
-        budgeter.prepare(SPEC.phases[0])
+        budgeter.budget_of(SPEC.phases[0])
         assert budgeter.input_tokens("s", "p") is None
+        client.close()
         assert len(server.count_requests) == tried == 1  # one refusal, then offline for the run
     replayed = Budgeter(ws, ReplayModelClient([]), MODEL, P, BuildSettings(), BudgetSettings())
-    offline = replayed.prepare(SPEC.phases[0])  # a client that cannot count at all
+    offline = replayed.budget_of(SPEC.phases[0])  # a client that cannot count at all
     assert prepared.plan == offline.plan
     assert offline.plan is not None and offline.plan.estimate is not None
     core = offline.plan.estimate.deliverables[0]

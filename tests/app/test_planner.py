@@ -200,4 +200,5 @@ def test_a_phase_planned_too_wide_is_split_into_consecutive_phases(server: Messa
     # Without sizing (or when one batch is enough) the plan is kept as the model wrote it.
     server.add(Reply(text=json.dumps(data)))
     kept = plan_spec(client, model=MODEL, goal="g", files=FILES)
+    client.close()
     assert [p.id for p in kept.spec.phases] == ["base", "mods", "docs"]

@@ -20,9 +20,8 @@ from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.local_forge import LocalForge
 from autopack.app.builder import build_phase
 from autopack.app.compose import build_executor
-from autopack.app.executor import ExecutorConfig
 from autopack.core.budget.caching import CacheContext
-from autopack.core.build import BuildOutcome, BuildSettings
+from autopack.core.build import BuildOutcome, BuildSettings, ExecutorConfig
 from autopack.core.edits.changeset import ChangeSet
 from autopack.core.model_io import CacheMarks
 from autopack.core.spec import parse_spec
@@ -65,8 +64,20 @@ def server() -> Iterator[MessagesServer]:
         yield s
 
 
+OPEN: list[AnthropicModelClient] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    while OPEN:
+        OPEN.pop().close()
+
+
 def client(server: MessagesServer) -> AnthropicModelClient:
-    return AnthropicModelClient(api_key="test", base_url=server.base_url, max_retries=0)
+    made = AnthropicModelClient(api_key="test", base_url=server.base_url, max_retries=0)
+    OPEN.append(made)
+    return made
 
 
 def _two_phase_run(repo: Path, server: MessagesServer, today: bool, out: Path) -> list[Usage]:

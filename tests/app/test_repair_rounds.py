@@ -15,8 +15,8 @@ from autopack.adapters.pytest_runner import PytestRunner
 from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord
 from autopack.app.baseline import BaselineTracker
 from autopack.app.compose import build_executor
-from autopack.app.executor import ExecutorConfig
 from autopack.app.finalizer import PhaseFinalizer
+from autopack.core.build import ExecutorConfig
 from autopack.core.spec import parse_spec
 from autopack.core.state import PhaseStatus
 from autopack.demo.scenario import ndjson
@@ -153,7 +153,8 @@ def test_a_repair_round_cut_off_fails_with_its_changes_in_the_patch(tmp_path: Pa
     state, _, model = run(tmp_path, records)
     mul = state.phase("mul")
     assert mul.status is PhaseStatus.failed
-    assert mul.reason.startswith("repair round 1 incomplete")
+    assert mul.reason.startswith("tests: validation test(s) failed: tests/test_mul.py::test_mul")
+    assert "(repair round 1 did not finish: model API error" in mul.reason
     # The round's build asked once more for the missing rest; the transcript had none left.
     assert [r.purpose for r in model.requests] == ["build", "repair", "repair"]
     patch = Path(mul.patch_file or "").read_text(encoding="utf-8")

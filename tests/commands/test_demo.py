@@ -22,6 +22,8 @@ def test_demo_pushes_one_commit_per_phase(tmp_path: Path, capsys) -> None:
     printed = capsys.readouterr()
     out = printed.out
     assert "Reports:" in out
+    # Its summary covers the whole demo: the phases it built before the approval are its own.
+    assert "(earlier run)" not in out and "- ✅ `multiply` committed" in out
     # One real continuation: `divide` is cut off by max_tokens mid-line and continued.
     assert "~ request 1 (build): max_tokens after 1 op(s)" in printed.err
     assert "~ request 2 (continue): end_turn" in printed.err
@@ -53,3 +55,12 @@ def test_demo_pushes_one_commit_per_phase(tmp_path: Path, capsys) -> None:
     assert [json.loads(line)["action"] for line in audit] == ["requested", "posted", "approved"]
     comment = (tmp_path / "d" / "out" / "comments" / f"{request['id']}.md").read_text()
     assert f"<!-- autopack:governance id={request['id']} head={request['head_sha']}" in comment
+
+
+def test_demo_twice_in_one_folder_is_a_clear_error(tmp_path: Path, capsys) -> None:
+    assert main(["demo", "--dir", str(tmp_path / "d")]) == 0
+    capsys.readouterr()
+    assert main(["demo", "--dir", str(tmp_path / "d")]) == 1
+    err = capsys.readouterr().err
+    assert "already holds origin.git, calc, out (an earlier demo?)" in err
+    assert "Traceback" not in err

@@ -21,9 +21,10 @@ from autopack.adapters.governance_store import LocalGovernanceStore
 from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord, dump_transcript
 from autopack.app.compose import build_executor
-from autopack.app.executor import Executor, ExecutorConfig
+from autopack.app.executor import Executor
 from autopack.app.governor import apply_decision
 from autopack.cli import main
+from autopack.core.build import ExecutorConfig
 from autopack.core.gates.decision import GateResult, GateStatus, PhaseDecision
 from autopack.core.governance.requests import Decision, MemoryAuditLog
 from autopack.core.spec import parse_spec
@@ -401,3 +402,30 @@ def test_an_incomplete_build_on_a_protected_path_fails_without_writing_it(
     assert not (w.repo / ".github").exists()
     patch = (w.out / "patches" / "ci.patch").read_text()
     assert "+++ b/.github/workflows/ci.yml" in patch and "+on: push" in patch
+
+
+def test_a_held_run_says_what_to_do_and_resume_keeps_the_runs_telemetry(
+    world: World, capsys: Any
+) -> None:
+    """`run` ends a held phase by naming the request and the approve/deny/resume commands; the
+    held op is printed as held (nothing written), not applied; after `approve`, `resume` adds to
+    telemetry.json instead of starting it again from zero; phases committed before the approval
+    keep their records (ops), not an empty one."""
+    w = world
+    assert w.cli("run") == 1
+    printed = capsys.readouterr()
+    req = held_request_id(w)
+    assert f"request {req} (config): .env.example [risk high]" in printed.out
+    assert f"autopack approve {req} --by NAME --out {w.out} --repo {w.repo}" in printed.out
+    assert f"autopack resume --out {w.out} --repo {w.repo}" in printed.out
+    assert "(write .env.example) held: protected path, awaits approval" in printed.err
+    assert "(write .env.example) applied" not in printed.err
+    before = json.loads((w.out / "telemetry.json").read_text())["totals"]["requests"]
+    assert before >= 2
+
+    assert w.cli("approve", req, "--by", "alice") == 0
+    assert w.cli("resume") == 0
+    after = json.loads((w.out / "telemetry.json").read_text())["totals"]["requests"]
+    assert after > before  # the resume's requests are added to the run's
+    indep = w.state().phase("indep")
+    assert indep.status.value == "committed" and indep.ops_applied == 2  # its ops are kept

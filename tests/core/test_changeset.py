@@ -131,7 +131,25 @@ def test_duplicate_without_continuation_is_rejected() -> None:
     cs.apply(write(1, "a", "1"))
     dup = cs.apply(write(1, "a", "x"))
     assert dup.status is OpStatus.rejected
-    assert dup.reason == "duplicate id: got 1, expected 2"
+    assert dup.reason == "duplicate id: got 1, expected 2 (ids 1-1 are used: number new ops from 2)"
+
+
+def test_a_repair_turn_repeating_earlier_ids_is_rejected_with_the_id_to_use() -> None:
+    """After a cut, repeated ids are the continuation re-sending what it already sent: ignored.
+    A repair turn (reopen) that starts again at 1 is a mistake the model can fix: rejected, with
+    the id to use, even when an earlier cut had made those ids 'repeatable'."""
+    cs = ChangeSet(DictSource({}))
+    cs.apply_all([write(1, "a", "1"), write(2, "b", "2")])
+    cs.resume_after(2)  # a continuation: repeats are ignored
+    assert cs.apply(write(1, "a", "1")).status is OpStatus.ignored
+    cs.reopen()  # a repair turn
+    again = cs.apply(write(1, "a", "fixed"))
+    assert again.status is OpStatus.rejected
+    assert again.reason == (
+        "duplicate id: got 1, expected 3 (ids 1-2 are used: number new ops from 3)"
+    )
+    assert cs.apply(write(3, "a", "fixed")).status is OpStatus.applied
+    assert cs.changes["a"] == b"fixed"
 
 
 def test_malformed_line_uses_up_its_id() -> None:
@@ -176,10 +194,11 @@ def test_source_policy_errors_become_rejections() -> None:
 
 
 def test_nothing_reaches_disk_before_write_changes(tmp_path: Path) -> None:
-    git.Repo.init(tmp_path)
+    repo = git.Repo.init(tmp_path)
     (tmp_path / "run.sh").write_text("echo 1\n", encoding="utf-8")
     os.chmod(tmp_path / "run.sh", 0o755)
     (tmp_path / "old.txt").write_text("old\n", encoding="utf-8")
+    repo.git.add("-A")  # tracked: untracked files of the user's are never changed
     ws = GitWorkspace(tmp_path)
     cs = ChangeSet(ws)
     cs.apply_all(
@@ -207,3 +226,81 @@ def test_write_changes_validates_every_path_before_writing_any(tmp_path: Path) -
     with pytest.raises(PathPolicyError, match=r"\.git/"):
         ws.write_changes({"a.txt": b"a", ".git/config": b"x"})
     assert not (tmp_path / "a.txt").exists()
+
+
+def _repo_with_folder_symlink_and_notes(root: Path) -> GitWorkspace:
+    """A committed `.github/workflows/ci.yml`, a committed `wfl -> .github/workflows` and an
+    untracked `notes.txt` of the user's."""
+    repo = git.Repo.init(root, initial_branch="main")
+    with repo.config_writer() as cw:
+        cw.set_value("user", "name", "Test")
+        cw.set_value("user", "email", "test@example.invalid")
+    (root / ".github" / "workflows").mkdir(parents=True)
+    (root / ".github" / "workflows" / "ci.yml").write_text("on: push\n", encoding="utf-8")
+    (root / "README.md").write_text("# demo\n", encoding="utf-8")
+    os.symlink(".github/workflows", root / "wfl")
+    repo.git.add("-A")
+    repo.git.commit("-q", "-m", "init")
+    (root / "notes.txt").write_text("my notes\n", encoding="utf-8")
+    ws = GitWorkspace(root)
+    ws.prepare_branch("autopack/r1")
+    return ws
+
+
+def test_ops_through_a_folder_symlink_are_rejected_and_the_phase_commits(tmp_path: Path) -> None:
+    ws = _repo_with_folder_symlink_and_notes(tmp_path)
+    cs = ChangeSet(ws)
+    results = cs.apply_all(
+        [
+            EditOp(op="edit", id=1, path="wfl/ci.yml", old="push", new="pull_request_target"),
+            write(2, "wfl/x.yml", "on: push\n"),
+            RenameOp(op="rename", id=3, path="README.md", to="wfl/README.md"),
+            write(4, "ok.txt", "ok\n"),
+        ]
+    )
+    assert [r.status for r in results] == [OpStatus.rejected] * 3 + [OpStatus.applied]
+    for r, path in zip(results, ["wfl/ci.yml", "wfl/x.yml", "wfl/README.md"], strict=False):
+        assert f"path {path!r} goes through the symlink 'wfl'" in r.reason, r.describe()
+    ws.write_changes({p: cs.changes[p] for p in cs.changed_paths()})
+    ws.commit_phase("p", "P", cs.changed_paths(), {})
+    assert (tmp_path / ".github/workflows/ci.yml").read_text(encoding="utf-8") == "on: push\n"
+    assert not (tmp_path / ".github/workflows/x.yml").exists()
+
+
+def test_ops_on_an_untracked_file_of_the_user_are_rejected(tmp_path: Path) -> None:
+    ws = _repo_with_folder_symlink_and_notes(tmp_path)
+    cs = ChangeSet(ws)
+    results = cs.apply_all(
+        [
+            DeleteOp(op="delete", id=1, path="notes.txt"),
+            RenameOp(op="rename", id=2, path="notes.txt", to="moved.txt"),
+            write(3, "notes.txt", "model\n"),
+            EditOp(op="edit", id=4, path="notes.txt", old="my", new="the model's"),
+            RenameOp(op="rename", id=5, path="README.md", to="notes.txt"),
+            write(6, "ok.txt", "ok\n"),
+        ]
+    )
+    assert [r.status for r in results] == [OpStatus.rejected] * 5 + [OpStatus.applied]
+    verbs = ["delete", "rename", "overwrite", "overwrite", "overwrite"]
+    for r, verb in zip(results, verbs, strict=False):
+        assert (
+            f"path 'notes.txt' is an untracked file of yours; Autopack does not {verb} it"
+            in r.reason
+        ), r.describe()
+    paths = cs.changed_paths()
+    ws.write_changes({p: cs.changes[p] for p in paths})
+    ws.commit_phase("p", "P", paths, {})  # never 'pathspec did not match'
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "my notes\n"
+    assert "notes.txt" not in ws.list_files() and not (tmp_path / "moved.txt").exists()
+
+
+def test_a_file_created_earlier_in_the_run_stays_editable(tmp_path: Path) -> None:
+    """A repair round (or a later ChangeSet) may change what the run itself wrote."""
+    ws = _repo_with_folder_symlink_and_notes(tmp_path)
+    cs = ChangeSet(ws)
+    cs.apply(write(1, "new.py", "X = 1\n"))
+    ws.write_changes({p: cs.changes[p] for p in cs.changed_paths()})
+    again = ChangeSet(ws)
+    edit = EditOp(op="edit", id=1, path="new.py", old="1", new="2")
+    assert again.apply(edit).status is OpStatus.applied
+    assert cs.apply(DeleteOp(op="delete", id=2, path="new.py")).status is OpStatus.applied

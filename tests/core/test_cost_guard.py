@@ -12,9 +12,8 @@ from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.package_data import lookup
 from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord
 from autopack.app.compose import build_executor
-from autopack.app.executor import ExecutorConfig
 from autopack.core.budget.cost_guard import CostGuard
-from autopack.core.build import BuildSettings
+from autopack.core.build import BuildSettings, ExecutorConfig
 from autopack.core.spec import parse_spec
 from autopack.core.state import PhaseStatus
 from autopack.core.usage import Usage

@@ -12,14 +12,13 @@ from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.package_data import estimator_params, lookup
 from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord
 from autopack.app.compose import build_executor
-from autopack.app.executor import ExecutorConfig
 from autopack.core.budget.phase import (
     budget_phase,
     phase_estimate_input,
     plan_phase,
     scheduled_settings,
 )
-from autopack.core.build import BuildSettings
+from autopack.core.build import BuildSettings, ExecutorConfig
 from autopack.core.spec import parse_spec
 from autopack.core.usage import Usage
 

@@ -12,9 +12,10 @@ from autopack.adapters.anthropic_model import AnthropicModelClient
 from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.package_data import lookup
 from autopack.app.builder import build_phase
-from autopack.core.build import BuildSettings
+from autopack.core.build import BuildOutcome, BuildSettings, RequestRecord
 from autopack.core.edits.changeset import ChangeSet
 from autopack.core.telemetry import RunTelemetry, phase_telemetry, render_table
+from autopack.core.usage import Usage
 from support.messages_server import MessagesServer, Reply
 from support.ndjson import big_module, cut_script, line_starts, ops_text
 
@@ -108,3 +109,23 @@ def test_dropped_request_is_recorded(git_repo: Path) -> None:
     assert [r.stop_reason for r in pt.requests] == ["dropped", "end_turn"]
     assert "dropped after 50 characters" in pt.requests[0].error
     assert pt.continuations == 1
+
+
+def test_telemetry_json_reads_back_for_a_resume() -> None:
+    outcome = BuildOutcome(
+        complete=True,
+        requests=[
+            RequestRecord(
+                purpose="build",
+                max_tokens=100,
+                stop_reason="end_turn",
+                usage=Usage(input_tokens=10, output_tokens=5),
+                ops_received=1,
+                malformed_lines=0,
+            )
+        ],
+    )
+    t = RunTelemetry(run_id="r", model=MODEL)
+    t.add(phase_telemetry("a", outcome, lookup(MODEL)))
+    back = RunTelemetry.from_json(t.to_json())
+    assert back == t and back.to_json() == t.to_json()

@@ -17,7 +17,8 @@ POST /v1/messages/count_tokens answers `{"input_tokens": N}` (the same count, pl
 the framing) without using a scripted reply; `count_status` makes it fail with that status instead.
 
 Every request is recorded (`server.requests`: headers + JSON body), so tests assert on the
-conversation. Run standalone with `python tests/support/messages_server.py SCRIPT.json` (a JSON list
+conversation. Each response closes its connection (`connection: close`), so clients keep no pooled
+socket open after a test. Run standalone with `python tests/support/messages_server.py SCRIPT.json` (a JSON list
 of replies); it prints its base URL and serves until interrupted.
 """
 
@@ -232,6 +233,13 @@ def _handler_for(server: MessagesServer) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             return
+
+        def send_response(self, code: int, message: str | None = None) -> None:
+            # One request per connection: the client closes its socket after each response, so
+            # no test leaves a pooled connection open for the garbage collector to warn about.
+            super().send_response(code, message)
+            self.send_header("connection", "close")
+            self.close_connection = True
 
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", "0"))

@@ -97,15 +97,21 @@ class ActionRunner:
         try:
             return self._run()
         except AutopackError as exc:
-            message = f"Autopack stopped: {exc}"
-            self.log.error(message)
-            if self._home is not None:
-                try:
-                    self.forge.upsert_comment_on(self._home, "summary", f"## {message}\n")
-                except AutopackError as again:
-                    self.log.warning(f"could not comment on #{self._home}: {again}")
-            finish(self.env, self.log, Outcome(conclusion="error", messages=[message]))
-            return 1
+            return self._stopped(exc)
+        finally:
+            if self._forge is not None:
+                self._forge.close()
+
+    def _stopped(self, exc: AutopackError) -> int:
+        message = f"Autopack stopped: {exc}"
+        self.log.error(message)
+        if self._home is not None:
+            try:
+                self.forge.upsert_comment_on(self._home, "summary", f"## {message}\n")
+            except AutopackError as again:
+                self.log.warning(f"could not comment on #{self._home}: {again}")
+        finish(self.env, self.log, Outcome(conclusion="error", messages=[message]))
+        return 1
 
     def _run(self) -> int:
         payload = load_payload(self.env.event_path)
@@ -253,6 +259,8 @@ class ActionRunner:
         home = issue if issue is not None else intent.number
         tracking = self._load_tracking(home)
         request = tracking.pending_request() if tracking else None
+        if tracking is not None and request is None and tracking.unapplied_decision():
+            return self._finish_decided(tracking)
         if tracking is None or tracking.state is None or request is None:
             reason = "there is no pending governance request on this run"
             return self.refuse(
@@ -295,12 +303,31 @@ class ActionRunner:
             )  # expiry, refusal audit
             refusal = Verdict(allowed=False, who=verdict.who, reason=str(exc))
             return self.refuse(intent.number, f"refused-{request.id}", refusal, "decide")
+        # The decision is durable (in the signed state) before the label is consumed: a run
+        # killed from here on is finished by a re-run, never asks for a second approval.
+        post_tracking(
+            forge, tracking, self.inputs.decision_labels, state_key(self.inputs.state_secret)
+        )
         forge.remove_label(intent.number, intent.label)  # consumed: a later request needs a new one
         self.log.info(f"request {request.id}: {decision.value}d by {verdict.who}; resuming")
+        return self._resume(tracking, ws)
+
+    def _resume(self, tracking: Tracking, ws: ActionWorkspace) -> int:
         spec = tracking.spec
         if spec is None:
             raise AutopackError("the tracking comment has no run spec; label the issue again")
         return self._execute(tracking, ws, self._model(), spec, tracking.state)
+
+    def _finish_decided(self, tracking: Tracking) -> int:
+        """A decision recorded by an earlier run that stopped before applying it: finish it."""
+        request = tracking.unapplied_decision()
+        assert request is not None
+        self.forge.target, self.forge.pull_number = tracking.issue_number, tracking.pr_number
+        self._home = tracking.issue_number or tracking.pr_number
+        self.log.group(f"Autopack: finishing request {request.id} ({request.state.value} earlier)")
+        ws = ActionWorkspace(self.env.workspace, self.inputs.github_token)
+        ws.adopt_remote_branch(tracking.branch)
+        return self._resume(tracking, ws)
 
     def _judge(
         self, intent: DecideRequest, tracking: Tracking, request_head: str, requested_at: datetime

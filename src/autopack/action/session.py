@@ -17,7 +17,7 @@ from autopack.app.executor import Executor
 from autopack.core.checks import CheckRun
 from autopack.core.events import CheckPublished, RunEvent
 from autopack.core.governance.requests import DecisionLabels
-from autopack.core.render.reports import clip, render_summary
+from autopack.core.render.reports import clip, phase_check_run, render_summary
 from autopack.core.spec import Budget, RunSpec
 from autopack.core.state import PhaseStatus, RunState
 from autopack.core.telemetry import RunTelemetry, render_table
@@ -160,6 +160,7 @@ class Session:
             self.save_tracking()
             return self._fill(outcome)
         self.log.end_group()
+        self._missing_checks(executor.spec, state)
         self._tokens_check(telemetry)
         t.state = state
         pending = t.pending_request()
@@ -212,6 +213,17 @@ class Session:
                 summary=clip(render_table(telemetry)),
             )
         )
+
+    def _missing_checks(self, spec: RunSpec, state: RunState) -> None:
+        """A committed phase whose check run was never published (the job was killed between
+        its push and its check run) gets it now, on its own commit."""
+        for record in state.phases:
+            known = record.id in self.tracking.check_urls
+            if record.status is not PhaseStatus.committed or known or not record.commit_sha:
+                continue
+            check = phase_check_run(spec.phase(record.id), record, record.commit_sha, None)
+            self.tracking.check_urls[record.id] = self.forge.publish_check_run(check)
+            self.log.info(f"published the missing check run of {record.id}")
 
     def _drop_stale_labels(self) -> None:
         """A pending request was (re)posted at the current head: earlier approve/deny labels are

@@ -23,7 +23,7 @@ from autopack.core.governance.requests import AuditEntry, GovernanceRequest, Req
 from autopack.core.render.prompts import render
 from autopack.core.render.reports import STATUS_ICON
 from autopack.core.spec import RunSpec
-from autopack.core.state import RunState
+from autopack.core.state import PhaseStatus, RunState
 from autopack.core.telemetry import RunTelemetry
 from autopack.errors import AutopackError
 
@@ -76,6 +76,18 @@ class Tracking(BaseModel):
 
     def entries(self) -> list[AuditEntry]:
         return list(self.audit)
+
+    def unapplied_decision(self) -> GovernanceRequest | None:
+        """An approved request whose phase still awaits approval: decided by a run that stopped
+        before it applied the held ops (a re-run finishes it)."""
+        if self.state is None:
+            return None
+        for r in self.state.requests:
+            phase = next((p for p in self.state.phases if p.id == r.phase_id), None)
+            waiting = phase is not None and phase.status is PhaseStatus.awaiting_approval
+            if r.state is RequestState.approved and waiting:
+                return r
+        return None
 
     def pending_request(self) -> GovernanceRequest | None:
         if self.state is None:

@@ -308,6 +308,10 @@ class AnthropicModelClient:
             deadline_s=deadline_from_env(),
         )
 
+    def close(self) -> None:
+        """Close the HTTP connections (a run's client lives as long as the process)."""
+        self.client.close()
+
     def count_tokens(self, model: str, texts: Sequence[str]) -> list[int] | None:
         """Input tokens of each text sent as one user message, from the free token-counting
         endpoint, less the message's framing (measured once per model on a one-token text);

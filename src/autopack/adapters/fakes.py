@@ -81,6 +81,12 @@ class MemoryWorkspace:
         after = [c for c in self.commits if c.phase_id]
         return {c.phase_id: c.sha for c in after}
 
+    def commit_trailers(self, sha: str) -> dict[str, str]:
+        found = next((c for c in self.commits if c.sha == sha), None)
+        if found is None:
+            raise WorkspaceError(f"no commit {sha}")
+        return {"Autopack-Phase": found.phase_id, **found.trailers} if found.phase_id else {}
+
     def commit_phase(
         self, phase_id: str, title: str, paths: list[str], trailers: dict[str, str]
     ) -> str:

@@ -27,9 +27,8 @@ class GitWorkspace:
             raise WorkspaceError(f"{path} is a bare repository; a checkout is needed")
         self._root = Path(self._repo.working_tree_dir or path).resolve()
         self._author = author or DEFAULT_AUTHOR
-        # Untracked files this workspace overwrote or deleted (their bytes) and files it created,
-        # so discard_changes puts back what the user had: nothing is lost.
-        self._originals: dict[str, bytes] = {}
+        # Files this workspace created and has not committed: its own, not the user's. Untracked
+        # files of the user's are never deleted or overwritten (git keeps no copy of them).
         self._created: set[str] = set()
 
     @property
@@ -40,17 +39,17 @@ class GitWorkspace:
     def repo(self) -> git.Repo:
         return self._repo
 
+    @property
+    def _literal(self) -> git.Git:
+        """git for the next command with `--literal-pathspecs`: a path like `a[1].txt` names that
+        file, never a pattern (which could pull a user's `a1.txt` into a commit)."""
+        return self._repo.git(literal_pathspecs=True)
+
     # -- files -----------------------------------------------------------------------------
     def _resolve(self, path: str) -> Path:
         norm = check_repo_path(path)
         target = self._root / norm
-        # Every existing component must stay inside the repo; the last may not be a symlink.
-        real_parent = target.parent.resolve()
-        if real_parent != self._root and self._root not in real_parent.parents:
-            raise PathPolicyError(f"path {path!r} leads outside the repo through a symlink")
-        inside = real_parent.relative_to(self._root).parts
-        if any(part.lower() == ".git" for part in inside):
-            raise PathPolicyError(f"path {path!r} leads into .git/ through a symlink")
+        self._refuse_symlinked_folders(path, norm)
         if target.is_symlink():
             raise PathPolicyError(
                 f"path {path!r} is a symlink; Autopack does not write through symlinks"
@@ -60,6 +59,47 @@ class GitWorkspace:
         if target.exists() and not target.is_file():
             raise PathPolicyError(f"path {path!r} is not a regular file (a FIFO, socket or device)")
         return target
+
+    def _refuse_symlinked_folders(self, path: str, norm: str) -> None:
+        """No folder on the way to `norm` may be a symlink, wherever it leads: a folder symlink
+        inside the repo (`wfl -> .github/workflows`) would reach a path under another name."""
+        folder = self._root
+        for part in norm.split("/")[:-1]:
+            folder = folder / part
+            if folder.is_symlink():
+                link = folder.relative_to(self._root).as_posix()
+                raise PathPolicyError(
+                    f"path {path!r} goes through the symlink {link!r} ({self._leads(folder)}); "
+                    "Autopack does not read or write through symlinked folders"
+                )
+            if not folder.is_dir():
+                return  # missing (nothing below exists) or a file (reading says so)
+
+    def _leads(self, link: Path) -> str:
+        real = Path(os.path.realpath(link))
+        if real != self._root and self._root not in real.parents:
+            return "which leads outside the repo"
+        inside = real.relative_to(self._root).as_posix()
+        if any(part.lower() == ".git" for part in inside.split("/")):
+            return "which leads into .git/"
+        return f"to {inside!r} inside the repo"
+
+    def is_untracked(self, path: str) -> bool:
+        """True when `path` holds a file of the user's that git does not track: on disk, not in
+        the index, and not created by this workspace. Git keeps no copy of it, so Autopack never
+        deletes, renames or overwrites it. PathPolicyError as `read` for a refused path."""
+        norm = check_repo_path(path)
+        target = self._resolve(norm)
+        if norm in self._created or not os.path.lexists(target):
+            return False
+        return norm not in self._tracked([norm])
+
+    def _tracked(self, paths: list[str]) -> set[str]:
+        """Those of `paths` that are in git's index (each path literal, never a glob)."""
+        if not paths:
+            return set()
+        listed = self._literal.ls_files("-z", "--", *paths).split("\0")
+        return set(listed) & set(paths)
 
     def read(self, path: str) -> bytes | None:
         target = self._resolve(path)
@@ -76,8 +116,16 @@ class GitWorkspace:
         """Write each file atomically; if one write fails, the files already written by this call
         are put back as they were, so a failure never leaves half a change on disk."""
         targets = {p: self._resolve(p) for p in changes}  # validate all before writing any
+        users = [p for p in changes if self.is_untracked(p)]
+        if users:
+            one = len(users) == 1
+            what = "is an untracked file" if one else "are untracked files"
+            raise PathPolicyError(
+                f"path {', '.join(repr(p) for p in users)} {what} of yours; "
+                f"Autopack does not delete or overwrite {'it' if one else 'them'}"
+            )
         before = {p: self.read(p) for p in changes}
-        self._remember_untracked(targets)
+        self._created.update(check_repo_path(p) for p, data in before.items() if data is None)
         written: list[str] = []
         for path, data in changes.items():
             try:
@@ -116,31 +164,16 @@ class GitWorkspace:
         except git.GitCommandError:
             return set()  # no commit yet
 
-    def _remember_untracked(self, targets: dict[str, Path]) -> None:
-        fresh = [p for p in targets if p not in self._originals and p not in self._created]
-        if not fresh:
-            return
-        head_files = self._head_files()
-        for p in fresh:
-            if p in head_files:
-                continue
-            if targets[p].is_file():
-                self._originals[p] = targets[p].read_bytes()
-            else:
-                self._created.add(p)
-
     def discard_changes(self, paths: list[str]) -> None:
         head_files = self._head_files()
         tracked = [p for p in paths if p in head_files]
         if tracked:
-            self._repo.git.checkout("HEAD", "--", *tracked)
+            self._literal.checkout("HEAD", "--", *tracked)
         for p in paths:
-            if p in self._originals:  # an untracked file the user had: put it back
-                self.write_changes({p: self._originals[p]})
-                del self._originals[p]
-            elif p not in head_files:
-                self._created.discard(p)
-                target = self._root / check_repo_path(p)
+            norm = check_repo_path(p)
+            if p not in head_files and norm in self._created:  # never a file of the user's
+                self._created.discard(norm)
+                target = self._root / norm
                 with contextlib.suppress(FileNotFoundError):
                     target.unlink()
                 # Remove the folders the change created, now empty (never the repo root).
@@ -152,14 +185,14 @@ class GitWorkspace:
     def diff(self, paths: list[str]) -> str:
         if not paths:
             return ""
-        self._repo.git.add(
-            "--intent-to-add", "--", *[p for p in paths if (self._root / p).exists()]
+        self._literal.add(
+            "-f", "--intent-to-add", "--", *[p for p in paths if (self._root / p).exists()]
         )
         try:
-            out: str = self._repo.git.diff("HEAD", "--", *paths)
+            out: str = self._literal.diff("HEAD", "--", *paths)
         finally:
             with contextlib.suppress(git.GitCommandError):
-                self._repo.git.reset("-q", "--", *paths)
+                self._literal.reset("-q", "--", *paths)
         return out + ("\n" if out else "")
 
     def list_files(self) -> list[str]:
@@ -238,6 +271,9 @@ class GitWorkspace:
                 found[phase] = commit.hexsha
         return found
 
+    def commit_trailers(self, sha: str) -> dict[str, str]:
+        return self._trailers(self._repo.commit(sha).message)
+
     def commit_phase(
         self, phase_id: str, title: str, paths: list[str], trailers: dict[str, str]
     ) -> str:
@@ -245,8 +281,12 @@ class GitWorkspace:
         lines = [f"autopack({phase_id}): {title}", ""]
         lines += [f"{PHASE_TRAILER}: {phase_id}"] + [f"{k}: {v}" for k, v in trailers.items()]
         try:
-            if paths:
-                self._repo.git.add("-A", "--", *paths)
+            # A path neither on disk nor in the index (created, then deleted by a repair round)
+            # has nothing to commit; naming it would fail with "pathspec did not match".
+            tracked = self._tracked(paths)
+            present = [p for p in paths if p in tracked or os.path.lexists(self._root / p)]
+            if present:  # literal paths (a[1].txt is not a pattern); -f: the ops wrote them
+                self._literal.add("-f", "-A", "--", *present)
             env = {
                 "GIT_AUTHOR_NAME": self._author.name or "autopack",
                 "GIT_AUTHOR_EMAIL": self._author.email or "autopack@localhost",
@@ -259,9 +299,8 @@ class GitWorkspace:
             raise WorkspaceError(
                 f"commit of phase {phase_id} failed: {exc.stderr.strip()}"
             ) from exc
-        for p in paths:  # committed: no longer ours to restore
-            self._originals.pop(p, None)
-            self._created.discard(p)
+        for p in paths:  # committed: tracked from now on
+            self._created.discard(check_repo_path(p))
         return self.head_sha()
 
     def push(self, branch: str, remote: str = "origin") -> None:

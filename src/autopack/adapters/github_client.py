@@ -144,6 +144,11 @@ class GitHubClient:
         self._repo_obj: Any = None
         self._login: str | None = None
 
+    def close(self) -> None:
+        """Close the HTTP sessions (their pooled connections)."""
+        self._gh.close()
+        self._send_once.close()
+
     # -- plumbing ----------------------------------------------------------------------------
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         try:

@@ -15,9 +15,11 @@ from autopack.core.governance.requests import AuditEntry
 from autopack.core.jsonl import parse_jsonl
 from autopack.core.spec import RunSpec, parse_spec
 from autopack.core.state import RunState
+from autopack.core.telemetry import RunTelemetry
 from autopack.errors import GovernanceError, RecordError, SpecError
 
 STATE_FILE = "state.json"
+TELEMETRY_FILE = "telemetry.json"
 SPEC_FILE = "spec.json"
 AUDIT_FILE = "audit.jsonl"
 
@@ -50,6 +52,16 @@ class LocalGovernanceStore:
 
     def save_state(self, state: RunState) -> None:
         write_text_atomic(self.out / STATE_FILE, state.model_dump_json(indent=2) + "\n")
+
+    def load_telemetry(self) -> RunTelemetry:
+        """The run's telemetry so far (telemetry.json), so a resume adds to it; empty if none."""
+        path = self.out / TELEMETRY_FILE
+        try:
+            return RunTelemetry.from_json(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return RunTelemetry()
+        except (OSError, ValueError) as exc:
+            raise RecordError(f"{path}: unreadable telemetry: {exc}") from None
 
     def load_spec(self) -> RunSpec:
         path = self.out / SPEC_FILE

@@ -214,7 +214,6 @@ class _Build:
             return True
         outcome.repairs += 1
         changes.reopen()
-        changes.resume_after(changes.last_id)
         self.messages += [
             Message(role="assistant", content=said),
             Message(role="user", content=repair_prompt(changes.last_id, problems)),

@@ -20,11 +20,11 @@ from autopack.adapters.pytest_runner import DEFAULT_COMMAND, PytestRunner
 from autopack.adapters.replay_model import ReplayModelClient
 from autopack.adapters.ruff_lint import RuffLinter
 from autopack.app.baseline import BaselineTracker
-from autopack.app.executor import Executor, ExecutorConfig, Progress
+from autopack.app.executor import Executor, Progress
 from autopack.app.finalizer import PhaseFinalizer
 from autopack.app.planner import PlanOutcome, RepoFile, plan_spec
 from autopack.core.budget.policy import BudgetSettings
-from autopack.core.build import BuildSettings
+from autopack.core.build import BuildSettings, ExecutorConfig
 from autopack.core.events import EventSink, ignore
 from autopack.core.governance.comment import DEFAULT_LABELS
 from autopack.core.governance.policy import GovernancePolicy

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from autopack.core.render.prompts import FileContext
 from autopack.core.spec import DeliverableAction, Phase
+from autopack.errors import PathPolicyError
 
 MAX_CONTEXT_FILE_BYTES = 200_000
 Reader = Callable[[str], bytes | None]
@@ -19,7 +20,10 @@ def context_files(phase: Phase, read: Reader) -> list[FileContext]:
         if d.action is DeliverableAction.create:
             continue
         path = d.old_path or d.path
-        data = read(path)
+        try:
+            data = read(path)
+        except PathPolicyError:  # a symlink, FIFO or folder: its op will be refused by name
+            continue
         if data is None or len(data) > MAX_CONTEXT_FILE_BYTES or b"\x00" in data:
             continue
         files.append(FileContext(path=path, text=data.decode("utf-8", "replace")))

@@ -7,17 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from autopack.app.builder import build_phase
-from autopack.app.context import context_files
 from autopack.app.governor import Governor, load_policy
-from autopack.app.phase_budget import Budgeter, PreparedPhase, build_report
+from autopack.app.phase_budget import Budgeter
 from autopack.app.repair_rounds import RepairEnd, RepairSetup, finalize_with_repairs
 from autopack.core.budget.cost_guard import CostGuard
 from autopack.core.budget.estimator import EstimatorParams
-from autopack.core.budget.policy import BudgetSettings
-from autopack.core.build import BuildOutcome, BuildSettings
+from autopack.core.build import BuildOutcome, ExecutorConfig
 from autopack.core.dag import topological_order
 from autopack.core.edits.changeset import ChangeSet, OpResult
 from autopack.core.events import CheckPublished, EventSink, PhaseStarted, ignore
@@ -27,35 +23,18 @@ from autopack.core.governance.decide import blocked_reason
 from autopack.core.governance.policy import GovernancePolicy
 from autopack.core.governance.requests import DecisionLabels, MemoryAuditLog
 from autopack.core.modeltable import ModelInfo
-from autopack.core.render.prompts import phase_prompt, system_prompt
+from autopack.core.render.progress import build_lines, op_line, pr_title
+from autopack.core.render.prompts import system_prompt
 from autopack.core.render.reports import phase_check_run, render_pr_body, render_summary
-from autopack.core.spec import Phase, RunSpec
+from autopack.core.spec import Phase, RunSpec, phase_digest
 from autopack.core.state import PhaseRecord, PhaseStatus, RunState
 from autopack.core.telemetry import RunTelemetry, phase_telemetry, render_table
+from autopack.core.usage import Usage
+from autopack.errors import WorkspaceError
 from autopack.ports import AuditLog, Clock, Finalizer, Forge, ModelClient, Workspace
 
 Progress = Callable[[str], None]
-_MARKS = {"applied": "+", "ignored": "=", "rejected": "!"}
-
-
-class ExecutorConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    run_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    model: str | None = None
-    base_branch: str = "main"
-    build: BuildSettings = BuildSettings()
-    push: bool = False
-    issue_number: int | None = None
-    repair_rounds: int = Field(default=1, ge=0, description="Rounds for a phase the gates block")
-    budget: BudgetSettings | None = Field(
-        default_factory=BudgetSettings,
-        description="Budget policy for max_tokens; None uses build.max_tokens for every request",
-    )
-
-    @property
-    def branch(self) -> str:
-        return f"autopack/{self.run_id}"
+SPEC_TRAILER = "Autopack-Spec"
 
 
 class Executor:
@@ -96,6 +75,7 @@ class Executor:
         self.telemetry = telemetry or RunTelemetry()
         self.telemetry.run_id, self.telemetry.model = config.run_id, self.model_id
         self.clock = clock
+        self._earlier: dict[str, PhaseRecord] = {}  # a resumed run's previous records
         self.pr_pending = True  # until the forge has opened the PR (it needs a pushed commit)
         self.budgeter = Budgeter(
             workspace, model, model_info, estimator, config.build, config.budget
@@ -118,10 +98,12 @@ class Executor:
         state = self.state
         state.base_sha = self.ws.prepare_branch(state.branch)
         done = self.ws.committed_phases(state.base_sha)
+        self._same_spec(done)
         order = topological_order(self.spec.phases)
         state.phases = [PhaseRecord(id=p, title=self.spec.phase(p).title) for p in order]
         if previous is not None:
             self.gov.carry_over(previous, state)
+        self._earlier = {r.id: r for r in previous.phases} if previous else {}
         self.forge.save_artifact("spec.json", self.spec.model_dump_json(indent=2) + "\n")
         self._ensure_pr()
         for n, phase_id in enumerate(order, 1):
@@ -148,8 +130,16 @@ class Executor:
         phase, record = self.spec.phase(phase_id), state.phase(phase_id)
         prefix = f"[{n}/{total}] {phase_id}"
         if phase_id in done:
-            record.commit_sha, record.resumed = done[phase_id], True
-            record.move(PhaseStatus.committed, "")
+            earlier = self._earlier.get(phase_id)
+            if earlier is not None and earlier.commit_sha == done[phase_id]:
+                # committed before this resume: its record (ops, files) stays; this run spent
+                # nothing on it, so its usage counts where it was spent, not here
+                state.phases[state.phases.index(record)] = earlier.model_copy(
+                    deep=True, update={"resumed": True, "usage": Usage(), "cost_usd": 0.0}
+                )
+            else:
+                record.commit_sha, record.resumed = done[phase_id], True
+                record.move(PhaseStatus.committed, "")
             self.progress(f"{prefix}: already committed in {done[phase_id][:10]}, skipped")
             return
         if record.status in (PhaseStatus.awaiting_approval, PhaseStatus.denied):
@@ -178,6 +168,19 @@ class Executor:
             PhaseStarted(phase_id=phase_id, title=phase.title, index=n, total=total),
         )
 
+    def _same_spec(self, done: dict[str, str]) -> None:
+        """The branch's committed phases must be this spec's: a phase of another spec with the
+        same id (two specs both named spec.yaml give the same run id) is never taken for done."""
+        for phase in self.spec.phases:
+            sha = done.get(phase.id)
+            theirs = self.ws.commit_trailers(sha).get(SPEC_TRAILER) if sha else None
+            if sha and theirs is not None and theirs != phase_digest(self.spec, phase):
+                raise WorkspaceError(
+                    f"branch {self.state.branch} holds phase {phase.id!r} of a different run spec "
+                    f"(commit {sha[:10]}); give this run another branch with --run-id NAME "
+                    "(or delete the branch to start over)"
+                )
+
     def _ensure_pr(self) -> None:
         """Open the PR (or bring its body up to date). A forge that cannot open it before the
         branch has a commit says so (`pending`); it is asked again after each commit."""
@@ -190,16 +193,16 @@ class Executor:
     def _run_phase(
         self, phase: Phase, record: PhaseRecord, prefix: str, started_event: PhaseStarted
     ) -> None:
-        prepared = self.budgeter.prepare(phase, self.later_phases)
-        plan = prepared.plan
+        protected = list(self.gov.policy.protected)
+        prepared = self.budgeter.prepare(phase, self.spec.goal, protected, self.later_phases)
+        plan, prompt = prepared.plan, prepared.prompt
         estimated = plan.estimate_tokens if plan else None
-        prompt = self._prompt(prepared)
         guard = CostGuard(limit_usd=self.spec.budget.max_cost_usd)
         spent = self.telemetry.cost_usd
-        counted = self.budgeter.input_tokens(system_prompt(), prompt)
-        refused = guard.refuse_phase(
-            spent, guard.projected_phase_usd(plan, len(prompt), self.model_info, counted)
+        projected = guard.projected_phase_usd(
+            plan, len(prompt), self.model_info, prepared.input_tokens
         )
+        refused = guard.refuse_phase(spent, projected)
         if refused:
             self.stopped = refused
             record.move(PhaseStatus.blocked, refused)
@@ -233,20 +236,13 @@ class Executor:
                 phase.id, outcome, self.model_info, wall_s=wall, estimated_output_tokens=estimated
             )
         )
-        for line in build_report(outcome, estimated):
+        for line in build_lines(outcome, estimated):
             self.progress(line)
         self._record_build(record, changes, outcome)
         if outcome.complete:
             self._hold_or_apply(phase, record, changes, prefix, outcome)
         else:
             self._incomplete(phase, record, changes, f"build incomplete: {outcome.error}")
-
-    def _prompt(self, prepared: PreparedPhase) -> str:
-        """The phase prompt: deliverables in writing order, then the first batch's files."""
-        fmt = prepared.plan.format if prepared.plan else None
-        files = context_files(prepared.phase, self.ws.read)
-        protected = list(self.gov.policy.protected)
-        return phase_prompt(self.spec.goal, prepared.phase, files, protected, fmt) + prepared.note()
 
     def _incomplete(
         self, phase: Phase, record: PhaseRecord, changes: ChangeSet, reason: str
@@ -304,7 +300,11 @@ class Executor:
         if decision.blocked:
             self._fail(phase, record, changes, "; ".join(decision.block_reasons()), decision, True)
             return
-        trailers = {"Autopack-Ops": str(record.ops_applied), "Autopack-Run": self.config.run_id}
+        trailers = {
+            "Autopack-Ops": str(record.ops_applied),
+            "Autopack-Run": self.config.run_id,
+            SPEC_TRAILER: phase_digest(self.spec, phase),
+        }
         record.commit_sha = self.ws.commit_phase(phase.id, phase.title, paths, trailers)
         record.move(PhaseStatus.committed)
         if self.pr_pending:
@@ -365,7 +365,8 @@ class Executor:
         )
 
     def _on_op(self, result: OpResult) -> None:
-        self.progress(f"    {_MARKS.get(result.status, '!')} {result.describe()}")
+        held = result.path is not None and self.gov.policy.is_protected(result.path)
+        self.progress(op_line(result, held))
 
     def _publish(self, phase: Phase, record: PhaseRecord, decision: PhaseDecision | None) -> None:
         check = phase_check_run(phase, record, self.ws.head_sha(), decision)
@@ -373,8 +374,7 @@ class Executor:
         self.on_event(CheckPublished(phase_id=phase.id, name=check.name, url=url))
 
     def _pr_title(self) -> str:
-        goal = self.spec.goal.strip().splitlines()[0]
-        return f"Autopack: {goal[:100]}"
+        return pr_title(self.spec.goal)
 
     def _pr_body(self) -> str:
         return render_pr_body(self.state, self.config.issue_number)

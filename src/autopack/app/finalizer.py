@@ -26,8 +26,8 @@ from autopack.core.gates.baseline import Assessment
 from autopack.core.gates.decision import GateResult, GateStatus, PhaseDecision
 from autopack.core.gates.manifest import check_symbols
 from autopack.core.gates.test_report import CaseResult, matches
-from autopack.core.spec import DeliverableAction, Phase
-from autopack.errors import AutopackError
+from autopack.core.spec import Deliverable, DeliverableAction, Phase
+from autopack.errors import AutopackError, PathPolicyError
 from autopack.ports import Linter
 
 MAX_LISTED = 5
@@ -177,6 +177,14 @@ class PhaseFinalizer:
             )
         return GateResult(gate="tests", status=GateStatus.passed, reason=stats)
 
+    def _read(self, path: str) -> tuple[bytes | None, str | None]:
+        """(content, None), or (None, why) for a path the working tree refuses to read (a symlink,
+        a FIFO, a folder, a path under a file): a gate blocks on it, it never aborts the run."""
+        try:
+            return self.files.read(path), None
+        except PathPolicyError as exc:
+            return None, str(exc)
+
     def _changed(self, changes: ChangeSet) -> list[str]:
         """Touched paths whose working-tree state differs from HEAD (the phase's real change)."""
         return sorted(p for p in changes.changes if self.files.read(p) != self.read_head(p))
@@ -188,21 +196,7 @@ class PhaseFinalizer:
                 status=GateStatus.block,
                 reason="the phase changed no file (set allow_no_change to permit this)",
             )
-        problems = []
-        for d in phase.deliverables:
-            exists = self.files.read(d.path) is not None
-            if d.action is DeliverableAction.delete:
-                if exists:
-                    problems.append(f"{d.path} should be deleted but still exists")
-            elif d.action is DeliverableAction.rename:
-                if d.old_path and self.files.read(d.old_path) is not None:
-                    problems.append(f"{d.old_path} should be renamed to {d.path} but still exists")
-                if not exists:
-                    problems.append(f"{d.path} (rename target) does not exist")
-            elif not exists:
-                problems.append(f"{d.path} ({d.action.value}) does not exist")
-            elif d.path not in changed:
-                problems.append(f"{d.path} ({d.action.value}) was not changed")
+        problems = [p for d in phase.deliverables for p in self._deliverable(d, changed)]
         if problems:
             return GateResult(
                 gate="deliverables", status=GateStatus.block, reason=_listed(problems)
@@ -212,12 +206,40 @@ class PhaseFinalizer:
         )
         return GateResult(gate="deliverables", status=GateStatus.passed, reason=what)
 
+    def _deliverable(self, d: Deliverable, changed: list[str]) -> list[str]:
+        """The problems of one deliverable (none when it is as the phase says)."""
+        data, refused = self._read(d.path)
+        if refused:
+            return [refused]
+        exists = data is not None
+        if d.action is DeliverableAction.delete:
+            return [f"{d.path} should be deleted but still exists"] if exists else []
+        if d.action is DeliverableAction.rename:
+            problems = []
+            if d.old_path:
+                old, refused = self._read(d.old_path)
+                if refused:
+                    return [refused]
+                if old is not None:
+                    problems.append(f"{d.old_path} should be renamed to {d.path} but still exists")
+            if not exists:
+                problems.append(f"{d.path} (rename target) does not exist")
+            return problems
+        if not exists:
+            return [f"{d.path} ({d.action.value}) does not exist"]
+        if d.path not in changed:
+            return [f"{d.path} ({d.action.value}) was not changed"]
+        return []
+
     def _manifest_gate(self, changes: ChangeSet, notes: list[Annotation]) -> GateResult:
         if not changes.manifest:
             return GateResult(gate="manifest", status=GateStatus.passed, reason="no manifest")
         problems = []
         for entry in changes.manifest:
-            data = self.files.read(entry.path)
+            data, refused = self._read(entry.path)
+            if refused:
+                problems.append(refused)
+                continue
             if data is None:
                 problems.append(f"{entry.path} does not exist")
                 continue

@@ -11,15 +11,16 @@ import hashlib
 import statistics
 from dataclasses import dataclass, field
 
+from autopack.app.context import context_files
 from autopack.core.budget.batching import corrected, gaps
 from autopack.core.budget.caching import CacheContext
 from autopack.core.budget.estimator import EstimatorParams, file_kind, tokens_of
 from autopack.core.budget.phase import PhaseBudget, budget_phase, describe_plan, scheduled_settings
 from autopack.core.budget.policy import BudgetPlan, BudgetSettings
-from autopack.core.build import BuildOutcome, BuildSettings
+from autopack.core.build import BuildSettings
 from autopack.core.edits.changeset import ChangeSet
 from autopack.core.modeltable import ModelInfo
-from autopack.core.render.prompts import batch_note
+from autopack.core.render.prompts import batch_note, phase_prompt, system_prompt
 from autopack.core.spec import Phase
 from autopack.ports import ModelClient, TokenCounter, Workspace
 
@@ -53,13 +54,16 @@ class PhaseBatches:
 @dataclass
 class PreparedPhase:
     """A phase as the builder gets it: deliverables in writing order, the first batch's settings,
-    the batch driver (None for one batch) and the budget behind them."""
+    the batch driver (None for one batch), the budget behind them; then its prompt and the prompt's
+    exact input tokens (None offline)."""
 
     phase: Phase
     settings: BuildSettings
     budget: PhaseBudget | None = None
     batches: PhaseBatches | None = None
     lines: list[str] = field(default_factory=list)
+    prompt: str = ""
+    input_tokens: int | None = None
 
     @property
     def plan(self) -> BudgetPlan | None:
@@ -179,7 +183,21 @@ class Budgeter:
         parts = [self.sizer.count_text(t) for t in (system, prompt)]
         return None if None in parts else sum(p or 0 for p in parts)
 
-    def prepare(self, phase: Phase, shared_reads: int = 0) -> PreparedPhase:
+    def prepare(
+        self, phase: Phase, goal: str, protected: list[str], shared_reads: int = 0
+    ) -> PreparedPhase:
+        """The phase for the builder, with its prompt: the deliverables in writing order, then
+        the first batch's files (`shared_reads`: later phases of the run)."""
+        prepared = self.budget_of(phase, shared_reads)
+        fmt = prepared.plan.format if prepared.plan else None
+        files = context_files(prepared.phase, self.ws.read)
+        body = phase_prompt(goal, prepared.phase, files, protected, fmt) + prepared.note()
+        prepared.prompt = body
+        prepared.input_tokens = self.input_tokens(system_prompt(), body)
+        return prepared
+
+    def budget_of(self, phase: Phase, shared_reads: int = 0) -> PreparedPhase:
+        """Order, batches, plans and schedules of a phase (no prompt yet)."""
         cache = self.cache_context(shared_reads)
         self.phases_prepared += 1
         self.sizer.prewarm(self._texts(phase))
@@ -215,28 +233,3 @@ class Budgeter:
             if data is not None:
                 out.append(data)
         return out
-
-
-def build_report(outcome: BuildOutcome, estimated: int | None) -> list[str]:
-    """Progress lines after a build: output tokens vs the estimate, and each request when there
-    were more than one."""
-    lines = []
-    if estimated:
-        actual = outcome.usage.output_tokens
-        lines.append(
-            f"    output {actual:,} tokens vs estimate {estimated:,} "
-            f"({(actual - estimated) / estimated:+.0%})"
-        )
-    if len(outcome.requests) > 1:
-        for n, r in enumerate(outcome.requests, 1):
-            cache = ""
-            if r.usage.cache_creation_input_tokens or r.usage.cache_read_input_tokens:
-                cache = (
-                    f", cache write {r.usage.cache_creation_input_tokens:,} / read "
-                    f"{r.usage.cache_read_input_tokens:,}"
-                )
-            lines.append(
-                f"    ~ request {n} ({r.purpose}): {r.stop_reason} after {r.ops_received} "
-                f"op(s), {r.usage.output_tokens} output tokens{cache}"
-            )
-    return lines

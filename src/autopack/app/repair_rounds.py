@@ -78,7 +78,6 @@ def finalize_with_repairs(
         setup.progress(f"{prefix}: repair round {n}/{setup.rounds}")
         record.move(PhaseStatus.building)
         changes.reopen()
-        changes.resume_after(changes.last_id)
         built = build_phase(
             setup.model,
             model=setup.model_id,
@@ -94,7 +93,9 @@ def finalize_with_repairs(
             first_purpose="repair",
         )
         _account(setup, phase, record, changes, built)
-        incomplete = f"repair round {n} incomplete: {built.error}"
+        # The headline stays the gate that blocked; the round's own trouble follows it.
+        blocked = "; ".join(decision.block_reasons())
+        incomplete = f"{blocked} (repair round {n} did not finish: {built.error})"
         if setup.touches_protected(changes):
             return RepairEnd("protected", decision, incomplete, complete=built.complete)
         fresh = changes.changed_paths()

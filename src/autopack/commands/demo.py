@@ -18,9 +18,10 @@ from autopack.commands.governance import decide_locally, resume_run
 from autopack.commands.run import execute
 from autopack.core.governance.requests import Decision, RequestState
 from autopack.core.render.reports import render_summary
-from autopack.core.state import RunState
+from autopack.core.state import PhaseStatus, RunState
 from autopack.core.telemetry import RunTelemetry, render_table
 from autopack.demo import scenario
+from autopack.errors import AutopackError
 
 
 def register(sub: Any) -> None:
@@ -34,6 +35,12 @@ def register(sub: Any) -> None:
 def make_repo(root: Path) -> tuple[Path, Path]:
     """A checkout of a small package with tests, and its bare origin with `main` pushed."""
     origin, work = root / "origin.git", root / "calc"
+    taken = [p.name for p in (origin, work, root / "out") if p.exists()]
+    if taken:
+        raise AutopackError(
+            f"--dir {root} already holds {', '.join(taken)} (an earlier demo?): give a new or "
+            "empty folder, or remove those"
+        )
     git.Repo.init(origin, bare=True, initial_branch="main")
     repo = git.Repo.init(work, initial_branch="main")
     for rel, text in scenario.REPO_FILES.items():
@@ -85,6 +92,17 @@ def approve_and_resume(
     )
 
 
+def whole_demo(first: RunState, resumed: RunState) -> RunState:
+    """The demo's summary covers both of its passes: a phase the first pass committed shows as
+    built by this demo (its ops and cost), not as an earlier run's."""
+    mine = {r.id: r for r in first.phases if r.status is PhaseStatus.committed}
+    phases = [
+        mine[r.id] if r.id in mine and mine[r.id].commit_sha == r.commit_sha else r
+        for r in resumed.phases
+    ]
+    return resumed.model_copy(update={"phases": phases})
+
+
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     root = Path(args.dir or tempfile.mkdtemp(prefix="autopack-demo-")).resolve()
@@ -110,7 +128,10 @@ def run(args: argparse.Namespace) -> int:
         telemetry=telemetry,
         gates=gates,
     )
-    state = approve_and_resume(state, work, out, transcript, settings, gates, telemetry)
+    first = state
+    state = whole_demo(
+        first, approve_and_resume(state, work, out, transcript, settings, gates, telemetry)
+    )
     pushed = git.Repo(origin).git.log("--format=%h %s", f"refs/heads/{branch}", "main..")
     print(render_summary(state))
     print(render_table(telemetry))

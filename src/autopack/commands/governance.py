@@ -18,6 +18,7 @@ from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.spec_file import load_spec
 from autopack.app.compose import GateSettings, RunSettings, lazy_model
 from autopack.app.governor import apply_decision, load_policy
+from autopack.commands._common import next_steps
 from autopack.commands._gates import add_gate_arguments, gate_settings
 from autopack.core.governance.decide import DecisionResult
 from autopack.core.governance.requests import Decision
@@ -136,6 +137,7 @@ def resume_run(
     store = LocalGovernanceStore(out)
     previous = store.load_state()
     spec = spec or store.load_spec()
+    telemetry = telemetry or store.load_telemetry()  # the run's requests so far stay counted
     settings = RunSettings(run_id=previous.run_id, **overrides)
     branch = settings.executor_config().branch
     if branch != previous.branch:
@@ -174,5 +176,7 @@ def run_resume(args: argparse.Namespace) -> int:
         gates=gate_settings(args),
     )
     print(render_summary(state))
+    for line in next_steps(state, args.out, args.repo):
+        print(line)
     print(f"Reports: {Path(args.out).resolve()}")
     return 0 if state.succeeded else 1

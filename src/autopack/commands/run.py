@@ -25,7 +25,7 @@ from autopack.app.compose import (
     run_slug,
 )
 from autopack.app.planner import RepoFile
-from autopack.commands._common import progress
+from autopack.commands._common import next_steps, progress
 from autopack.commands._gates import add_gate_arguments, gate_settings
 from autopack.core.render.reports import render_summary
 from autopack.core.spec import RunSpec
@@ -170,5 +170,7 @@ def run(args: argparse.Namespace) -> int:
     )
     print(render_summary(state))
     print(render_table(telemetry))
+    for line in next_steps(state, args.out, args.repo):
+        print(line)
     print(f"Reports: {Path(args.out).resolve()}")
     return 0 if state.succeeded else 1

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from autopack.core.budget.caching import CacheContext
+from autopack.core.budget.policy import BudgetSettings
 from autopack.core.model_io import Message, StopReason
 from autopack.core.usage import Usage
 
@@ -78,3 +79,23 @@ class BuildOutcome(BaseModel):
     @property
     def usage(self) -> Usage:
         return Usage.total(r.usage for r in self.requests)
+
+
+class ExecutorConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    run_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    model: str | None = None
+    base_branch: str = "main"
+    build: BuildSettings = BuildSettings()
+    push: bool = False
+    issue_number: int | None = None
+    repair_rounds: int = Field(default=1, ge=0, description="Rounds for a phase the gates block")
+    budget: BudgetSettings | None = Field(
+        default_factory=BudgetSettings,
+        description="Budget policy for max_tokens; None uses build.max_tokens for every request",
+    )
+
+    @property
+    def branch(self) -> str:
+        return f"autopack/{self.run_id}"

@@ -3,6 +3,7 @@ problem with its field named."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from enum import StrEnum
 from typing import Annotated, Any
@@ -206,6 +207,15 @@ def parse_spec_text(text: str, source: str | None = None, fmt: str | None = None
             [f"(file): not valid {'JSON' if fmt == 'json' else 'YAML'}: {exc}"], source
         ) from None
     return parse_spec(data, source)
+
+
+def phase_digest(spec: RunSpec, phase: Phase) -> str:
+    """Identifies what a phase was asked to do (the run's goal and the phase as specified): kept
+    in its commit's trailer, so a re-run tells its own committed phases from another spec's
+    phases that happen to share an id."""
+    data = {"goal": spec.goal, "phase": phase.model_dump(mode="json")}
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def json_schema() -> dict[str, Any]:

@@ -35,10 +35,20 @@ from autopack.core.budget.policy import (
 from autopack.core.build import BuildSettings
 from autopack.core.modeltable import ModelInfo
 from autopack.core.spec import DeliverableAction, Phase
+from autopack.errors import PathPolicyError
 
 Reader = Callable[[str], bytes | None]
 Counter = Callable[[str, bytes], int | None]  # (path, content) -> exact tokens, or None
 Hint = Callable[[str], int | None]  # path of a file to create -> typical tokens, or None
+
+
+def safe_read(read: Reader, path: str) -> bytes | None:
+    """The file's content, or None when missing or when the workspace refuses to read the path
+    (the gates and the ops name the problem; the budget only lacks a size)."""
+    try:
+        return read(path)
+    except PathPolicyError:
+        return None
 
 
 def _size(data: bytes | None) -> tuple[int | None, int | None]:
@@ -67,7 +77,7 @@ def phase_estimate_input(
     deliverables = []
     for d in phase.deliverables:
         source = _source(d.path, d.old_path, d.action)
-        data = read(source) if d.action is not DeliverableAction.create else None
+        data = safe_read(read, source) if d.action is not DeliverableAction.create else None
         lines, chars = _size(data)
         action = d.action.value
         if d.action is DeliverableAction.modify and chars is None:
@@ -95,7 +105,7 @@ def phase_items(phase: Phase, read: Reader) -> list[Item]:
     """The deliverables with their current text, for the dependency analysis."""
     items = []
     for d in phase.deliverables:
-        data = read(_source(d.path, d.old_path, d.action))
+        data = safe_read(read, _source(d.path, d.old_path, d.action))
         text = data.decode("utf-8", "replace") if data is not None else None
         items.append(Item(path=d.path, action=d.action.value, text=text, description=d.description))
     return items

@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -36,6 +36,14 @@ class FileSource(Protocol):
     PathPolicyError for a path that resolves outside the repo, is a symlink, or is a directory."""
 
     def read(self, path: str) -> bytes | None: ...
+
+
+@runtime_checkable
+class TracksFiles(Protocol):
+    """A FileSource that can tell the user's untracked files (GitWorkspace). With one, ops that
+    would delete, rename or overwrite such a file are rejected: git keeps no copy of it."""
+
+    def is_untracked(self, path: str) -> bool: ...
 
 
 class OpStatus(StrEnum):
@@ -109,8 +117,11 @@ class ChangeSet:
 
     # -- applying --------------------------------------------------------------------------
     def reopen(self) -> None:
-        """Accept ops after 'done' again (a repair turn follows)."""
+        """Accept ops after 'done' again (a repair turn follows). A repair turn's ops go on from
+        the next id: one that repeats an earlier id is rejected with the id to use, never taken
+        for a continuation's repeat and ignored (that is only after a cut: `resume_after`)."""
         self.summary = None
+        self._replay_upto = 0
 
     def resume_after(self, op_id: int) -> None:
         """Ops with id <= op_id that arrive again (a continuation repeating itself) are ignored."""
@@ -130,6 +141,10 @@ class ChangeSet:
         if op.id != self.last_id + 1:
             kind = "duplicate" if op.id <= self.last_id else "skipped"
             reason = f"{kind} id: got {op.id}, expected {self.last_id + 1}"
+            if kind == "duplicate":
+                reason += (
+                    f" (ids 1-{self.last_id} are used: number new ops from {self.last_id + 1})"
+                )
             return self._record(op, path, OpStatus.rejected, reason)
         self.last_id = op.id
         if self.done:
@@ -174,9 +189,17 @@ class ChangeSet:
         self.results.append(result)
         return result
 
-    def _checked(self, path: str) -> str:
+    def _checked(self, path: str, verb: str | None = None) -> str:
+        """The normalised path, checked by the source; with `verb` (what the op would do to a file
+        there), also refused when the path holds an untracked file of the user's."""
         norm = check_repo_path(path)
         self._source.read(norm)  # raises PathPolicyError for symlinks, escapes, directories
+        if verb is None or norm in self._files or not isinstance(self._source, TracksFiles):
+            return norm  # a path this stream touched already passed this check
+        if self._source.is_untracked(norm):
+            raise PathPolicyError(
+                f"path {norm!r} is an untracked file of yours; Autopack does not {verb} it"
+            )
         return norm
 
     def _check_file_slot(self, path: str) -> None:
@@ -196,7 +219,7 @@ class ChangeSet:
 
     def _apply(self, op: Op) -> None:
         if isinstance(op, WriteOp):
-            path = self._checked(op.path)
+            path = self._checked(op.path, "overwrite")
             self._check_file_slot(path)
             self._files[path] = _text_bytes(op.content, f"content for {path}")
             self._written.add(path)
@@ -211,13 +234,13 @@ class ChangeSet:
         elif isinstance(op, EditOp):
             self._edit(op)
         elif isinstance(op, DeleteOp):
-            path = self._checked(op.path)
+            path = self._checked(op.path, "delete")
             if self.current(path) is None:
                 raise EditError(f"delete {path}: the file does not exist")
             self._files[path] = None
             self._written.discard(path)
         elif isinstance(op, RenameOp):
-            src, dst = self._checked(op.path), self._checked(op.to)
+            src, dst = self._checked(op.path, "rename"), self._checked(op.to, "overwrite")
             data = self.current(src)
             if data is None:
                 raise EditError(f"rename {src}: the file does not exist")
@@ -240,7 +263,7 @@ class ChangeSet:
             self.summary = op.summary
 
     def _edit(self, op: EditOp) -> None:
-        path = self._checked(op.path)
+        path = self._checked(op.path, "overwrite")
         if op.old == "":
             raise EditError(f"edit {path}: 'old' is empty; use write to create a file")
         data = self.current(path)
@@ -259,4 +282,4 @@ class ChangeSet:
         self._files[path] = text.replace(op.old, op.new).encode("utf-8")
 
 
-__all__ = ["ChangeSet", "FileSource", "OpResult", "OpStatus", "PathPolicyError"]
+__all__ = ["ChangeSet", "FileSource", "OpResult", "OpStatus", "PathPolicyError", "TracksFiles"]
