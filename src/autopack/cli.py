@@ -23,6 +23,11 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("validate", "validate", "check a run spec (YAML or JSON)"),
     ("plan", "plan", "show the phase order and waves"),
     ("schema", "schema", "print the run spec's JSON Schema"),
+    (
+        "context",
+        "context",
+        "print a phase's first request (system prompt, -----, phase prompt) offline",
+    ),
     ("estimate", "estimate", "estimate output tokens and plan max_tokens for phase records"),
     ("bench", "bench", "run a benchmark on recorded cases"),
     ("action", "action", "run as the GitHub Action (reads the environment GitHub sets)"),

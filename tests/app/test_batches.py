@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import git
+
 from autopack.adapters.anthropic_model import AnthropicModelClient
 from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.replay_model import ReplayModelClient, ReplayRecord
 from autopack.app.builder import build_phase
-from autopack.app.compose import build_executor
+from autopack.app.compose import RunSettings, build_executor, phase_request
 from autopack.app.phase_budget import PhaseBatches
 from autopack.core.build import BuildSettings, ExecutorConfig
 from autopack.core.edits.changeset import ChangeSet
@@ -116,3 +118,38 @@ def test_the_executor_runs_a_wide_phase_in_batches(git_repo: Path, tmp_path: Pat
     assert "batch 2 of 2" in model.requests[1].messages[-1].content
     assert all((git_repo / p).exists() for p in paths)
     assert any("in 2 batches" in line for line in lines)
+
+
+def test_autopack_context_prints_the_ordered_request_the_executor_sends(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    (git_repo / "src" / "settings.py").write_text("LIMIT = 3\n", encoding="utf-8")
+    (git_repo / "src" / "app.py").write_text(
+        "from settings import LIMIT\n\n\ndef hello():\n    return 'hi' * LIMIT\n", encoding="utf-8"
+    )
+    repo = git.Repo(git_repo)
+    repo.git.add("-A")
+    repo.git.commit("-q", "-m", "settings")
+    spec = parse_spec(
+        {
+            "goal": "g",
+            "phases": [
+                {
+                    "id": "p",
+                    "title": "P",
+                    "deliverables": [{"path": "src/app.py"}, {"path": "src/settings.py"}],
+                }
+            ],
+        }
+    )
+    settings = RunSettings(run_id="ctx")
+    _, printed = phase_request(spec, GitWorkspace(git_repo), settings)
+    done = ops_text([{"op": "done", "summary": "nothing"}])
+    model = ReplayModelClient([ReplayRecord(text=done)])
+    config = settings.executor_config().model_copy(update={"build": BuildSettings()})
+    build_executor(spec, GitWorkspace(git_repo), model, LocalForge(tmp_path / "o"), config).run()
+    sent = model.requests[0]
+    assert (sent.system, sent.messages[0].content) == (printed.system, printed.prompt)
+    # settings.py (imported by app.py) is listed first, and the prompt says to keep the order.
+    assert printed.prompt.index("`src/settings.py`") < printed.prompt.index("`src/app.py`")
+    assert "Write the deliverables in the order listed" in printed.prompt

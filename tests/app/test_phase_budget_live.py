@@ -14,13 +14,12 @@ from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.package_data import estimator_params, lookup
 from autopack.adapters.replay_model import ReplayModelClient
 from autopack.app.phase_budget import Budgeter
-from autopack.core.budget.policy import BudgetSettings
-from autopack.core.build import BuildSettings
-from autopack.core.render.prompts import system_prompt
+from autopack.core.build import ExecutorConfig
 from autopack.core.spec import parse_spec
 from support.messages_server import MessagesServer
 
 MODEL = lookup("claude-sonnet-4-6")
+CONFIG = ExecutorConfig(run_id="live")
 P = estimator_params()
 
 
@@ -56,16 +55,15 @@ def test_exact_counts_are_used_and_counted_once_per_content(git_repo: Path) -> N
     ws = _repo(git_repo)
     with MessagesServer() as server:
         client = AnthropicModelClient(api_key="test", base_url=server.base_url, max_retries=0)
-        budgeter = Budgeter(ws, client, MODEL, P, BuildSettings(), BudgetSettings())
+        budgeter = Budgeter(ws, client, MODEL, P, CONFIG)
         first = budgeter.budget_of(SPEC.phases[0])
         counted = len(server.count_requests)
         again = budgeter.budget_of(SPEC.phases[0])
         assert len(server.count_requests) == counted  # the same content is not counted twice
         system, prompt = "s" * 400, "p" * 4000
         assert budgeter.input_tokens(system, prompt) == 100 + 1000  # the phase's input, exactly
-        full = budgeter.prepare(SPEC.phases[0], "the run's goal", [])
-        assert "`src/core.py`" in full.prompt and full.input_tokens is not None
-        assert full.input_tokens == budgeter.input_tokens(system_prompt(), full.prompt)
+        prepared = budgeter.prepare(SPEC.phases[0], shared_reads=2)
+        assert prepared.settings.cache.shared_reads == 2 and prepared.plan == first.plan
         client.close()
     assert counted == 2  # the message framing once, then core.py
     core = ws.read("src/core.py")
@@ -85,14 +83,14 @@ def test_offline_or_refused_counting_falls_back_to_chars(git_repo: Path) -> None
     with MessagesServer() as server:
         server.count_status = 404
         client = AnthropicModelClient(api_key="test", base_url=server.base_url, max_retries=0)
-        budgeter = Budgeter(ws, client, MODEL, P, BuildSettings(), BudgetSettings())
+        budgeter = Budgeter(ws, client, MODEL, P, CONFIG)
         prepared = budgeter.budget_of(SPEC.phases[0])
         tried = len(server.count_requests)
         budgeter.budget_of(SPEC.phases[0])
         assert budgeter.input_tokens("s", "p") is None
         client.close()
         assert len(server.count_requests) == tried == 1  # one refusal, then offline for the run
-    replayed = Budgeter(ws, ReplayModelClient([]), MODEL, P, BuildSettings(), BudgetSettings())
+    replayed = Budgeter(ws, ReplayModelClient([]), MODEL, P, CONFIG)
     offline = replayed.budget_of(SPEC.phases[0])  # a client that cannot count at all
     assert prepared.plan == offline.plan
     assert offline.plan is not None and offline.plan.estimate is not None

@@ -14,6 +14,8 @@ from autopack.adapters.anthropic_model import AnthropicModelClient
 from autopack.adapters.package_data import estimator_params, lookup
 from autopack.app.planner import RepoFile, plan_spec
 from autopack.cli import main
+from autopack.core.context.engine import planning_context
+from autopack.core.context.index import RepoFiles, RepoIndex
 from autopack.errors import SpecError
 from support import goal_script
 from support.messages_server import MessagesServer, Reply
@@ -92,6 +94,27 @@ def test_unknown_file_and_bad_json_then_clear_error(server: MessagesServer) -> N
     assert "phases[0].deliverables[0].path: 'src/nope.py' is not in the repository" in asked
 
 
+def test_the_planner_sees_instructions_and_a_map_ranked_by_the_goal(
+    server: MessagesServer,
+) -> None:
+    texts = {
+        "AGENTS.md": "Every module needs a test.\n",
+        "src/app.py": "def hello():\n    return 'hi'\n",
+        "src/zzz_billing.py": "def invoice_total(lines: list[int]) -> int:\n    return sum(lines)\n",
+    }
+    index = RepoIndex(RepoFiles(paths=["README.md", *texts], texts=texts))
+    context = planning_context(index, "Round `invoice_total` to cents", 2_000)
+    server.add(Reply(text=json.dumps(GOOD)))
+    client = AnthropicModelClient(api_key="test", base_url=server.base_url, max_retries=0)
+    plan_spec(client, model=MODEL, goal="Round invoice_total", files=FILES, context=context)
+    prompt = server.message_requests[0].message_text(0)
+    assert '<instructions source="AGENTS.md">\nEvery module needs a test.' in prompt
+    map_text = prompt.split("# Repository map (2 files", 1)[1]
+    # the file defining what the goal names comes first, before files earlier in path order
+    assert map_text.index("src/zzz_billing.py:") < map_text.index("src/app.py:")
+    assert "def invoice_total(lines: list[int]) -> int" in map_text and "README.md" in map_text
+
+
 def test_cut_off_plan_is_repaired(server: MessagesServer) -> None:
     server.add(Reply(text='{"phases": [', stop_reason="max_tokens"), Reply(text=json.dumps(GOOD)))
     outcome = plan(server)
@@ -130,6 +153,12 @@ def test_run_goal_plans_builds_and_commits(
     assert "hello, world" in repo.git.show("autopack/greet:src/app.py")
     assert not repo.is_dirty(untracked_files=True)
     assert [r.body["model"] for r in requests] == [MODEL] * 5
+    # The planner saw the repo map (signatures) instead of the bare file list.
+    plan_prompt = requests[0].message_text(0)
+    assert (
+        "# Repository map (2 files" in plan_prompt and "src/app.py:\n  def hello()" in plan_prompt
+    )
+    assert "| path | bytes |" not in plan_prompt
     # The planner's repair turn, then the continuation of the cut-off phase.
     assert "is not in the repository" in requests[1].message_text(2)
     assert "Continue from operation id 2" in requests[3].message_text(2)

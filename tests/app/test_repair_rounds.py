@@ -113,6 +113,8 @@ def test_a_repair_round_that_fixes_the_failure_commits(tmp_path: Path) -> None:
     assert repair.messages[1].content == ndjson(MUL_FIRST).rstrip("\n")
     assert "validation test(s) failed: tests/test_mul.py::test_mul" in repair.messages[2].content
     assert "continue from operation id 5" in repair.messages[2].content.lower()
+    # ... under the run's system prompt (its shared context, the cached prefix), not a bare one.
+    assert repair.system == model.requests[0].system and "# Repository map" in repair.system
     # One baseline for the whole run (base SHA), one run per finalize, one re-run of the failure.
     assert runner.calls == [(), (), ("tests/test_mul.py::test_mul",), (), (), ()]
     check = (tmp_path / "out" / "checks" / "mul.json").read_text(encoding="utf-8")

@@ -18,8 +18,8 @@ the framing) without using a scripted reply; `count_status` makes it fail with t
 
 Every request is recorded (`server.requests`: headers + JSON body), so tests assert on the
 conversation. Each response closes its connection (`connection: close`), so clients keep no pooled
-socket open after a test. Run standalone with `python tests/support/messages_server.py SCRIPT.json` (a JSON list
-of replies); it prints its base URL and serves until interrupted.
+socket open after a test. Run standalone with `python tests/support/messages_server.py SCRIPT.json`
+(a JSON list of replies); it prints its base URL and serves until interrupted.
 """
 
 from __future__ import annotations

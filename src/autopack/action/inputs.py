@@ -47,6 +47,8 @@ class ActionInputs(BaseModel):
     test_command: str = ""
     baseline_cache: str = ""  # empty: RUNNER_TEMP/autopack-baseline-cache
     replay: str = ""
+    instructions: str = ""  # extra guidance for the model (the maintainers', like AGENTS.md)
+    context_budget: int | None = Field(default=None, ge=0)  # None: the spec's, else sized
 
     @field_validator("allowed_bots", mode="before")
     @classmethod

@@ -39,6 +39,7 @@ from autopack.app.compose import (
 )
 from autopack.app.governor import apply_decision, load_policy
 from autopack.app.planner import RepoFile
+from autopack.core.context.budget import ContextSettings
 from autopack.core.governance.approval import (
     LabelFact,
     Verdict,
@@ -207,9 +208,16 @@ class ActionRunner:
         spec = spec_from_issue(issue.number, issue.body)
         if spec is not None:
             self.log.info(f"using the autopack block of issue #{issue.number} as the run spec")
+            if spec.instructions:
+                # Issue text is not the maintainers': it never becomes trusted instructions.
+                self.log.warning(
+                    "ignored the spec's `instructions` (issue text is untrusted); use the "
+                    "action's `instructions` input or the repo's AGENTS.md"
+                )
+                spec = spec.model_copy(update={"instructions": ""})
             return spec
         self.log.info(f"planning phases for issue #{issue.number} with the model")
-        files = [RepoFile(path=p, size=len(ws.read(p) or b"")) for p in ws.list_files()[:400]]
+        files = [RepoFile(path=p, size=len(ws.read(p) or b"")) for p in ws.list_files()[:5000]]
         telemetry = RunTelemetry()
         outcome = plan_run(
             model,
@@ -217,6 +225,10 @@ class ActionRunner:
             goal=planning_goal(issue.number, issue.title, issue.body),
             files=files,
             telemetry=telemetry,
+            workspace=ws,
+            context=ContextSettings(
+                budget_tokens=self.inputs.context_budget, instructions=self.inputs.instructions
+            ),
         )
         tracking.telemetry = telemetry
         tracking.cost_usd += telemetry.cost_usd

@@ -121,6 +121,8 @@ class Session:
             max_tokens=self.inputs.max_tokens or None,
             push=True,
             issue_number=t.issue_number,
+            instructions=self.inputs.instructions,
+            context_budget=self.inputs.context_budget,
         )
         # Earlier runs' rows stay (committed phases are not rebuilt); a rebuilt phase's row is
         # replaced by its latest attempt.

@@ -20,18 +20,24 @@ from autopack.adapters.pytest_runner import DEFAULT_COMMAND, PytestRunner
 from autopack.adapters.replay_model import ReplayModelClient
 from autopack.adapters.ruff_lint import RuffLinter
 from autopack.app.baseline import BaselineTracker
+from autopack.app.context import FirstRequest, RunContext, plan_context
 from autopack.app.executor import Executor, Progress
 from autopack.app.finalizer import PhaseFinalizer
+from autopack.app.governor import load_policy
+from autopack.app.phase_budget import Budgeter
 from autopack.app.planner import PlanOutcome, RepoFile, plan_spec
 from autopack.core.budget.policy import BudgetSettings
 from autopack.core.build import BuildSettings, ExecutorConfig
+from autopack.core.context.budget import ContextSettings
+from autopack.core.dag import topological_order
 from autopack.core.events import EventSink, ignore
 from autopack.core.governance.comment import DEFAULT_LABELS
 from autopack.core.governance.policy import GovernancePolicy
 from autopack.core.governance.requests import DecisionLabels
 from autopack.core.modeltable import DEFAULT_MODEL
-from autopack.core.spec import RunSpec
+from autopack.core.spec import Phase, RunSpec
 from autopack.core.telemetry import PLAN_PHASE, PhaseTelemetry, RunTelemetry, request_telemetry
+from autopack.errors import AutopackError
 from autopack.ports import AuditLog, BaselineStore, Clock, Finalizer, Forge, ModelClient, Workspace
 
 
@@ -50,6 +56,12 @@ class RunSettings(BaseModel):
     push: bool = False
     issue_number: int | None = None
     repair_rounds: int = Field(default=1, ge=0)
+    instructions: str = Field(default="", description="Extra guidance for the model")
+    context_budget: int | None = Field(
+        default=None,
+        ge=0,
+        description="Tokens of repo context per phase; None: the spec's, else sized",
+    )
 
     def executor_config(self) -> ExecutorConfig:
         default = BuildSettings().max_tokens
@@ -64,6 +76,9 @@ class RunSettings(BaseModel):
             push=self.push,
             issue_number=self.issue_number,
             repair_rounds=self.repair_rounds,
+            context=ContextSettings(
+                budget_tokens=self.context_budget, instructions=self.instructions
+            ),
         )
 
 
@@ -169,12 +184,18 @@ def plan_run(
     files: list[RepoFile],
     telemetry: RunTelemetry,
     clock: Clock | None = None,
+    workspace: Workspace | None = None,
+    context: ContextSettings | None = None,
 ) -> PlanOutcome:
-    """Plan a spec for `goal` with the model and record the planning request(s) in `telemetry`."""
+    """Plan a spec for `goal` with the model and record the planning request(s) in `telemetry`.
+    With `workspace`, the planner sees the repo's instructions and map (context engine)."""
     clock = clock or SystemClock()
     started = clock.now()
+    repo = None
+    if workspace is not None:
+        repo = plan_context(workspace, goal, lookup(model_id), context or ContextSettings())
     sizing = (lookup(model_id), estimator_params())
-    outcome = plan_spec(model, model=model_id, goal=goal, files=files, sizing=sizing)
+    outcome = plan_spec(model, model=model_id, goal=goal, files=files, context=repo, sizing=sizing)
     telemetry.add(
         PhaseTelemetry(
             phase_id=PLAN_PHASE,
@@ -185,6 +206,27 @@ def plan_run(
         )
     )
     return outcome
+
+
+def phase_request(
+    spec: RunSpec, workspace: Workspace, settings: RunSettings, phase_id: str | None = None
+) -> tuple[Phase, FirstRequest]:
+    """The first request the executor would send for a phase (default: the first in dependency
+    order) at the checkout as it is: the same budget plan, protected paths and context. Offline;
+    nothing is written."""
+    order = topological_order(spec.phases)
+    if not order:
+        raise AutopackError("the spec has no phases")
+    if phase_id is not None and phase_id not in order:
+        raise AutopackError(f"no phase {phase_id!r} in the spec (phases: {', '.join(order)})")
+    phase = spec.phase(phase_id or order[0])
+    config = settings.executor_config()
+    info = lookup(model_id_for(config.model, spec))
+    budgeter = Budgeter(workspace, None, info, estimator_params(), config)
+    context = RunContext(workspace, spec, info, config.context, budgeter.estimate_tokens)
+    protected = list(load_policy(workspace, spec).protected)
+    request = budgeter.prepare(phase).first_request(context, spec.goal, protected)
+    return phase, request
 
 
 def replay_model(path: str) -> ModelClient:
@@ -217,6 +259,7 @@ __all__ = [
     "goal_slug",
     "lazy_model",
     "model_id_for",
+    "phase_request",
     "plan_run",
     "replay_model",
     "run_slug",

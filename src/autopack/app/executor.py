@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from autopack.app.builder import build_phase
+from autopack.app.context import FirstRequest, RunContext, committed_paths
 from autopack.app.governor import Governor, load_policy
-from autopack.app.phase_budget import Budgeter
+from autopack.app.phase_budget import Budgeter, PreparedPhase
 from autopack.app.repair_rounds import RepairEnd, RepairSetup, finalize_with_repairs
 from autopack.core.budget.cost_guard import CostGuard
 from autopack.core.budget.estimator import EstimatorParams
@@ -24,9 +25,8 @@ from autopack.core.governance.policy import GovernancePolicy
 from autopack.core.governance.requests import DecisionLabels, MemoryAuditLog
 from autopack.core.modeltable import ModelInfo
 from autopack.core.render.progress import build_lines, op_line, pr_title
-from autopack.core.render.prompts import system_prompt
 from autopack.core.render.reports import phase_check_run, render_pr_body, render_summary
-from autopack.core.spec import Phase, RunSpec, phase_digest
+from autopack.core.spec import Phase, RunSpec, phase_digest, spec_conflict
 from autopack.core.state import PhaseRecord, PhaseStatus, RunState
 from autopack.core.telemetry import RunTelemetry, phase_telemetry, render_table
 from autopack.core.usage import Usage
@@ -76,11 +76,9 @@ class Executor:
         self.telemetry.run_id, self.telemetry.model = config.run_id, self.model_id
         self.clock = clock
         self._earlier: dict[str, PhaseRecord] = {}  # a resumed run's previous records
+        self.context: RunContext | None = None  # made when the run starts (the branch is ready)
         self.pr_pending = True  # until the forge has opened the PR (it needs a pushed commit)
-        self.budgeter = Budgeter(
-            workspace, model, model_info, estimator, config.build, config.budget
-        )
-        self.later_phases = 0  # phases after the current one (they share the system prompt)
+        self.budgeter = Budgeter(workspace, model, model_info, estimator, config)
         self.gov = Governor(
             policy or load_policy(workspace, spec),
             clock,
@@ -104,10 +102,12 @@ class Executor:
         if previous is not None:
             self.gov.carry_over(previous, state)
         self._earlier = {r.id: r for r in previous.phases} if previous else {}
+        self.context = RunContext(
+            self.ws, self.spec, self.model_info, self.config.context, self.budgeter.estimate_tokens
+        )
         self.forge.save_artifact("spec.json", self.spec.model_dump_json(indent=2) + "\n")
         self._ensure_pr()
         for n, phase_id in enumerate(order, 1):
-            self.later_phases = len(order) - n
             self._step(n, len(order), phase_id, done)
         if self.config.push and any(p.status is PhaseStatus.committed for p in state.phases):
             self.ws.push(state.branch)
@@ -169,23 +169,20 @@ class Executor:
         )
 
     def _same_spec(self, done: dict[str, str]) -> None:
-        """The branch's committed phases must be this spec's: a phase of another spec with the
-        same id (two specs both named spec.yaml give the same run id) is never taken for done."""
-        for phase in self.spec.phases:
-            sha = done.get(phase.id)
-            theirs = self.ws.commit_trailers(sha).get(SPEC_TRAILER) if sha else None
-            if sha and theirs is not None and theirs != phase_digest(self.spec, phase):
-                raise WorkspaceError(
-                    f"branch {self.state.branch} holds phase {phase.id!r} of a different run spec "
-                    f"(commit {sha[:10]}); give this run another branch with --run-id NAME "
-                    "(or delete the branch to start over)"
-                )
+        """Never take another spec's phase with the same id for done (see spec_conflict)."""
+        conflict = spec_conflict(self.spec, done, self.ws.commit_trailers, SPEC_TRAILER)
+        if conflict:
+            raise WorkspaceError(f"branch {self.state.branch} {conflict}")
 
     def _ensure_pr(self) -> None:
         """Open the PR (or bring its body up to date). A forge that cannot open it before the
         branch has a commit says so (`pending`); it is asked again after each commit."""
         pr = self.forge.ensure_pull_request(
-            self.state.branch, self.config.base_branch, self._pr_title(), self._pr_body(), True
+            self.state.branch,
+            self.config.base_branch,
+            pr_title(self.spec.goal),
+            self._pr_body(),
+            True,
         )
         self.state.pr_url = self.state.pr_url if pr.pending and self.state.pr_url else pr.url
         self.pr_pending = pr.pending
@@ -193,15 +190,14 @@ class Executor:
     def _run_phase(
         self, phase: Phase, record: PhaseRecord, prefix: str, started_event: PhaseStarted
     ) -> None:
-        protected = list(self.gov.policy.protected)
-        prepared = self.budgeter.prepare(phase, self.spec.goal, protected, self.later_phases)
-        plan, prompt = prepared.plan, prepared.prompt
+        prepared = self.budgeter.prepare(phase, started_event.total - started_event.index)
+        plan = prepared.plan
         estimated = plan.estimate_tokens if plan else None
+        request = self._first_request(prepared)
         guard = CostGuard(limit_usd=self.spec.budget.max_cost_usd)
         spent = self.telemetry.cost_usd
-        projected = guard.projected_phase_usd(
-            plan, len(prompt), self.model_info, prepared.input_tokens
-        )
+        counted = self.budgeter.input_tokens(request.system, request.prompt)
+        projected = guard.projected_phase_usd(plan, len(request.printed), self.model_info, counted)
         refused = guard.refuse_phase(spent, projected)
         if refused:
             self.stopped = refused
@@ -219,8 +215,8 @@ class Executor:
         outcome = build_phase(
             self.model,
             model=self.model_id,
-            system=system_prompt(),
-            prompt=prompt,
+            system=request.system,
+            prompt=request.prompt,
             changes=changes,
             settings=prepared.settings,
             phase_id=phase.id,
@@ -233,12 +229,19 @@ class Executor:
         self.stopped = guard.refuse_request(spent + self.model_info.cost_usd(outcome.usage))
         self.telemetry.add(
             phase_telemetry(
-                phase.id, outcome, self.model_info, wall_s=wall, estimated_output_tokens=estimated
+                phase.id,
+                outcome,
+                self.model_info,
+                wall_s=wall,
+                estimated_output_tokens=estimated,
+                context_tokens=request.sections,
             )
         )
         for line in build_lines(outcome, estimated):
             self.progress(line)
-        self._record_build(record, changes, outcome)
+        record.ops, record.requests = list(changes.results), len(outcome.requests)
+        record.usage = outcome.usage
+        record.cost_usd = sum(self.model_info.cost_usd(r.usage) for r in outcome.requests)
         if outcome.complete:
             self._hold_or_apply(phase, record, changes, prefix, outcome)
         else:
@@ -254,11 +257,12 @@ class Executor:
         else:
             self._fail(phase, record, changes, reason)
 
-    def _record_build(self, record: PhaseRecord, changes: ChangeSet, outcome: BuildOutcome) -> None:
-        record.ops = list(changes.results)
-        record.requests = len(outcome.requests)
-        record.usage = outcome.usage
-        record.cost_usd = sum(self.model_info.cost_usd(r.usage) for r in outcome.requests)
+    def _first_request(self, prepared: PreparedPhase) -> FirstRequest:
+        assert self.context is not None  # made by run()
+        protected = list(self.gov.policy.protected)
+        return prepared.first_request(
+            self.context, self.spec.goal, protected, committed_paths(self.state)
+        )
 
     def _hold_or_apply(
         self,
@@ -354,7 +358,7 @@ class Executor:
             model=self.model,
             model_id=self.model_id,
             model_info=self.model_info,
-            settings=self.budgeter.repair_settings(self.later_phases),
+            settings=self.budgeter.repair_settings(),
             rounds=self.config.repair_rounds,
             finalizer=self.finalizer,
             workspace=self.ws,
@@ -362,6 +366,7 @@ class Executor:
             telemetry=self.telemetry,
             progress=self.progress,
             on_op=self._on_op,
+            system=self.context.system if self.context is not None else "",
         )
 
     def _on_op(self, result: OpResult) -> None:
@@ -372,9 +377,6 @@ class Executor:
         check = phase_check_run(phase, record, self.ws.head_sha(), decision)
         url = self.forge.publish_check_run(check)
         self.on_event(CheckPublished(phase_id=phase.id, name=check.name, url=url))
-
-    def _pr_title(self) -> str:
-        return pr_title(self.spec.goal)
 
     def _pr_body(self) -> str:
         return render_pr_body(self.state, self.config.issue_number)

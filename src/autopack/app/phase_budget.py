@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from autopack.app.context import context_files
+from autopack.app.context import FirstRequest, RunContext
 from autopack.core.budget.batching import corrected, gaps
 from autopack.core.budget.caching import CacheContext
 from autopack.core.budget.estimator import EstimatorParams, file_kind, tokens_of
 from autopack.core.budget.phase import PhaseBudget, budget_phase, describe_plan, scheduled_settings
 from autopack.core.budget.policy import BudgetPlan, BudgetSettings
-from autopack.core.build import BuildSettings
+from autopack.core.build import BuildSettings, ExecutorConfig
 from autopack.core.edits.changeset import ChangeSet
 from autopack.core.modeltable import ModelInfo
-from autopack.core.render.prompts import batch_note, phase_prompt, system_prompt
+from autopack.core.render.prompts import batch_note
 from autopack.core.spec import Phase
 from autopack.ports import ModelClient, TokenCounter, Workspace
 
@@ -54,20 +54,33 @@ class PhaseBatches:
 @dataclass
 class PreparedPhase:
     """A phase as the builder gets it: deliverables in writing order, the first batch's settings,
-    the batch driver (None for one batch), the budget behind them; then its prompt and the prompt's
-    exact input tokens (None offline)."""
+    the batch driver (None for one batch) and the budget behind them."""
 
     phase: Phase
     settings: BuildSettings
     budget: PhaseBudget | None = None
     batches: PhaseBatches | None = None
     lines: list[str] = field(default_factory=list)
-    prompt: str = ""
-    input_tokens: int | None = None
 
     @property
     def plan(self) -> BudgetPlan | None:
         return self.budget.plan if self.budget is not None else None
+
+    def first_request(
+        self,
+        context: RunContext,
+        goal: str,
+        protected: list[str],
+        earlier: tuple[str, ...] = (),
+    ) -> FirstRequest:
+        """The context engine's first request for the phase (deliverables in writing order), with
+        the first batch's files (or the order to write in) after the phase prompt: what the
+        executor sends and `autopack context` prints."""
+        fmt = self.plan.format if self.plan is not None else None
+        request = context.first_request(
+            goal, self.phase, protected=protected, output_format=fmt, earlier=earlier
+        )
+        return replace(request, prompt=request.prompt + self.note())
 
     def note(self) -> str:
         """What the phase prompt adds: the first batch's files, or the order to write in."""
@@ -83,7 +96,7 @@ class Sizer:
     is counted once per run), and typical sizes of files to create from similar files."""
 
     def __init__(
-        self, ws: Workspace, model: ModelClient, model_id: str, params: EstimatorParams
+        self, ws: Workspace, model: ModelClient | None, model_id: str, params: EstimatorParams
     ) -> None:
         self.ws, self.model_id, self.params = ws, model_id, params
         self.counter: TokenCounter | None = model if isinstance(model, TokenCounter) else None
@@ -147,16 +160,16 @@ class Budgeter:
     def __init__(
         self,
         ws: Workspace,
-        model: ModelClient,
+        model: ModelClient | None,  # None: no token counts (offline)
         model_info: ModelInfo,
         params: EstimatorParams,
-        build: BuildSettings,
-        budget: BudgetSettings | None,
+        config: ExecutorConfig,
     ) -> None:
         self.ws, self.info, self.params = ws, model_info, params
-        self.build, self.budget = build, budget
+        self.build, self.budget = config.build, config.budget
         self.sizer = Sizer(ws, model, model_info.id, params)
         self.phases_prepared = 0  # a phase before this one may have cached the system prompt
+        self.shared_reads = 0  # the later phases of the run, as of the phase being built
 
     def cache_context(self, shared_reads: int) -> CacheContext:
         return self.build.cache.model_copy(
@@ -167,12 +180,13 @@ class Budgeter:
             }
         )
 
-    def repair_settings(self, shared_reads: int = 0) -> BuildSettings:
-        """Settings of gate repair rounds: after a cut, the model's max (with the policy on)."""
+    def repair_settings(self) -> BuildSettings:
+        """Settings of the gate repair rounds of the phase being built: after a cut, the model's
+        max (with the policy on)."""
         extra = {"max_output_tokens": self.info.max_output_tokens, "max_after_plan": True}
         return self.build.model_copy(
             update={
-                "cache": self.cache_context(shared_reads),
+                "cache": self.cache_context(self.shared_reads),
                 "context_window": self.info.context_window,
                 **(extra if self.budget is not None else {}),
             }
@@ -183,23 +197,22 @@ class Budgeter:
         parts = [self.sizer.count_text(t) for t in (system, prompt)]
         return None if None in parts else sum(p or 0 for p in parts)
 
-    def prepare(
-        self, phase: Phase, goal: str, protected: list[str], shared_reads: int = 0
-    ) -> PreparedPhase:
-        """The phase for the builder, with its prompt: the deliverables in writing order, then
-        the first batch's files (`shared_reads`: later phases of the run)."""
-        prepared = self.budget_of(phase, shared_reads)
-        fmt = prepared.plan.format if prepared.plan else None
-        files = context_files(prepared.phase, self.ws.read)
-        body = phase_prompt(goal, prepared.phase, files, protected, fmt) + prepared.note()
-        prepared.prompt = body
-        prepared.input_tokens = self.input_tokens(system_prompt(), body)
-        return prepared
-
-    def budget_of(self, phase: Phase, shared_reads: int = 0) -> PreparedPhase:
-        """Order, batches, plans and schedules of a phase (no prompt yet)."""
+    def prepare(self, phase: Phase, shared_reads: int = 0) -> PreparedPhase:
+        """The phase for the builder (`shared_reads`: the later phases of the run); counts the
+        phases prepared, as a phase before this one may have cached the system prompt."""
         cache = self.cache_context(shared_reads)
         self.phases_prepared += 1
+        self.shared_reads = shared_reads
+        return self.budget_of(phase, cache)
+
+    def estimate_tokens(self, phase: Phase) -> int | None:
+        """The phase's estimated output tokens, when the policy can estimate them."""
+        plan = self.budget_of(phase).plan
+        return plan.estimate_tokens if plan is not None else None
+
+    def budget_of(self, phase: Phase, cache: CacheContext | None = None) -> PreparedPhase:
+        """Order, batches, plans and schedules of a phase."""
+        cache = cache or self.cache_context(0)
         self.sizer.prewarm(self._texts(phase))
         found = budget_phase(
             phase,

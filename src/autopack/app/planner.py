@@ -1,5 +1,5 @@
-"""The planner: a goal (an issue's plain text) and the repo's file list -> a RunSpec, in one model
-call. The answer is validated by the run-spec models; on problems (not JSON, invalid fields, unknown
+"""The planner: a goal (an issue's plain text) and the repo (its instructions and the ranked repo
+map of the context engine; else its file list) -> a RunSpec, in one model call. The answer is validated by the run-spec models; on problems (not JSON, invalid fields, unknown
 files) the model gets one repair turn naming each problem, then a SpecError names what is still
 wrong. Pure apart from the ModelClient port."""
 
@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from autopack.core.budget.estimator import EstimatorParams
 from autopack.core.budget.split import split_large_phases
 from autopack.core.build import RequestRecord
+from autopack.core.context.engine import SharedContext
 from autopack.core.modeltable import ModelInfo
 from autopack.core.render.prompts import render
 from autopack.core.spec import DeliverableAction, RunSpec, parse_spec
@@ -53,8 +54,14 @@ class PlanOutcome(BaseModel):
 
 
 def plan_prompt(
-    goal: str, files: list[RepoFile], protected_paths: list[str], max_phases: int
+    goal: str,
+    files: list[RepoFile],
+    protected_paths: list[str],
+    max_phases: int,
+    context: SharedContext | None = None,
 ) -> str:
+    """With `context` (instructions and a map ranked by closeness to the goal) the map replaces
+    the list of paths and sizes."""
     listed = sorted(files, key=lambda f: f.path)[:MAX_LISTED_FILES]
     return render(
         "plan.md.j2",
@@ -62,6 +69,8 @@ def plan_prompt(
         untrusted_note=note(),
         files=listed,
         omitted=max(0, len(files) - len(listed)),
+        context=context if context is not None and context.repo_map else None,
+        total=len(files),
         protected_paths=protected_paths,
         max_phases=max_phases,
     )
@@ -141,17 +150,14 @@ def plan_spec(
     files: list[RepoFile],
     protected_paths: list[str] | None = None,
     settings: PlanSettings | None = None,
+    context: SharedContext | None = None,
     sizing: tuple[ModelInfo, EstimatorParams] | None = None,
 ) -> PlanOutcome:
     """Ask the model for a run spec for `goal`; one repair turn; SpecError if still invalid. With
     `sizing`, a phase too large for one batch is split into consecutive phases (core/budget/split)."""
     cfg = settings or PlanSettings()
-    messages = [
-        Message(
-            role="user",
-            content=plan_prompt(goal, files, list(protected_paths or []), cfg.max_phases),
-        )
-    ]
+    prompt = plan_prompt(goal, files, list(protected_paths or []), cfg.max_phases, context)
+    messages = [Message(role="user", content=prompt)]
     records: list[RequestRecord] = []
     repairs = 0
     while True:

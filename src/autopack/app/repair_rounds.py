@@ -38,6 +38,7 @@ class RepairSetup:
     telemetry: RunTelemetry
     progress: Callable[[str], None]
     on_op: OpListener
+    system: str = ""  # the run's system prompt (its cached prefix); "" for the bare rules
 
 
 RepairEndKind = Literal["finalized", "incomplete", "protected"]
@@ -81,7 +82,7 @@ def finalize_with_repairs(
         built = build_phase(
             setup.model,
             model=setup.model_id,
-            system=system_prompt(),
+            system=setup.system or system_prompt(),
             prompt=gate_repair_prompt(
                 changes.last_id, decision, setup.workspace.read, record.changed_paths
             ),

@@ -82,6 +82,7 @@ BENCH_KINDS: dict[str, Registrar | str] = {
     "policy": _register_policy,
     "batching": _register_batching,
     "finalizer": "autopack.commands.bench_finalizer",
+    "context": "autopack.commands.bench_context",
 }
 
 

@@ -18,7 +18,7 @@ from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.spec_file import load_spec
 from autopack.app.compose import GateSettings, RunSettings, lazy_model
 from autopack.app.governor import apply_decision, load_policy
-from autopack.commands._common import next_steps
+from autopack.commands._common import add_context_arguments, instructions_text, next_steps
 from autopack.commands._gates import add_gate_arguments, gate_settings
 from autopack.core.governance.decide import DecisionResult
 from autopack.core.governance.requests import Decision
@@ -59,6 +59,7 @@ def register(sub: Any) -> None:
     r.add_argument("--max-continuations", type=int, default=8)
     r.add_argument("--max-retries", type=int, default=4, help="SDK retries per request")
     r.add_argument("--push", action="store_true", help="push the branch to origin at the end")
+    add_context_arguments(r)
     add_gate_arguments(r)
     r.set_defaults(func=run_resume)
 
@@ -170,6 +171,8 @@ def run_resume(args: argparse.Namespace) -> int:
             "max_tokens": args.max_tokens,
             "max_continuations": args.max_continuations,
             "push": args.push,
+            "instructions": instructions_text(args.instructions),
+            "context_budget": args.context_budget,
         },
         spec=load_spec(args.spec) if args.spec else None,
         model=model,

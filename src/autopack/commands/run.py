@@ -25,8 +25,9 @@ from autopack.app.compose import (
     run_slug,
 )
 from autopack.app.planner import RepoFile
-from autopack.commands._common import next_steps, progress
+from autopack.commands._common import add_context_arguments, instructions_text, next_steps, progress
 from autopack.commands._gates import add_gate_arguments, gate_settings
+from autopack.core.context.budget import ContextSettings
 from autopack.core.render.reports import render_summary
 from autopack.core.spec import RunSpec
 from autopack.core.state import RunState
@@ -56,6 +57,7 @@ def register(sub: Any) -> None:
     p.add_argument("--max-continuations", type=int, default=8)
     p.add_argument("--max-retries", type=int, default=4, help="SDK retries per request")
     p.add_argument("--push", action="store_true", help="push the branch to origin at the end")
+    add_context_arguments(p)
     add_gate_arguments(p)
     p.set_defaults(func=run)
 
@@ -132,8 +134,18 @@ def plan(
     workspace = GitWorkspace(args.repo)
     files = repo_files(workspace)
     model_id = model_id_for(args.model)
-    progress(f"autopack: planning with {model_id} ({len(files)} repo files as context)")
-    outcome = plan_run(model, model_id=model_id, goal=goal, files=files, telemetry=telemetry)
+    progress(f"autopack: planning with {model_id} ({len(files)} repo files, ranked repo map)")
+    outcome = plan_run(
+        model,
+        model_id=model_id,
+        goal=goal,
+        files=files,
+        telemetry=telemetry,
+        workspace=workspace,
+        context=ContextSettings(
+            budget_tokens=args.context_budget, instructions=instructions_text(args.instructions)
+        ),
+    )
     saved = LocalForge(args.out).save_artifact(
         "planned-spec.yaml",
         yaml.safe_dump(
@@ -154,6 +166,8 @@ def run(args: argparse.Namespace) -> int:
         max_continuations=args.max_continuations,
         push=args.push,
         repair_rounds=args.repair_rounds,
+        instructions=instructions_text(args.instructions),
+        context_budget=args.context_budget,
     )
     model = make_model(args)
     telemetry = RunTelemetry()

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from autopack.core.budget.caching import CacheContext
 from autopack.core.budget.policy import BudgetSettings
+from autopack.core.context.budget import ContextSettings
 from autopack.core.model_io import Message, StopReason
 from autopack.core.usage import Usage
 
@@ -95,6 +96,7 @@ class ExecutorConfig(BaseModel):
         default_factory=BudgetSettings,
         description="Budget policy for max_tokens; None uses build.max_tokens for every request",
     )
+    context: ContextSettings = ContextSettings()
 
     @property
     def branch(self) -> str:

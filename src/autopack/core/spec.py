@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -98,6 +99,17 @@ class RunSpec(_Strict):
     model: str | None = None
     budget: Budget = Budget()
     protected_paths: tuple[str, ...] = ()
+    instructions: str = Field(
+        default="",
+        max_length=20_000,
+        description="Extra guidance for the model, shown with the repo's AGENTS.md (bounded)",
+    )
+    context_budget: int | None = Field(
+        default=None,
+        ge=0,
+        description="Tokens of repo context per phase (map, related files, instructions); "
+        "default: from the model's context window and the phase's estimated output; 0: off",
+    )
     phases: tuple[Phase, ...] = ()
 
     def phase(self, phase_id: str) -> Phase:
@@ -216,6 +228,26 @@ def phase_digest(spec: RunSpec, phase: Phase) -> str:
     data = {"goal": spec.goal, "phase": phase.model_dump(mode="json")}
     text = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def spec_conflict(
+    spec: RunSpec,
+    done: dict[str, str],
+    trailers_of: Callable[[str], dict[str, str]],
+    trailer: str,
+) -> str | None:
+    """Why a branch's committed phases are not this spec's, or None. `done` maps phase ids to
+    commits; a commit whose `trailer` digest differs holds a phase of another spec with the same
+    id (two specs both named spec.yaml give the same run id)."""
+    for phase in spec.phases:
+        sha = done.get(phase.id)
+        theirs = trailers_of(sha).get(trailer) if sha else None
+        if sha and theirs is not None and theirs != phase_digest(spec, phase):
+            return (
+                f"holds phase {phase.id!r} of a different run spec (commit {sha[:10]}); give this "
+                "run another branch with --run-id NAME (or delete the branch to start over)"
+            )
+    return None
 
 
 def json_schema() -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Token telemetry (pure): per request and per phase, estimated vs actual output tokens, requests,
-continuations, repairs, input/output/cache tokens, USD cost from the model table, wall time.
+continuations, repairs, input/output/cache tokens, USD cost from the model table, wall time, and
+the size of the phase's first request by section (context tokens).
 Wall times are measured at the edges (the model adapter, the executor's clock) and passed in.
 Written as `telemetry.json` to the output folder and rendered as a Markdown table for the summary."""
 
@@ -47,10 +48,21 @@ class PhaseTelemetry(BaseModel):
     continuations: int = 0
     repairs: int = 0
     wall_s: float | None = None
+    context_tokens: dict[str, int] = Field(
+        default_factory=dict,
+        description="The first request by section, in tokens (chars / 3.6): system (of which "
+        "instructions, repo_map) and prompt (of which deliverables, related)",
+    )
 
     @property
     def usage(self) -> Usage:
         return Usage.total(r.usage for r in self.requests)
+
+    @property
+    def context_total(self) -> int | None:
+        """Tokens of the first request (system prompt and phase prompt), when recorded."""
+        c = self.context_tokens
+        return c["system"] + c["prompt"] if "system" in c and "prompt" in c else None
 
     @property
     def cost_usd(self) -> float:
@@ -162,6 +174,7 @@ def phase_telemetry(
     status: str = "",
     wall_s: float | None = None,
     estimated_output_tokens: int | None = None,
+    context_tokens: dict[str, int] | None = None,
 ) -> PhaseTelemetry:
     return PhaseTelemetry(
         phase_id=phase_id,
@@ -171,6 +184,7 @@ def phase_telemetry(
         continuations=outcome.continuations,
         repairs=outcome.repairs,
         wall_s=wall_s,
+        context_tokens=dict(context_tokens or {}),
     )
 
 
@@ -186,8 +200,8 @@ def render_table(telemetry: RunTelemetry) -> str:
     """A Markdown table: one row per phase and a total row."""
     head = (
         "| phase | requests | continuations | repairs | est. output | output | input "
-        "| cache write | cache read | cost USD | wall s |\n"
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n"
+        "| cache write | cache read | cost USD | wall s | context |\n"
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n"
     )
     rows = []
     for p in telemetry.phases:
@@ -196,7 +210,7 @@ def render_table(telemetry: RunTelemetry) -> str:
             f"| `{p.phase_id}` | {len(p.requests)} | {p.continuations} | {p.repairs} "
             f"| {_n(p.estimated_output_tokens)} | {_n(u.output_tokens)} | {_n(u.input_tokens)} "
             f"| {_n(u.cache_creation_input_tokens)} | {_n(u.cache_read_input_tokens)} "
-            f"| {p.cost_usd:.4f} | {_s(p.wall_s)} |\n"
+            f"| {p.cost_usd:.4f} | {_s(p.wall_s)} | {_n(p.context_total)} |\n"
         )
     u = telemetry.usage
     walls = [p.wall_s for p in telemetry.phases if p.wall_s is not None]
@@ -206,7 +220,7 @@ def render_table(telemetry: RunTelemetry) -> str:
         f"| {sum(p.repairs for p in telemetry.phases)} | "
         f"| {_n(u.output_tokens)} | {_n(u.input_tokens)} | {_n(u.cache_creation_input_tokens)} "
         f"| {_n(u.cache_read_input_tokens)} | {telemetry.cost_usd:.4f} "
-        f"| {_s(sum(walls) if walls else None)} |\n"
+        f"| {_s(sum(walls) if walls else None)} | |\n"
     )
     title = f"Token telemetry ({telemetry.model})" if telemetry.model else "Token telemetry"
     saving = telemetry.cache_saving_usd

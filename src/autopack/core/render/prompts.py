@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 
 import jinja2
 from pydantic import BaseModel
 
+from autopack.core.context.engine import Block
+from autopack.core.context.instructions import Instruction
 from autopack.core.render.templates import TEMPLATES
 from autopack.core.spec import Phase
 from autopack.core.untrusted import delimit, note, sanitize
@@ -36,8 +39,12 @@ class FileContext(BaseModel):
     text: str
 
 
-def system_prompt() -> str:
-    return render("system.md.j2", chunk_lines=CHUNK_LINES)
+def system_prompt(instructions: Sequence[Instruction] = (), repo_map: str = "") -> str:
+    """The builder's rules, then what every phase of a run shares (cached once per run): the
+    repo instructions and the repo map."""
+    return render(
+        "system.md.j2", chunk_lines=CHUNK_LINES, instructions=instructions, repo_map=repo_map
+    )
 
 
 def phase_prompt(
@@ -46,8 +53,10 @@ def phase_prompt(
     files: list[FileContext],
     protected_paths: list[str],
     output_format: str | None = None,
+    related: Sequence[Block] = (),
 ) -> str:
-    """`output_format` ("edit" or "whole", from the budget policy) steers the shape of the ops."""
+    """`output_format` ("edit" or "whole", from the budget policy) steers the shape of the ops;
+    `related` are the context engine's files for the phase."""
     return render(
         "phase.md.j2",
         output_format=output_format,
@@ -55,6 +64,7 @@ def phase_prompt(
         untrusted_note=note(),
         phase=phase,
         files=files,
+        related=related,
         protected_paths=protected_paths,
     )
 

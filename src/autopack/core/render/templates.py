@@ -131,7 +131,14 @@ TEMPLATES["phase.md.j2"] = r"""# Run goal
 ## Protected paths (changes there need a maintainer's approval)
 {% for p in protected_paths %}- `{{ p }}`
 {% endfor %}{% endif %}
-{% if files %}
+{% if related %}
+## Related code from other files (context: read it, change only the deliverables)
+{% for b in related %}
+<related path="{{ b.path }}" view="{{ b.view }}" why="{{ b.reason }}">
+{{ b.text }}
+</related>
+{% endfor %}
+{% endif %}{% if files %}
 ## Current file contents
 {% for f in files %}
 <file path="{{ f.path }}">
@@ -153,12 +160,21 @@ other, each one commit that leaves the repository working.
 
 {{ goal }}
 
-# Repository files ({{ files | length }}{% if omitted %}, {{ omitted }} more not listed{% endif %})
+{% if context %}{% if context.instructions %}# Repository instructions (from the maintainers)
+{% for i in context.instructions %}
+<instructions source="{{ i.source }}">
+{{ i.text }}
+</instructions>
+{% endfor %}
+{% endif %}# Repository map ({{ total }} files; closest to the goal first, with the signatures of their definitions)
+{{ context.repo_map }}
+
+{% else %}# Repository files ({{ files | length }}{% if omitted %}, {{ omitted }} more not listed{% endif %})
 | path | bytes |
 |---|--:|
 {% for f in files %}| {{ f.path }} | {{ f.size }} |
 {% endfor %}
-{% if protected_paths %}
+{% endif %}{% if protected_paths %}
 Protected paths (changes there need a maintainer's approval; avoid them): {% for p in protected_paths %}`{{ p }}`{% if not loop.last %}, {% endif %}{% endfor %}
 
 {% endif %}
@@ -175,7 +191,7 @@ Answer with ONE JSON object and nothing else (no prose, no Markdown fences), of 
 Rules:
 - Phase ids are unique, lowercase letters, digits and "-"; depends_on names earlier phases only.
 - Use between 1 and {{ max_phases }} phases; each phase touches a few files and can be reviewed alone.
-- `modify`, `delete` and `rename` deliverables name files from the list above; `create` names new files.
+- `modify`, `delete` and `rename` deliverables name files of the repository shown above; `create` names new files.
 - Paths are relative to the repository root with "/" separators; never .git/ or .github/workflows/.
 - Put tests in the phase that adds the code they test, or in a later phase.
 """
@@ -236,7 +252,21 @@ Rules:
 - Never touch .git/ or .github/workflows/.
 - Emit `manifest` before `done`. Without `done` your output is treated as incomplete.
 - If your output is cut off, you will be asked to continue from a given id: resume exactly there.
-"""
+{% if instructions %}
+# Repository instructions
+
+From the repository's maintainers and the run's settings: follow them wherever they apply.
+{% for i in instructions %}
+<instructions source="{{ i.source }}">
+{{ i.text }}
+</instructions>
+{% endfor %}{% endif %}{% if repo_map %}
+# Repository map
+
+Other files of the repository, closest to this run's work first, with the signatures of their definitions (bodies omitted; a bare path has none listed). Each phase's prompt has the full text of the files it changes and the code related to them.
+
+{{ repo_map }}
+{% endif %}"""
 
 TEMPLATES[
     "tracking_comment.md.j2"
