@@ -11,6 +11,7 @@ import git
 
 from autopack.adapters.anthropic_model import AnthropicModelClient
 from autopack.adapters.git_workspace import GitWorkspace
+from autopack.adapters.lazy_model import LazyModelClient
 from autopack.adapters.package_data import estimator_params, lookup
 from autopack.adapters.replay_model import ReplayModelClient
 from autopack.app.phase_budget import Budgeter
@@ -98,3 +99,18 @@ def test_offline_or_refused_counting_falls_back_to_chars(git_repo: Path) -> None
     assert core.path == "src/core.py" and core.full_file_tokens != math.ceil(
         len(ws.read("src/core.py") or b"") / 4
     )
+
+
+def test_sizing_a_run_makes_no_model_client_only_building_a_phase_does(git_repo: Path) -> None:
+    ws = _repo(git_repo)
+    made: list[str] = []
+
+    def factory() -> ReplayModelClient:
+        made.append("client")
+        return ReplayModelClient([])
+
+    budgeter = Budgeter(ws, LazyModelClient(factory), MODEL, P, CONFIG)
+    assert budgeter.estimate_tokens(SPEC.phases[0]) is not None
+    assert made == []  # the run's context is sized offline: a resume may need no client at all
+    budgeter.prepare(SPEC.phases[0])
+    assert made == ["client"]  # a phase that is built asks its client to count (this one cannot)

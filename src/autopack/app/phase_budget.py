@@ -206,14 +206,20 @@ class Budgeter:
         return self.budget_of(phase, cache)
 
     def estimate_tokens(self, phase: Phase) -> int | None:
-        """The phase's estimated output tokens, when the policy can estimate them."""
-        plan = self.budget_of(phase).plan
+        """The phase's estimated output tokens, when the policy can estimate them. Asks for no
+        token counts (counts already made are used): a run sizes its context with it before any
+        phase calls the model, and a resume that calls none makes no model client."""
+        plan = self.budget_of(phase, count=False).plan
         return plan.estimate_tokens if plan is not None else None
 
-    def budget_of(self, phase: Phase, cache: CacheContext | None = None) -> PreparedPhase:
-        """Order, batches, plans and schedules of a phase."""
+    def budget_of(
+        self, phase: Phase, cache: CacheContext | None = None, count: bool = True
+    ) -> PreparedPhase:
+        """Order, batches, plans and schedules of a phase (`count`: ask the model client for the
+        token counts of its files first)."""
         cache = cache or self.cache_context(0)
-        self.sizer.prewarm(self._texts(phase))
+        if count:
+            self.sizer.prewarm(self._texts(phase))
         found = budget_phase(
             phase,
             self.ws.read,
