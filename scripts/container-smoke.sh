@@ -30,14 +30,33 @@ if [[ $BASE_IMAGE == localhost/autopack-base:* ]] && ! podman image exists "$BAS
 fi
 
 # Build from a wheelhouse made on this host: the build then needs no network (and no trust in
-# whatever TLS interception the host's pip is configured for).
+# whatever TLS interception the host's pip is configured for). It holds exactly the locked releases,
+# downloaded hash-checked for the base image's Python; the image checks the hashes again.
+pyver=$(podman run --rm --network=none "$BASE_IMAGE" python3 -c \
+  'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
 rm -f wheels/*.whl
 trap 'rm -f wheels/*.whl "$conf"' EXIT
-"${PYTHON:-python3}" -m pip wheel -q . -w wheels
+"${PYTHON:-python3}" -m pip download -q --require-hashes --no-deps --only-binary=:all: \
+  --python-version "$pyver" -r requirements.lock -r requirements-build.lock -d wheels
 
 started=$(date +%s.%N)
 podman build --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$IMAGE" .
 built=$(date +%s.%N)
+
+# Exactly the locked releases (and Autopack) are installed, nothing else.
+podman run --rm --network=none --entrypoint python3 "$IMAGE" -c \
+  'import importlib.metadata as m; print("\n".join(d.metadata["Name"] + "==" + d.version for d in m.distributions()))' \
+  | "${PYTHON:-python3}" -c '
+import re, sys
+def norm(name): return re.sub(r"[-_.]+", "-", name).lower()
+pins = {norm(m[1]): m[2] for m in re.finditer(r"^([A-Za-z0-9._-]+)==([^ ;\\]+)", open("requirements.lock").read(), re.M)}
+seen = {norm(n): v for n, v in (line.strip().split("==", 1) for line in sys.stdin if "==" in line)}
+seen.pop("autopack")
+wrong = {n: v for n, v in seen.items() if pins.get(n) != v}
+if wrong:
+    sys.exit(f"installed but not as locked: {wrong}")
+print(f"installed: the {len(seen)} locked releases and autopack, as locked")
+'
 
 size=$(podman image inspect "$IMAGE" --format '{{.Size}}')
 echo "image $IMAGE: $(( size / 1000000 )) MB, built in $(awk "BEGIN{printf \"%.1f\", $built - $started}") s"

@@ -18,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "action"))  # action_world
 
 import git  # noqa: E402
 from action_world import API_KEY, TOKEN, responder, seed_origin, spec_body  # noqa: E402

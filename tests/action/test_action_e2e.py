@@ -111,7 +111,7 @@ def test_governance_request_refusals_then_maintainer_approval_resumes(world: Wor
     world.state.add_label(n, "autopack:approve", "maint")  # before any request: stale by time
     world.defaults["test_command"] = "none"  # the gates are shown by the other tests
     first = world.label_issue(n, "autopack", "maint")
-    assert first.code == 0, first.stdout
+    assert first.code == 3, first.stdout  # exit_codes.AWAITING_APPROVAL
     assert first.outputs["conclusion"] == "action_required"
     [pr] = world.state.pulls()
     number = pr["number"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -46,6 +48,24 @@ def api_key(headers: dict[str, str]) -> str:
 def server():
     with MessagesServer() as s:
         yield s
+
+
+@pytest.fixture(autouse=True)
+def _close_sdk_clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every SDK client a test makes is closed after it: a keep-alive socket left to the garbage
+    collector may be finalized before the client that would close it (a ResourceWarning, which
+    filterwarnings=error turns into a failure of whichever test or session end it lands in)."""
+    made: list[AnthropicModelClient] = []
+    init = AnthropicModelClient.__init__
+
+    def recording(self: AnthropicModelClient, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(AnthropicModelClient, "__init__", recording)
+    yield
+    for c in made:
+        c.client.close()
 
 
 def client(

@@ -8,8 +8,10 @@ advances one second per write, so "labelled after the request comment" is determ
 Endpoints (prefix /api/v3): GET /user (403, as for an Actions token), GET /repos/{o}/{r},
 GET git/ref/heads/{branch}, GET commits/{sha}, GET commits/{sha}/check-runs, pulls (list, get,
 create, edit), issues (get), issue comments (list, create, edit), issue labels (list, add, remove),
-issue events, collaborator permission, check runs (create, update, get), POST /api/graphql
-(markPullRequestReadyForReview).
+issue events, collaborator permission, check runs (create, update, get), repository labels (list,
+create: 422 `already_exists` for a name taken in any case), POST /api/graphql
+(markPullRequestReadyForReview). Adding a label to an issue creates it in the repository when
+missing, as GitHub does.
 
 Faults: `state.fail_once(method, pattern)` answers the next matching request with a 502 (GitHub's
 "Server Error"); with `after=True` the request takes effect first, as when GitHub did the work but
@@ -78,6 +80,7 @@ class GitHubState:
     users: dict[str, User] = field(default_factory=dict)
     issues: dict[int, dict[str, Any]] = field(default_factory=dict)
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)  # the repository's, by name
     events: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     check_runs: dict[int, dict[str, Any]] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
@@ -119,6 +122,7 @@ class GitHubState:
         issue = self._issue(number)
         if label not in issue["labels"]:
             issue["labels"].append(label)
+        self.create_label(label)
         event = {
             "id": self.new_id(),
             "event": "labeled",
@@ -128,6 +132,13 @@ class GitHubState:
         }
         self.events[number].append(event)
         return event
+
+    def create_label(self, name: str, color: str = "ededed", description: str = "") -> bool:
+        """A repository label (names are case-insensitive); False when it exists already."""
+        if any(existing.lower() == name.lower() for existing in self.labels):
+            return False
+        self.labels[name] = {"name": name, "color": color, "description": description}
+        return True
 
     def comments_on(self, number: int) -> list[dict[str, Any]]:
         return [c for c in self.comments.values() if c["issue"] == number]
@@ -200,7 +211,13 @@ class _Api:
         }
 
     def label(self, name: str) -> dict[str, Any]:
-        return {"name": name, "color": "ededed", "url": f"{self.repo_url}/labels/{name}"}
+        known = self.s.labels.get(name, {})
+        return {
+            "name": name,
+            "color": known.get("color", "ededed"),
+            "description": known.get("description", ""),
+            "url": f"{self.repo_url}/labels/{name}",
+        }
 
     def issue(self, i: dict[str, Any]) -> dict[str, Any]:
         out = {
@@ -295,6 +312,8 @@ class _Api:
             ("DELETE", r"/issues/(?P<n>\d+)/labels/(?P<label>.+)", self.remove_label),
             ("GET", r"/issues/(?P<n>\d+)/events", self.list_events),
             ("GET", r"/collaborators/(?P<user>[^/]+)/permission", self.permission),
+            ("GET", r"/labels", self.list_repo_labels),
+            ("POST", r"/labels", self.create_repo_label),
             ("POST", r"/check-runs", self.create_check),
             ("PATCH", r"/check-runs/(?P<id>\d+)", self.update_check),
             ("GET", r"/check-runs/(?P<id>\d+)", self.get_check),
@@ -456,6 +475,19 @@ class _Api:
             }
         )
         return 200, [self.label(x) for x in i["labels"]]
+
+    def list_repo_labels(self, **_: Any) -> tuple[int, Any]:
+        return 200, [self.label(name) for name in self.s.labels]
+
+    def create_repo_label(self, body: dict[str, Any], **_: Any) -> tuple[int, Any]:
+        name = str(body.get("name") or "")
+        color = str(body.get("color") or "")
+        if not name or not re.fullmatch(r"[0-9a-fA-F]{6}", color):
+            raise HttpError(422, "Validation Failed", [{"resource": "Label", "code": "invalid"}])
+        if not self.s.create_label(name, color, str(body.get("description") or "")):
+            exists = {"resource": "Label", "code": "already_exists", "field": "name"}
+            raise HttpError(422, "Validation Failed", [exists])
+        return 201, self.label(name)
 
     def list_events(self, n: str, **_: Any) -> tuple[int, Any]:
         self.s._issue(int(n))

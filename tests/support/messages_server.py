@@ -255,8 +255,11 @@ def _handler_for(server: MessagesServer) -> type[BaseHTTPRequestHandler]:
             reply = server.next_reply(rec)
             if reply.status != 200:
                 self._error(reply)
-            else:
+                return
+            try:
                 self._stream(body, reply)
+            except (BrokenPipeError, ConnectionResetError):  # the client went away (cancelled)
+                self.close_connection = True
 
         def _count(self, rec: Recorded) -> None:
             with server.lock:

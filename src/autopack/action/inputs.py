@@ -41,7 +41,7 @@ class ActionInputs(BaseModel):
     base_branch: str = ""
     spec_path: str = ""
     issue_number: int | None = Field(default=None, gt=0)
-    max_cost_usd: float | None = Field(default=None, gt=0)
+    max_cost_usd: float = Field(default=5.0, ge=0)  # 0: no cap
     max_tokens: int | None = Field(default=None, gt=0)  # None: the budget policy decides
     allowed_bots: tuple[str, ...] = ()
     test_command: str = ""
@@ -54,6 +54,11 @@ class ActionInputs(BaseModel):
     @classmethod
     def _bots(cls, value: Any) -> tuple[str, ...]:
         return _split_list(value)
+
+    @property
+    def cost_cap(self) -> float | None:
+        """The cap on the run's model cost in USD; None when max_cost_usd is 0 (no cap)."""
+        return self.max_cost_usd or None
 
     @property
     def decision_labels(self) -> DecisionLabels:

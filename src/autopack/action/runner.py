@@ -1,6 +1,6 @@
 """`autopack action`: read what GitHub provides, decide what the event asks (pure), check who asked
 (pure policy on facts read from GitHub), then start or resume the run (session.py). Refusals and
-events that ask nothing exit 0 with a clear message; only a failed run exits 1."""
+events that ask nothing exit 0 with a clear message; the exit codes are in exit_codes.py."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from autopack.action.events import DecideRequest, Ignore, StartRun, decide_intent, load_payload
+from autopack.action.exit_codes import exit_code
 from autopack.action.inputs import (
     ActionConfigError,
     ActionEnv,
@@ -93,8 +94,9 @@ class ActionRunner:
         return self._forge
 
     def run(self) -> int:
-        """Exit code: 0 for a finished run, a refusal or an event that asks nothing; 1 when the
-        run failed or stopped (the issue or PR then has a comment saying why)."""
+        """Exit code (exit_codes.py): 0 for a finished run, a refusal or an event that asks
+        nothing; 1 when the run failed or stopped (the issue or PR then has a comment saying why);
+        2 for a bad input; 3 when a request waits for a decision."""
         try:
             return self._run()
         except AutopackError as exc:
@@ -104,6 +106,7 @@ class ActionRunner:
                 self._forge.close()
 
     def _stopped(self, exc: AutopackError) -> int:
+        bad_input = isinstance(exc, ActionConfigError)
         message = f"Autopack stopped: {exc}"
         self.log.error(message)
         if self._home is not None:
@@ -111,8 +114,9 @@ class ActionRunner:
                 self.forge.upsert_comment_on(self._home, "summary", f"## {message}\n")
             except AutopackError as again:
                 self.log.warning(f"could not comment on #{self._home}: {again}")
-        finish(self.env, self.log, Outcome(conclusion="error", messages=[message]))
-        return 1
+        conclusion = "config_error" if bad_input else "error"
+        finish(self.env, self.log, Outcome(conclusion=conclusion, messages=[message]))
+        return exit_code(conclusion)
 
     def _run(self) -> int:
         payload = load_payload(self.env.event_path)
@@ -261,7 +265,7 @@ class ActionRunner:
         )
         outcome = session.run(spec, previous)
         finish(self.env, self.log, outcome, "\n\n".join(outcome.messages))
-        return 1 if outcome.conclusion in ("failure", "error") else 0
+        return exit_code(outcome.conclusion)
 
     # -- decide ------------------------------------------------------------------------------
     def decide(self, intent: DecideRequest) -> int:

@@ -1,13 +1,16 @@
 """One execution of a run inside the action: the executor on the checkout with the GitHub forge, the
 tracking comment kept live (phase start, each check run), the tokens check run, stale approval
 labels removed after a push, the PR marked ready when every phase passed, and a final comment and
-the step outputs always, also after a failure."""
+the step outputs always, also after a failure. A cancel (SIGTERM/SIGINT, see cancel.py) settles the
+phase it cut short and leaves the tracking comment saying "cancelled" with the cost so far."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from autopack.action.cancel import Cancelled, settle_interrupted
 from autopack.action.inputs import ActionEnv, ActionInputs
+from autopack.action.labels import ensure_labels
 from autopack.action.tracking import TRACKING_KEY, Tracking, render_tracking, signed, state_key
 from autopack.action.workflow_commands import WorkflowLog, append_summary, write_outputs
 from autopack.adapters.github_forge import GitHubForge
@@ -114,6 +117,7 @@ class Session:
     # -- the run -----------------------------------------------------------------------------
     def run(self, spec: RunSpec, previous: RunState | None) -> Outcome:
         t = self.tracking
+        ensure_labels(self.forge, self.inputs, self.log)  # a first run needs no labels made by hand
         settings = RunSettings(
             run_id=t.run_id,
             model=self.inputs.model or None,
@@ -129,7 +133,7 @@ class Session:
         telemetry = t.telemetry or RunTelemetry()
         t.telemetry = telemetry
         self.executor = build_executor(
-            capped_spec(spec, self.inputs.max_cost_usd),
+            capped_spec(spec, self.inputs.cost_cap),
             self.ws,
             self.model,
             self.forge,
@@ -147,6 +151,14 @@ class Session:
         self, executor: Executor, telemetry: RunTelemetry, previous: RunState | None
     ) -> Outcome:
         """Run the executor and turn its end into the tracking comment, checks and outcome."""
+        try:
+            return self._ending(executor, telemetry, previous)
+        except Cancelled as stop:
+            return self._cancelled(stop)
+
+    def _ending(
+        self, executor: Executor, telemetry: RunTelemetry, previous: RunState | None
+    ) -> Outcome:
         t = self.tracking
         outcome = Outcome(conclusion="failure", branch=t.branch)
         before = {r.id: r.head_sha for r in (previous.requests if previous else [])}
@@ -183,6 +195,36 @@ class Session:
         self.save_tracking()
         outcome.messages.append(render_summary(state))
         return self._fill(outcome)
+
+    def _cancelled(self, stop: Cancelled) -> Outcome:
+        """The run was cancelled: the phase cut short is failed (its written files put back, so
+        nothing half-done is committed; a re-run builds it again), and the tracking comment says
+        "cancelled" with the cost so far (the request cut off is not counted)."""
+        t = self.tracking
+        self.log.end_group()
+        reason = f"cancelled ({stop.signal_name}) before it finished; a re-run builds it again"
+        cut: list[str] = []
+        if self.executor is not None:
+            cut = settle_interrupted(self.executor.state, self._discard, reason)
+        t.conclusion = "cancelled"
+        try:
+            self.save_tracking()
+        except (AutopackError, OSError) as exc:
+            self.log.warning(f"could not update the tracking comment: {exc}")
+        where = f" during {', '.join(cut)}" if cut else ""
+        message = (
+            f"Autopack was cancelled ({stop.signal_name}){where}; cost so far "
+            f"${t.cost_usd:.4f}, {t.output_tokens} output tokens. Re-run to resume."
+        )
+        self.log.warning(message)
+        outcome = Outcome(conclusion="cancelled", branch=t.branch, messages=[message])
+        return self._fill(outcome)
+
+    def _discard(self, paths: list[str]) -> None:
+        try:
+            self.ws.discard_changes(paths)
+        except Exception as exc:  # a git command cut short may hold the index lock
+            self.log.warning(f"could not put back {', '.join(paths)}: {exc}")
 
     def _fill(self, outcome: Outcome) -> Outcome:
         outcome.pr_number = self.forge.pull_number or self.tracking.pr_number

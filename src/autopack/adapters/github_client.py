@@ -11,9 +11,11 @@ for by its marker before it is created again. Comment edits (idempotent) are tri
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -54,6 +56,29 @@ def _transient(exc: ForgeError) -> bool:
     if isinstance(cause, GithubException):
         return cause.status >= 500
     return isinstance(cause, OSError)
+
+
+_USER_REFUSAL = re.compile(r"^Request GET \S*/user failed with 403\b")
+
+
+def _not_user_refusal(record: logging.LogRecord) -> bool:
+    """False for PyGithub's line about the expected 403 on GET /user (an Actions or App token)."""
+    return _USER_REFUSAL.match(record.getMessage()) is None
+
+
+@contextlib.contextmanager
+def _quiet_user_refusal() -> Iterator[None]:
+    """While the token's user is read: PyGithub's retry logger (`github.GithubRetry`, at INFO to
+    stderr through the handler PyGithub installs on `github`) drops its line about that 403 only;
+    every other line, a 403 on another request included, is logged as before."""
+    loggers = [logging.getLogger(name) for name in ("github.GithubRetry", "github.Requester")]
+    for lg in loggers:
+        lg.addFilter(_not_user_refusal)
+    try:
+        yield
+    finally:
+        for lg in loggers:
+            lg.removeFilter(_not_user_refusal)
 
 
 class LabelEvent(BaseModel):
@@ -187,17 +212,25 @@ class GitHubClient:
     @property
     def login(self) -> str | None:
         """Who this token writes as (GET /user), None when the token may not read it: Actions and
-        GitHub App installation tokens, which write as a bot (`github-actions[bot]`, `<app>[bot]`)."""
+        GitHub App installation tokens, which write as a bot (`github-actions[bot]`, `<app>[bot]`).
+        That refusal (403) is expected and never logged; any other failure is a ForgeError."""
         if self._login is None:
-            requester_log = logging.getLogger("github.Requester")
-            level = requester_log.level
-            requester_log.setLevel(logging.ERROR)  # the expected 403 is not worth a warning
-            try:
-                self._login = str(self._gh.get_user().login)
-            except GithubException:
-                self._login = ""
-            finally:
-                requester_log.setLevel(level)
+            with _quiet_user_refusal():
+                try:
+                    self._login = str(self._gh.get_user().login)
+                except GithubException as exc:
+                    if exc.status != 403:
+                        message = (
+                            exc.data.get("message") if isinstance(exc.data, dict) else exc.data
+                        )
+                        raise ForgeError(
+                            f"GitHub refused to read the token's user: {exc.status} {message}"
+                        ) from exc
+                    self._login = ""
+                except OSError as exc:
+                    raise ForgeError(
+                        f"cannot reach GitHub to read the token's user: {exc}"
+                    ) from exc
         return self._login or None
 
     def _is_ours(self, user: Any) -> bool:

@@ -6,10 +6,12 @@ REST has no equivalent), and artifacts kept in a local folder for the workflow t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from github import GithubException
+from pydantic import BaseModel, ConfigDict
 
 from autopack.adapters.github_client import (
     ACTIONS_BOT,
@@ -34,6 +36,7 @@ __all__ = [
     "GitHubForge",
     "IssueInfo",
     "LabelEvent",
+    "LabelSpec",
     "PullInfo",
     "comment_marker",
 ]
@@ -45,6 +48,14 @@ def _not_yet(exc: GithubException) -> bool:
         return False
     text = str(exc.data).lower()
     return "no commits between" in text or "'field': 'head'" in text
+
+
+class LabelSpec(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    color: str  # six hex digits, no '#'
+    description: str = ""
 
 
 class GitHubForge(GitHubClient):
@@ -139,6 +150,33 @@ class GitHubForge(GitHubClient):
                 pr.mark_ready_for_review()
 
         self._call(f"mark PR #{number} ready for review", run)
+
+    # -- labels ------------------------------------------------------------------------------
+    def create_missing_labels(self, wanted: Sequence[LabelSpec]) -> list[str]:
+        """Create the repository labels of `wanted` that do not exist (GitHub compares names
+        without case); returns the names created. Idempotent: a label another run created in the
+        meantime (422 `already_exists`) counts as there."""
+        existing = self._call(
+            "list the repository's labels",
+            lambda: {lb.name.lower() for lb in self.repo.get_labels()},
+        )
+        created = []
+        for spec in wanted:
+            if spec.name.lower() in existing:
+                continue
+            try:
+                self.repo.create_label(spec.name, spec.color, spec.description)
+            except GithubException as exc:
+                if exc.status == 422 and "already_exists" in str(exc.data):
+                    continue
+                raise ForgeError(
+                    f"GitHub refused to create label {spec.name!r}: {exc.status}"
+                ) from exc
+            except OSError as exc:
+                raise ForgeError(f"cannot reach GitHub to create label {spec.name!r}") from exc
+            existing.add(spec.name.lower())
+            created.append(spec.name)
+        return created
 
     # -- check runs --------------------------------------------------------------------------
     def publish_check_run(self, check: CheckRun) -> str:

@@ -157,6 +157,11 @@ class PytestRunner:
             raise SuiteRunError(
                 f"the tests in {root} did not finish within {self.timeout_s:g} s (killed)"
             ) from None
+        except BaseException:  # cancelled (a signal) or interrupted: the tests stop with us
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
         return subprocess.CompletedProcess(args, proc.returncode, out, err)
 
 

@@ -1,6 +1,8 @@
 """`autopack action`: the GitHub Action's entry point (the image's default command; see
 action.yml). Reads GITHUB_EVENT_NAME, GITHUB_EVENT_PATH, INPUT_*, GITHUB_API_URL, GITHUB_REPOSITORY and
-GITHUB_WORKSPACE; writes $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY."""
+GITHUB_WORKSPACE; writes $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY. Exits with the codes of
+action/exit_codes.py; SIGTERM or SIGINT cancels the run (action/cancel.py) and exits 128 + the
+signal's number (143, 130) after the final word."""
 
 from __future__ import annotations
 
@@ -38,7 +40,30 @@ def safe_directory_env(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from autopack.action.cancel import CancelGuard, Cancelled
+    from autopack.action.exit_codes import CONFIG_ERROR, exit_code
+    from autopack.action.inputs import ActionConfigError
     from autopack.action.runner import run_action
 
     os.environ.update(safe_directory_env(os.environ))
-    return run_action(dict(os.environ), throttle=not args.no_throttle)
+    with CancelGuard() as guard:
+        try:
+            code = run_action(dict(os.environ), throttle=not args.no_throttle)
+        except ActionConfigError as exc:  # the inputs or the environment, before the run
+            _report(os.environ, "config_error", f"Autopack stopped: {exc}", error=True)
+            return CONFIG_ERROR
+        except Cancelled as stop:  # before the run's phases started: nothing to settle
+            _report(os.environ, "cancelled", f"Autopack was cancelled ({stop.signal_name}).")
+            return stop.exit_code
+    return guard.exit_code(code) if code == exit_code("cancelled") else code
+
+
+def _report(environ: Mapping[str, str], conclusion: str, message: str, error: bool = False) -> None:
+    """The outputs and step summary of a run that ended before its session did."""
+    from autopack.action.session import Outcome
+    from autopack.action.workflow_commands import WorkflowLog, append_summary, write_outputs
+
+    log = WorkflowLog()
+    (log.error if error else log.warning)(message)
+    write_outputs(environ.get("GITHUB_OUTPUT", ""), Outcome(conclusion=conclusion).outputs())
+    append_summary(environ.get("GITHUB_STEP_SUMMARY", ""), f"## Autopack\n\n{message}\n")
