@@ -1,7 +1,8 @@
 """The ports of the core: every typing.Protocol the app layer drives, and where their payload
 types live. Adapters implement them, one module each:
 
-- ModelClient (anthropic, replay, lazy): payloads in core/model_io.py
+- ModelClient (anthropic, replay, lazy): payloads in core/model_io.py; TokenCounter (anthropic,
+  lazy), which a model client may also be
 - Workspace (git, github push; fakes.MemoryWorkspace)
 - Forge (github, local; fakes.RecordingForge): payloads in core/checks.py
 - SuiteRunner (pytest), BaselineStore (baseline cache), Linter (ruff): payloads in
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from autopack.core.checks import CHECK_TEXT_LIMIT, Annotation, CheckRun, PullRequestRef
 from autopack.core.edits.changeset import ChangeSet
@@ -49,6 +50,7 @@ __all__ = [
     "StopReason",
     "SuiteRunner",
     "TextSink",
+    "TokenCounter",
     "Workspace",
 ]
 
@@ -142,6 +144,14 @@ class ModelClient(Protocol):
     """Streams one request. `on_text` gets the text as it arrives; the full response is returned."""
 
     def stream(self, request: ModelRequest, on_text: TextSink) -> ModelResponse: ...
+
+
+@runtime_checkable
+class TokenCounter(Protocol):
+    """Exact input tokens of texts for `model` (a free counting endpoint), or None when it cannot
+    tell (offline, refused): the caller then estimates."""
+
+    def count_tokens(self, model: str, texts: Sequence[str]) -> list[int] | None: ...
 
 
 class SuiteRunner(Protocol):

@@ -26,9 +26,9 @@ from autopack.app.context import FirstRequest, RunContext, plan_context
 from autopack.app.executor import Executor, Progress
 from autopack.app.finalizer import PhaseFinalizer
 from autopack.app.governor import load_policy
+from autopack.app.phase_budget import Budgeter
 from autopack.app.planner import PlanOutcome, RepoFile, plan_spec
-from autopack.core.budget.phase import plan_phase
-from autopack.core.budget.policy import BudgetPlan, BudgetSettings
+from autopack.core.budget.policy import BudgetSettings
 from autopack.core.build import BuildSettings, ExecutorConfig
 from autopack.core.context.budget import ContextSettings
 from autopack.core.dag import topological_order
@@ -258,7 +258,8 @@ def plan_run(
     repo = None
     if workspace is not None:
         repo = plan_context(workspace, goal, lookup(model_id), context or ContextSettings())
-    outcome = plan_spec(model, model=model_id, goal=goal, files=files, context=repo)
+    sizing = (lookup(model_id), estimator_params())
+    outcome = plan_spec(model, model=model_id, goal=goal, files=files, context=repo, sizing=sizing)
     telemetry.add(
         PhaseTelemetry(
             phase_id=PLAN_PHASE,
@@ -285,25 +286,10 @@ def phase_request(
     phase = spec.phase(phase_id or order[0])
     config = settings.executor_config()
     info = lookup(model_id_for(config.model, spec))
-    params = estimator_params()
-
-    def plan(p: Phase) -> BudgetPlan | None:
-        if config.budget is None:
-            return None
-        return plan_phase(p, workspace.read, info, params, config.budget)
-
-    def estimate(p: Phase) -> int | None:
-        planned = plan(p)
-        return planned.estimate_tokens if planned is not None else None
-
-    context = RunContext(workspace, spec, info, config.context, estimate)
-    planned = plan(phase)
-    request = context.first_request(
-        spec.goal,
-        phase,
-        protected=list(load_policy(workspace, spec).protected),
-        output_format=planned.format if planned is not None else None,
-    )
+    budgeter = Budgeter(workspace, None, info, estimator_params(), config)
+    context = RunContext(workspace, spec, info, config.context, budgeter.estimate_tokens)
+    protected = list(load_policy(workspace, spec).protected)
+    request = budgeter.prepare(phase).first_request(context, spec.goal, protected)
     return phase, request
 
 

@@ -10,13 +10,12 @@ from collections.abc import Callable
 from autopack.app.builder import build_phase
 from autopack.app.context import FirstRequest, RunContext, committed_paths
 from autopack.app.governor import Governor, load_policy
+from autopack.app.phase_budget import Budgeter, PreparedPhase
 from autopack.app.repair_rounds import RepairEnd, RepairSetup, finalize_with_repairs
 from autopack.app.worktree_guard import WorktreeGuard
 from autopack.core.budget.cost_guard import CostGuard
 from autopack.core.budget.estimator import EstimatorParams
-from autopack.core.budget.phase import describe_plan, plan_phase, scheduled_settings
-from autopack.core.budget.policy import BudgetPlan
-from autopack.core.build import BuildOutcome, BuildSettings, ExecutorConfig
+from autopack.core.build import BuildOutcome, ExecutorConfig
 from autopack.core.dag import topological_order
 from autopack.core.edits.changeset import ChangeSet, OpResult
 from autopack.core.events import CheckPublished, EventSink, PhaseStarted, ignore
@@ -79,6 +78,7 @@ class Executor:
         self._earlier: dict[str, PhaseRecord] = {}  # a resumed run's previous records
         self.context: RunContext | None = None  # made when the run starts (the branch is ready)
         self.pr_pending = True  # until the forge has opened the PR (it needs a pushed commit)
+        self.budgeter = Budgeter(workspace, model, model_info, estimator, config)
         self.gov = Governor(
             policy or load_policy(workspace, spec),
             clock,
@@ -103,7 +103,7 @@ class Executor:
             self.gov.carry_over(previous, state)
         self._earlier = {r.id: r for r in previous.phases} if previous else {}
         self.context = RunContext(
-            self.ws, self.spec, self.model_info, self.config.context, self._estimate
+            self.ws, self.spec, self.model_info, self.config.context, self.budgeter.estimate_tokens
         )
         self.forge.save_artifact("spec.json", self.spec.model_dump_json(indent=2) + "\n")
         self._ensure_pr()
@@ -190,14 +190,15 @@ class Executor:
     def _run_phase(
         self, phase: Phase, record: PhaseRecord, prefix: str, started_event: PhaseStarted
     ) -> None:
-        settings, plan = self._budget(phase)
-        estimated, fmt = (plan.estimate_tokens, plan.format) if plan else (None, None)
-        request = self._first_request(phase, fmt)
+        prepared = self.budgeter.prepare(phase, started_event.total - started_event.index)
+        plan = prepared.plan
+        estimated = plan.estimate_tokens if plan else None
+        request = self._first_request(prepared)
         guard = CostGuard(limit_usd=self.spec.budget.max_cost_usd)
         spent = self.telemetry.cost_usd
-        refused = guard.refuse_phase(
-            spent, guard.projected_phase_usd(plan, len(request.printed), self.model_info)
-        )
+        counted = self.budgeter.input_tokens(request.system, request.prompt)
+        projected = guard.projected_phase_usd(plan, len(request.printed), self.model_info, counted)
+        refused = guard.refuse_phase(spent, projected)
         if refused:
             self.stopped = refused
             record.move(PhaseStatus.blocked, refused)
@@ -207,8 +208,8 @@ class Executor:
         record.move(PhaseStatus.building)
         self.progress(f"{prefix}: building ({phase.title})")
         self.on_event(started_event)
-        if plan is not None:
-            self.progress(f"    {describe_plan(plan)}")
+        for line in prepared.lines:
+            self.progress(f"    {line}")
         changes = self.gov.new_changeset(self.ws)
         started = self.clock.now()
         outcome = build_phase(
@@ -217,10 +218,11 @@ class Executor:
             system=request.system,
             prompt=request.prompt,
             changes=changes,
-            settings=settings,
+            settings=prepared.settings,
             phase_id=phase.id,
             on_op=self._on_op,
             stop_check=lambda used: guard.refuse_request(spent + self.model_info.cost_usd(used)),
+            batches=prepared.batches,
         )
         wall = (self.clock.now() - started).total_seconds()
         # Once the budget is spent, the phases after this one are not started.
@@ -255,26 +257,12 @@ class Executor:
         else:
             self._fail(phase, record, changes, reason)
 
-    def _first_request(self, phase: Phase, fmt: str | None) -> FirstRequest:
+    def _first_request(self, prepared: PreparedPhase) -> FirstRequest:
         assert self.context is not None  # made by run()
-        return self.context.first_request(
-            self.spec.goal,
-            phase,
-            protected=list(self.gov.policy.protected),
-            output_format=fmt,
-            earlier=committed_paths(self.state),
+        protected = list(self.gov.policy.protected)
+        return prepared.first_request(
+            self.context, self.spec.goal, protected, committed_paths(self.state)
         )
-
-    def _estimate(self, phase: Phase) -> int | None:
-        plan = self._budget(phase)[1]
-        return plan.estimate_tokens if plan is not None else None
-
-    def _budget(self, phase: Phase) -> tuple[BuildSettings, BudgetPlan | None]:
-        """The phase's builder settings: planned by the budget policy, or fixed by the config."""
-        if self.config.budget is None:
-            return self.config.build, None
-        plan = plan_phase(phase, self.ws.read, self.model_info, self.estimator, self.config.budget)
-        return scheduled_settings(self.config.build, plan, self.model_info), plan
 
     def _hold_or_apply(
         self,
@@ -378,7 +366,7 @@ class Executor:
             model=self.model,
             model_id=self.model_id,
             model_info=self.model_info,
-            settings=self.config.build,
+            settings=self.budgeter.repair_settings(),
             rounds=self.config.repair_rounds,
             finalizer=finalizer,
             workspace=self.ws,

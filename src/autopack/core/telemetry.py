@@ -28,6 +28,9 @@ class RequestTelemetry(BaseModel):
     stop_reason: str
     usage: Usage
     cost_usd: float
+    uncached_cost_usd: float | None = Field(
+        default=None, description="The same request with no prompt caching (all input at 1x)"
+    )
     estimated_output_tokens: int | None = None
     wall_s: float | None = None
     ops_received: int = 0
@@ -72,6 +75,15 @@ class PhaseTelemetry(BaseModel):
         return sum(r.cost_usd for r in self.requests)
 
     @property
+    def cache_saving_usd(self) -> float:
+        """What prompt caching saved (negative: cost) versus sending the same requests uncached."""
+        return sum(
+            r.uncached_cost_usd - r.cost_usd
+            for r in self.requests
+            if r.uncached_cost_usd is not None
+        )
+
+    @property
     def estimate_error(self) -> float | None:
         """Actual / estimated output tokens (1.0 = exact), when there is an estimate."""
         if not self.estimated_output_tokens:
@@ -97,6 +109,10 @@ class RunTelemetry(BaseModel):
     @property
     def request_count(self) -> int:
         return sum(len(p.requests) for p in self.phases)
+
+    @property
+    def cache_saving_usd(self) -> float:
+        return sum(p.cache_saving_usd for p in self.phases)
 
     def add(self, phase: PhaseTelemetry) -> PhaseTelemetry:
         """Add (or replace, on a re-run of the same phase) one phase's telemetry."""
@@ -129,6 +145,7 @@ class RunTelemetry(BaseModel):
                 **phase.usage.model_dump(),
                 "requests": len(phase.requests),
                 "cost_usd": round(phase.cost_usd, 6),
+                "cache_saving_usd": round(phase.cache_saving_usd, 6),
             }
         data["totals"] = {
             **self.usage.model_dump(),
@@ -136,6 +153,7 @@ class RunTelemetry(BaseModel):
             "continuations": sum(p.continuations for p in self.phases),
             "repairs": sum(p.repairs for p in self.phases),
             "cost_usd": round(self.cost_usd, 6),
+            "cache_saving_usd": round(self.cache_saving_usd, 6),
             "test_runs": sum(p.test_runs for p in self.phases),
             "tests_executed": sum(p.tests_executed for p in self.phases),
             "test_wall_s": round(sum(p.test_wall_s for p in self.phases), 3),
@@ -143,6 +161,12 @@ class RunTelemetry(BaseModel):
             "baseline_cache_misses": sum(p.baseline_cache == "miss" for p in self.phases),
         }
         return json.dumps(data, indent=2) + "\n"
+
+
+def uncached(usage: Usage) -> Usage:
+    """The same usage with every input token billed as plain input (no prompt caching)."""
+    every = usage.input_tokens + usage.cache_creation_input_tokens + usage.cache_read_input_tokens
+    return Usage(input_tokens=every, output_tokens=usage.output_tokens)
 
 
 def request_telemetry(records: Iterable[RequestRecord], info: ModelInfo) -> list[RequestTelemetry]:
@@ -153,6 +177,7 @@ def request_telemetry(records: Iterable[RequestRecord], info: ModelInfo) -> list
             stop_reason=r.stop_reason,
             usage=r.usage,
             cost_usd=info.cost_usd(r.usage),
+            uncached_cost_usd=info.cost_usd(uncached(r.usage)),
             wall_s=r.elapsed_s,
             ops_received=r.ops_received,
             malformed_lines=r.malformed_lines,
@@ -226,4 +251,8 @@ def render_table(telemetry: RunTelemetry) -> str:
         f"| {_s(sum(p.test_wall_s for p in phases))} | {hits} hit, {misses} miss |\n"
     )
     title = f"Token telemetry ({telemetry.model})" if telemetry.model else "Token telemetry"
-    return f"### {title}\n\n" + head + "".join(rows)
+    saving = telemetry.cache_saving_usd
+    uncached_total = telemetry.cost_usd + saving
+    share = f" ({saving / uncached_total:+.1%})" if uncached_total else ""
+    note = f"\nPrompt caching saved ${saving:.4f}{share} versus the same requests uncached.\n"
+    return f"### {title}\n\n" + head + "".join(rows) + note

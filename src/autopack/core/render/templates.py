@@ -293,3 +293,14 @@ Cost so far: **${{ "%.4f" | format(cost_usd) }}** · output tokens: {{ output_to
 
 {% endif %}<sub>Autopack edits this comment in place; the block below lets a re-run resume.</sub>
 """
+
+TEMPLATES["batch.md.j2"] = r"""{% if count > 1 %}
+## This turn: batch {{ index + 1 }} of {{ count }}
+{% if index == 0 %}The deliverables are split into {{ count }} batches, written in this conversation one after the other. {% endif %}Write only these files now, in this order, then end with `done` (the next batch follows in a new turn; ids go on from your last op):
+{% for p in paths %}- `{{ p }}`
+{% endfor %}{% if gaps %}
+Names the files you already wrote import but that are not defined yet; define them in this batch:
+{% for importer, name, target in gaps %}- `{{ importer }}` imports {% if name == "*" %}module `{{ target }}`, which does not exist yet{% else %}`{{ name }}` from `{{ target }}`{% endif %}
+{% endfor %}{% endif %}{% elif ordered %}
+Write the deliverables in the order listed: each file after the files it imports from.
+{% endif %}"""
