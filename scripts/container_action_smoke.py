@@ -4,6 +4,12 @@ two-phase spec, the test gate off. Not in CI. Usage (after container-smoke.sh, a
 
     CONTAINERS_CONF=/path/to/containers.conf .venv/bin/python scripts/container_action_smoke.py
 
+With SETUP=1 the test gate is on and the repo's tests import `tinydep`, a local package the image
+does not have: `setup_command` installs it (`pip install /path/to/tinydep`) into the environment
+Autopack makes with uv inside the container (pytest and pip come from the package index, so the
+container needs the network; behind a TLS-intercepting proxy set CA_BUNDLE to the host's CA file:
+it is mounted and given to uv and pip as SSL_CERT_FILE and PIP_CERT); the phase's gate must pass.
+
 Prints the exit code, the log, the step outputs, the pushed branch, the PR and the check runs."""
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from action_world import API_KEY, TOKEN, responder, seed_origin, spec_body  # no
 
 from support.github_server import GitHubServer, GitHubState  # noqa: E402
 from support.messages_server import MessagesServer  # noqa: E402
+from support.pypkg import local_dependency  # noqa: E402
 
 IMAGE = os.environ.get("IMAGE", "localhost/autopack:smoke")
 
@@ -32,6 +39,19 @@ IMAGE = os.environ.get("IMAGE", "localhost/autopack:smoke")
 def main() -> int:
     root = Path(tempfile.mkdtemp(prefix="autopack-container-action-"))
     origin = seed_origin(root)
+    setup = os.environ.get("SETUP") == "1"
+    inputs = {"INPUT_TEST_COMMAND": "none"}
+    if setup:
+        dep = local_dependency(root / "tinydep")
+        seed = git.Repo(root / "seed")
+        test = root / "seed" / "tests" / "test_dep.py"
+        test.write_text(
+            "from tinydep import offset\n\n\ndef test_offset():\n    assert offset() == 0\n"
+        )
+        seed.git.add("-A")
+        seed.git.commit("-q", "-m", "a test that needs tinydep")
+        seed.git.push("-q", "origin", "main")
+        inputs = {"INPUT_SETUP_COMMAND": f"pip install -q {dep}"}
     work = root / "work"
     git.Repo.clone_from(origin, work, branch="main")
     state = GitHubState(owner="acme", name="calc", origin=origin, token=TOKEN)
@@ -60,9 +80,13 @@ def main() -> int:
             "INPUT_GITHUB_TOKEN": TOKEN,
             "INPUT_ANTHROPIC_API_KEY": API_KEY,
             "INPUT_ANTHROPIC_BASE_URL": model.base_url,
-            "INPUT_TEST_COMMAND": "none",
+            **inputs,
         }
         cmd = ["podman", "run", "--rm", "--network=host", "-v", f"{root}:{root}"]
+        bundle = os.environ.get("CA_BUNDLE")
+        if bundle:
+            cmd += ["-v", f"{bundle}:/etc/autopack-ca.pem:ro"]
+            env.update(SSL_CERT_FILE="/etc/autopack-ca.pem", PIP_CERT="/etc/autopack-ca.pem")
         for key, value in env.items():
             cmd += ["-e", f"{key}={value}"]
         started = time.monotonic()
@@ -77,6 +101,9 @@ def main() -> int:
             [(i["number"], "draft" if i["pull"]["draft"] else "ready") for i in state.pulls()],
         )
         print("check runs:", {c["name"]: c["conclusion"] for c in state.check_runs.values()})
+        for c in state.check_runs.values():
+            if setup and c["name"] == "Autopack / multiply":
+                print(c["output"]["summary"])
     return run.returncode
 
 

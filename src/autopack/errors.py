@@ -15,6 +15,7 @@ AutopackError
 │   └── ModelUnavailableError  a phase needs the model but no client can be made
 ├── ForgeError              the forge (GitHub or local) refused an operation
 ├── SuiteRunError            the repo's tests could not be started or parsed
+├── SetupError              the managed test environment or the setup command failed
 ├── GovernanceError         a governance decision is refused (tampered ops, moved head, ...)
 ├── TransitionError         a phase was moved between states its lifecycle does not connect
 ├── ConfigError             the repo's .autopack.yml is invalid
@@ -115,6 +116,11 @@ class ForgeError(AutopackError):
 
 class SuiteRunError(AutopackError):
     """The repo's tests could not be started or their report could not be read."""
+
+
+class SetupError(AutopackError):
+    """The managed test environment could not be made, or the setup command failed (the message
+    has its exit status and the tail of its output)."""
 
 
 class GovernanceError(AutopackError):

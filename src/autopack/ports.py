@@ -1,10 +1,11 @@
 """The ports of the core: every typing.Protocol the app layer drives, and where their payload
 types live. Adapters implement them, one module each:
 
-- ModelClient (anthropic, replay, lazy): payloads in core/model_io.py
+- ModelClient (anthropic, replay, lazy): payloads in core/model_io.py; TokenCounter (anthropic,
+  lazy), which a model client may also be
 - Workspace (git, github push; fakes.MemoryWorkspace)
 - Forge (github, local; fakes.RecordingForge): payloads in core/checks.py
-- SuiteRunner (pytest), BaselineStore + Snapshots (baseline cache), Linter (ruff): payloads in
+- SuiteRunner (pytest), BaselineStore (baseline cache), Linter (ruff): payloads in
   core/gates/
 - Finalizer (app/finalizer.py), AuditLog (governance store; core MemoryAuditLog), Clock (clock)
 """
@@ -12,9 +13,8 @@ types live. Adapters implement them, one module each:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from autopack.core.checks import CHECK_TEXT_LIMIT, Annotation, CheckRun, PullRequestRef
 from autopack.core.edits.changeset import ChangeSet
@@ -47,10 +47,10 @@ __all__ = [
     "ModelRequest",
     "ModelResponse",
     "PullRequestRef",
-    "Snapshots",
     "StopReason",
     "SuiteRunner",
     "TextSink",
+    "TokenCounter",
     "Workspace",
 ]
 
@@ -84,6 +84,16 @@ class Workspace(Protocol):
 
     def list_files(self) -> list[str]:
         """Tracked files of the checkout."""
+        ...
+
+    def remove_new_files(self, paths: list[str]) -> None:
+        """Delete untracked files the caller saw appear (not in an earlier `dirty_paths`, so
+        never the user's): what the test runs wrote."""
+        ...
+
+    def dirty_paths(self) -> set[str]:
+        """Files that differ from HEAD: tracked ones changed or deleted, and untracked ones that
+        git does not ignore."""
         ...
 
     def head_sha(self) -> str: ...
@@ -136,6 +146,14 @@ class ModelClient(Protocol):
     def stream(self, request: ModelRequest, on_text: TextSink) -> ModelResponse: ...
 
 
+@runtime_checkable
+class TokenCounter(Protocol):
+    """Exact input tokens of texts for `model` (a free counting endpoint), or None when it cannot
+    tell (offline, refused): the caller then estimates."""
+
+    def count_tokens(self, model: str, texts: Sequence[str]) -> list[int] | None: ...
+
+
 class SuiteRunner(Protocol):
     """Runs a repo's test suite in `root` (the whole suite, or only `select`: node ids or paths).
     Raises SuiteRunError when the tests cannot start or their report cannot be read."""
@@ -154,12 +172,6 @@ class BaselineStore(Protocol):
     def save(self, key: str, report: SuiteReport) -> None: ...
 
 
-class Snapshots(Protocol):
-    def checkout(self, sha: str) -> AbstractContextManager[str]:
-        """A read-only copy of the repo at `sha` in a temp folder (its path), removed on exit."""
-        ...
-
-
 class Linter(Protocol):
     def lint(self, root: str, paths: Sequence[str]) -> list[LintIssue]: ...
 
@@ -167,7 +179,16 @@ class Linter(Protocol):
 class Finalizer(Protocol):
     """Decides on a phase whose changes are written to the working tree (not yet committed)."""
 
+    def prepare(self) -> None:
+        """Called with the working tree at HEAD, before a phase's changes are written: what the
+        phase will be compared with (the test baseline) is captured now."""
+        ...
+
     def finalize(self, phase: Phase, changes: ChangeSet) -> PhaseDecision: ...
+
+    def committed(self, sha: str) -> None:
+        """The finalized phase became commit `sha` (exactly the tree `finalize` judged)."""
+        ...
 
 
 class AuditLog(Protocol):

@@ -39,6 +39,42 @@ BROKEN_OPS = [
     {"op": "manifest", "files": [{"path": "tests/test_broken.py", "symbols": ["test_broken"]}]},
     {"op": "done", "summary": "Added a test."},
 ]
+BREAK_ADD_OPS = [
+    {"op": "edit", "path": "src/calc/ops.py", "old": "return a + b", "new": "return a - b"},
+    {"op": "done", "summary": "Changed add."},
+]
+LEAKY_OPS = [
+    {
+        "op": "write",
+        "path": "tests/test_leaky.py",
+        "content": (
+            "import os\n\n\ndef test_leaky():\n"
+            "    found = {k: v for k, v in os.environ.items() if 'TOKEN' in k or 'KEY' in k}\n"
+            "    assert False, found\n"
+        ),
+    },
+    {"op": "done", "summary": "Added a test."},
+]
+PLANT_OPS = [
+    {
+        "op": "write",
+        "path": "conftest.py",
+        "content": (
+            "import os\nfrom pathlib import Path\n\nROOT = Path(__file__).parent\n"
+            "(ROOT / 'leak.txt').write_text(repr(dict(os.environ)))\n"
+            "(ROOT / 'data.txt').write_text('tampered ' + repr(dict(os.environ)))\n"
+        ),
+    },
+    {"op": "write", "path": "data.txt", "content": "ops\n"},
+    {"op": "done", "summary": "Added a conftest."},
+]
+EXTRA_OPS = {
+    "owners": OWNERS_OPS,
+    "broken": BROKEN_OPS,
+    "breakadd": BREAK_ADD_OPS,
+    "leaky": LEAKY_OPS,
+    "plant": PLANT_OPS,
+}
 
 ENV_OPS = [
     {"op": "write", "path": ".env.example", "content": "CALC_PRECISION=2\n"},
@@ -53,12 +89,7 @@ SECRET_OPS = [
 
 
 def phase_reply(phase_id: str) -> Reply:
-    ops = {
-        "owners": OWNERS_OPS,
-        "broken": BROKEN_OPS,
-        "envfile": ENV_OPS,
-        "secrets": SECRET_OPS,
-    }.get(phase_id)
+    ops = {**EXTRA_OPS, "envfile": ENV_OPS, "secrets": SECRET_OPS}.get(phase_id)
     if ops is None:
         ops = scenario.RESPONSES[phase_id][0][0]
     return Reply(text=scenario.ndjson(ops))
@@ -87,6 +118,9 @@ def spec_body(*phase_ids: str) -> str:
         "title": "Add a placeholder token",
         "deliverables": [{"path": "config/secrets/token.txt", "action": "create"}],
     }
+    phases["breakadd"] = {"id": "breakadd", "title": "Change add"}
+    phases["leaky"] = {"id": "leaky", "title": "A test printing the environment"}
+    phases["plant"] = {"id": "plant", "title": "A conftest writing files"}
     chosen = []
     for pid in phase_ids:
         phase = dict(phases[pid])
@@ -117,6 +151,7 @@ class World:
     defaults: dict[str, str] = field(default_factory=dict)  # inputs for every run
     followup_replies: list[Reply] = field(default_factory=list)  # for followup-* phases, in order
     last_payload: dict[str, Any] = field(default_factory=dict)
+    environ: dict[str, str] = field(default_factory=dict)  # more variables for every run
 
     @property
     def state(self) -> GitHubState:
@@ -167,7 +202,7 @@ class World:
         for var in list(__import__("os").environ):
             if var.startswith(("INPUT_", "GITHUB_", "ANTHROPIC_")):
                 self.monkeypatch.delenv(var)
-        for k, v in env.items():
+        for k, v in {**env, **self.environ}.items():
             self.monkeypatch.setenv(k, v)
         self.capsys.readouterr()
         code = main(["action", "--no-throttle"])

@@ -147,6 +147,23 @@ def test_the_branch_job_names_the_run_every_event_belongs_to(
     assert asked == (f"{env['PR_URL']}\n" if "PR_URL" in env else "")
 
 
+def test_example_workflow_pins_its_actions_and_uses_real_inputs() -> None:
+    wf = yaml.safe_load((ROOT / "examples/workflows/autopack.yml").read_text(encoding="utf-8"))
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    steps = wf["jobs"]["autopack"]["steps"]
+    ours = [s for s in steps if s["uses"].startswith("autopack/autopack@")]
+    assert len(ours) == 1 and set(ours[0]["with"]) <= set(action["inputs"])
+    assert ours[0]["with"]["setup_command"] and ours[0]["with"]["test_env_dir"] == ".autopack-env"
+    for step in steps:
+        if step is not ours[0]:
+            name, _, ref = step["uses"].partition("@")
+            assert len(ref) == 40 and int(ref, 16) >= 0, f"{name} is not pinned by a full SHA"
+    cached = {s["with"]["path"] for s in steps if s["uses"].startswith("actions/cache/")}
+    assert cached == {ours[0]["with"]["test_env_dir"], ours[0]["with"]["baseline_cache"]}
+    saves = [s for s in steps if s["uses"].startswith("actions/cache/save@")]
+    assert all("always()" in s["if"] for s in saves)  # kept when a phase failed
+
+
 def _zizmor() -> str | None:
     beside = Path(sys.executable).with_name("zizmor")  # installed in this venv (the dev extra)
     return str(beside) if beside.exists() else shutil.which("zizmor")

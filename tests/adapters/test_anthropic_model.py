@@ -11,6 +11,7 @@ import pytest
 
 from autopack.adapters.anthropic_model import AnthropicModelClient, build_params
 from autopack.adapters.package_data import lookup
+from autopack.core.model_io import CacheMarks
 from autopack.errors import (
     AutopackError,
     ModelConnectionError,
@@ -19,19 +20,22 @@ from autopack.errors import (
     RateLimitError,
     ServerError,
 )
-from autopack.ports import Message, ModelRequest
+from autopack.ports import Message, ModelRequest, TokenCounter
 from support.messages_server import MessagesServer, Reply
 
 MODEL = "claude-sonnet-4-6"
 
 
-def request(text: str = "hello", max_tokens: int = 1000) -> ModelRequest:
+def request(
+    text: str = "hello", max_tokens: int = 1000, cache: CacheMarks | None = None
+) -> ModelRequest:
     return ModelRequest(
         model=MODEL,
         system="You are a test.",
         messages=(Message(role="user", content=text),),
         max_tokens=max_tokens,
         phase_id="p1",
+        cache=cache or CacheMarks(),
     )
 
 
@@ -77,7 +81,8 @@ def test_streams_text_as_it_arrives_with_usage_and_cache(server: MessagesServer)
     server.add(Reply(text=text, chunk_chars=7), Reply(text="again\n"))
     chunks: list[str] = []
     c = client(server)
-    resp = c.stream(request("context " * 200), chunks.append)
+    marked = CacheMarks(system=True, messages=(0,))
+    resp = c.stream(request("context " * 600, cache=marked), chunks.append)  # 1,200 tokens
 
     assert resp.text == text and "".join(chunks) == text
     assert len(chunks) == -(-len(text) // 7)  # one callback per text_delta event
@@ -86,7 +91,8 @@ def test_streams_text_as_it_arrives_with_usage_and_cache(server: MessagesServer)
     assert resp.usage.cache_creation_input_tokens > 0 and resp.usage.cache_read_input_tokens == 0
     assert resp.elapsed_s is not None and resp.elapsed_s >= 0
 
-    again = c.stream(request("context " * 200), lambda _c: None)
+    again = c.stream(request("context " * 600, cache=marked), lambda _c: None)
+    c.client.close()
     assert again.usage.cache_read_input_tokens == resp.usage.cache_creation_input_tokens
     assert again.usage.cache_creation_input_tokens == 0
 
@@ -297,22 +303,41 @@ def test_api_key_and_base_url_from_the_environment(
     assert api_key(server.message_requests[0].headers) == "sk-env"
 
 
-def test_build_params_marks_only_the_stable_prefix() -> None:
-    req = ModelRequest(
-        model=MODEL,
-        system="sys",
-        messages=(
-            Message(role="user", content="repo context"),
-            Message(role="assistant", content="ops"),
-            Message(role="user", content="continue"),
-        ),
-        max_tokens=64_000,
+def test_build_params_marks_exactly_what_the_request_says() -> None:
+    msgs = (
+        Message(role="user", content="repo context"),
+        Message(role="assistant", content="ops"),
+        Message(role="user", content="continue"),
     )
-    params = build_params(req)
-    marks = [bool(m["content"][0].get("cache_control")) for m in params["messages"]]
-    assert marks == [True, False, False]
-    assert params["max_tokens"] == 64_000
-    assert "cache_control" not in build_params(req, cache=False)["system"][0]
+    req = ModelRequest(model=MODEL, system="sys", messages=msgs, max_tokens=64_000)
+
+    def marks(params: dict[str, object]) -> list[bool]:
+        return [bool(m["content"][0].get("cache_control")) for m in params["messages"]]  # type: ignore[attr-defined,index]
+
+    plain = build_params(req)
+    assert marks(plain) == [False, False, False]  # no marks asked: none sent
+    assert "cache_control" not in plain["system"][0]
+    assert plain["max_tokens"] == 64_000
+    moving = req.model_copy(update={"cache": CacheMarks(system=True, messages=(2,))})
+    assert marks(build_params(moving)) == [False, False, True]
+    assert build_params(moving)["system"][0]["cache_control"] == {"type": "ephemeral"}
+    off = build_params(moving, cache=False)
+    assert marks(off) == [False, False, False] and "cache_control" not in off["system"][0]
+
+
+def test_count_tokens_asks_the_endpoint_and_removes_the_framing(server: MessagesServer) -> None:
+    c = client(server)
+    assert isinstance(c, TokenCounter)
+    texts = ["x" * 400, "", "y" * 40]
+    assert c.count_tokens(MODEL, texts) == [100, 0, 10]  # 4 chars a token on the stand-in
+    counted = server.count_requests
+    assert len(counted) == 3  # the framing once (cached per model), then one per non-empty text
+    assert all(r.body["model"] == MODEL for r in counted)
+    assert server.message_requests == []  # counting sends no message and uses no reply
+    c.count_tokens(MODEL, ["z" * 8])
+    assert len(server.count_requests) == 4
+    server.count_status = 404  # an endpoint that does not count: the caller estimates
+    assert client(server).count_tokens(MODEL, ["abc"]) is None
 
 
 def test_unreachable_api_is_not_a_dropped_stream(git_repo) -> None:

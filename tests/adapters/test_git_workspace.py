@@ -310,3 +310,13 @@ def test_paths_are_literal_never_patterns_and_ignored_files_commit(git_repo: Pat
     ws.discard_changes(["a[1].txt"])
     assert (git_repo / "a[1].txt").read_bytes() == b"model\n"
     assert (git_repo / "a1.txt").read_text(encoding="utf-8") == "mine\n"
+
+
+def test_remove_new_files_deletes_only_untracked_files_it_is_given(git_repo: Path) -> None:
+    ws = GitWorkspace(git_repo)
+    (git_repo / "gen" / "deep").mkdir(parents=True)
+    (git_repo / "gen" / "deep" / "leak.txt").write_text("leak\n", encoding="utf-8")
+    (git_repo / "mine.txt").write_text("mine\n", encoding="utf-8")
+    ws.remove_new_files(["gen/deep/leak.txt", "README.md"])  # README.md is tracked: kept
+    assert not (git_repo / "gen").exists()  # the folders it left empty go too
+    assert (git_repo / "README.md").exists() and (git_repo / "mine.txt").exists()

@@ -97,3 +97,45 @@ def test_no_tests_is_an_empty_report_with_installed_plugins_autoloaded(tmp_path:
     root = write(tmp_path / "repo", {"README.md": "# nothing\n"})
     report = PytestRunner().run(str(root))
     assert report.tests == () and report.collection_errors == () and report.exit_code == 5
+
+
+SEES_ENV = (
+    "import os\n\n\n"
+    "def test_sees():\n"
+    "    print(sorted(os.environ))\n"
+    "    assert 'PATH' in os.environ and os.environ['PYTHONDONTWRITEBYTECODE'] == '1'\n"
+    "    assert os.environ.get('MY_SERVICE_HOST') == 'db.local'\n\n\n"
+    "def test_no_secret():\n"
+    "    leaked = {k: v for k, v in os.environ.items() if 'TOKEN' in k or 'KEY' in k}\n"
+    "    assert not leaked, leaked\n"
+)
+
+
+def test_the_tests_get_no_secret_variables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "INPUT_GITHUB_TOKEN": "ghs_secret_1",
+        "INPUT_ANTHROPIC_API_KEY": "sk-ant-secret-2",
+        "GITHUB_TOKEN": "ghs_secret_1",
+        "ANTHROPIC_API_KEY": "sk-ant-secret-2",
+        "MY_SERVICE_HOST": "db.local",
+    }.items():
+        monkeypatch.setenv(name, value)
+    root = write(tmp_path / "repo", {"tests/test_env.py": SEES_ENV})
+    plain = PytestRunner(plugin_autoload=False).run(str(root))
+    assert {t.node_id.split("::")[1]: t.outcome for t in plain.tests} == {
+        "test_sees": Outcome.failed,  # MY_SERVICE_HOST is not on the allow-list
+        "test_no_secret": Outcome.passed,
+    }
+    allowed = PytestRunner(plugin_autoload=False, env_allow=("MY_SERVICE_HOST",)).run(str(root))
+    assert all(t.outcome is Outcome.passed for t in allowed.tests), allowed.tests
+
+
+def test_a_managed_environment_is_keyed_by_how_it_was_made(tmp_path: Path) -> None:
+    one = PytestRunner(python_exe="/a/env/bin/python", env_key="managed-1")
+    other_folder = PytestRunner(python_exe="/b/env/bin/python", env_key="managed-1")
+    other_setup = PytestRunner(python_exe="/a/env/bin/python", env_key="managed-2")
+    assert one.config_key == other_folder.config_key != other_setup.config_key
+    assert (
+        PytestRunner(python_exe="/a/python").config_key
+        != PytestRunner(python_exe="/b/python").config_key
+    )

@@ -4,6 +4,7 @@ repair turn. Files must be byte-identical to an uncut run."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from dataclasses import replace
@@ -21,7 +22,7 @@ from autopack.core.build import BuildOutcome, BuildSettings, ExecutorConfig
 from autopack.core.edits.changeset import ChangeSet
 from autopack.core.spec import parse_spec
 from autopack.core.state import PhaseStatus
-from support.messages_server import MessagesServer, Reply
+from support.messages_server import MessagesServer, Recorded, Reply
 from support.ndjson import big_module, cut_script, line_starts, ops_text
 
 MODEL = "claude-sonnet-4-6"
@@ -41,14 +42,18 @@ def client_for(server: MessagesServer, deadline_s: float = 600.0) -> AnthropicMo
 
 
 def build(
-    server: MessagesServer, repo: Path, max_continuations: int = 10, deadline_s: float = 600.0
+    server: MessagesServer,
+    repo: Path,
+    max_continuations: int = 10,
+    deadline_s: float = 600.0,
+    prompt: str = "phase prompt with the repo context",
 ) -> tuple[BuildOutcome, ChangeSet]:
     changes = ChangeSet(GitWorkspace(repo))
     outcome = build_phase(
         client_for(server, deadline_s),
         model=MODEL,
         system="system prompt",
-        prompt="phase prompt with the repo context",
+        prompt=prompt,
         changes=changes,
         settings=BuildSettings(max_tokens=4000, max_continuations=max_continuations),
         phase_id="big",
@@ -125,13 +130,33 @@ def test_continuation_conversation_and_prompt_cache(git_repo: Path, server: Mess
         assert kept == seg[: seg.rfind("\n")]  # the stream up to its last complete line
         first_ids_kept.append(first_ids_kept[-1] + kept.count("\n") + 1)
         assert f"Continue from operation id {first_ids_kept[-1] + 1}" in req.message_text(2 * k)
-    # Prompt caching: breakpoints on the system prompt and the first user message; continuation
-    # requests read the prefix from cache.
-    assert reqs[0].body["system"][0]["cache_control"] == {"type": "ephemeral"}
-    assert reqs[0].body["messages"][0]["content"][0]["cache_control"] == {"type": "ephemeral"}
-    assert outcome.requests[0].usage.cache_creation_input_tokens > 0
-    assert all(r.usage.cache_read_input_tokens > 0 for r in outcome.requests[1:])
     assert [r.purpose for r in outcome.requests] == ["build"] + ["continue"] * 3
+
+
+def test_continuations_carry_a_moving_cache_breakpoint(
+    git_repo: Path, server: MessagesServer
+) -> None:
+    replies, _ = cut_script(TEXT, mid_line_cuts(3))
+    server.add(*replies)
+    context = "repo context line\n" * 400  # 7,200 chars: 1,800 tokens, over the 1,024 minimum
+    outcome, _changes = build(server, git_repo, prompt=context)
+    assert outcome.complete
+
+    def marked(req: Recorded) -> list[int]:
+        return [n for n, m in enumerate(req.messages) if "cache_control" in m["content"][0]]
+
+    reqs = server.message_requests
+    # The first request was planned as the only one: no breakpoint, no write premium. Each
+    # continuation marks its newest turn: it reads what the one before it wrote.
+    assert [marked(r) for r in reqs] == [[], [2], [4], [6]]
+    assert all("cache_control" not in r.body["system"][0] for r in reqs)  # a short system prompt
+    usage = [r.usage for r in outcome.requests]
+    assert usage[0].cache_creation_input_tokens == usage[0].cache_read_input_tokens == 0
+    assert usage[1].cache_read_input_tokens == 0 and usage[1].cache_creation_input_tokens > 450
+    for before, after in itertools.pairwise(usage[1:]):
+        cached = before.cache_creation_input_tokens + before.cache_read_input_tokens
+        assert after.cache_read_input_tokens == cached
+        assert 0 < after.cache_creation_input_tokens < cached  # only the new turns are written
 
 
 def test_cut_before_any_complete_line_repeats_the_request(

@@ -43,6 +43,7 @@ def finalize(
     finalizer = build_finalizer(
         GitWorkspace(root), GateSettings(tests=tests, plugin_autoload=False, **kw)
     )
+    finalizer.prepare()  # the baseline, before the phase's changes are written
     return finalizer.finalize(phase, apply(root, ops))
 
 

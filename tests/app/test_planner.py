@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from autopack.adapters.anthropic_model import AnthropicModelClient
+from autopack.adapters.package_data import estimator_params, lookup
 from autopack.app.planner import RepoFile, plan_spec
 from autopack.cli import main
 from autopack.core.context.engine import planning_context
@@ -194,3 +195,39 @@ def test_goal_file_errors_are_clear(git_repo: Path, tmp_path: Path, capsys) -> N
     assert f"cannot read --goal-file {missing}" in capsys.readouterr().err
     assert main(["run", "--repo", str(git_repo), "--goal", "  "]) == 1
     assert "--goal is empty" in capsys.readouterr().err
+
+
+def test_a_phase_planned_too_wide_is_split_into_consecutive_phases(server: MessagesServer) -> None:
+    wide = [{"path": f"src/mod{i:02}.py", "action": "create"} for i in range(14)]
+    data = {
+        "goal": "g",
+        "phases": [
+            {"id": "base", "title": "Base", "deliverables": [{"path": "src/app.py"}]},
+            {
+                "id": "mods",
+                "title": "Modules",
+                "depends_on": ["base"],
+                "deliverables": [*wide, {"path": "tests/test_mods.py", "action": "create"}],
+                "validation_tests": ["tests/test_mods.py"],
+            },
+            {"id": "docs", "title": "Docs", "depends_on": ["mods"]},
+        ],
+    }
+    server.add(Reply(text=json.dumps(data)))
+    client = AnthropicModelClient(api_key="test", base_url=server.base_url, max_retries=0)
+    sizing = (lookup(MODEL), estimator_params())
+    outcome = plan_spec(client, model=MODEL, goal="g", files=FILES, sizing=sizing)
+    phases = {p.id: p for p in outcome.spec.phases}
+    assert list(phases) == ["base", "mods-1", "mods-2", "docs"]
+    first, second = phases["mods-1"], phases["mods-2"]
+    assert len(first.deliverables) == 12 and first.depends_on == ("base",)
+    assert second.depends_on == ("mods-1",) and second.title == "Modules (part 2 of 2)"
+    # Tests are written last, and checked only once the whole phase is there.
+    assert second.deliverables[-1].path == "tests/test_mods.py"
+    assert first.validation_tests == () and second.validation_tests == ("tests/test_mods.py",)
+    assert phases["docs"].depends_on == ("mods-2",)
+    # Without sizing (or when one batch is enough) the plan is kept as the model wrote it.
+    server.add(Reply(text=json.dumps(data)))
+    kept = plan_spec(client, model=MODEL, goal="g", files=FILES)
+    client.close()
+    assert [p.id for p in kept.spec.phases] == ["base", "mods", "docs"]

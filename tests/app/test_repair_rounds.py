@@ -62,7 +62,7 @@ def run(tmp_path: Path, records: list[ReplayRecord], rounds: int = 1) -> tuple[A
         ws,
         lambda p: snapshots.read_at("HEAD", p),
         ws.head_sha,
-        tracker=BaselineTracker(runner, MemoryBaselineStore(), snapshots),
+        tracker=BaselineTracker(runner, MemoryBaselineStore()),
     )
     model = ReplayModelClient(records)
     config = ExecutorConfig(run_id="t", repair_rounds=rounds)
@@ -115,7 +115,8 @@ def test_a_repair_round_that_fixes_the_failure_commits(tmp_path: Path) -> None:
     assert "continue from operation id 5" in repair.messages[2].content.lower()
     # ... under the run's system prompt (its shared context, the cached prefix), not a bare one.
     assert repair.system == model.requests[0].system and "# Repository map" in repair.system
-    # One baseline for the whole run (base SHA), one run per finalize, one re-run of the failure.
+    # One baseline (at the base SHA, before mul was written), one run per finalize, one re-run of
+    # the failure; pow and after start from the commit whose gated run is their baseline.
     assert runner.calls == [(), (), ("tests/test_mul.py::test_mul",), (), (), ()]
     check = (tmp_path / "out" / "checks" / "mul.json").read_text(encoding="utf-8")
     assert '"conclusion": "success"' in check

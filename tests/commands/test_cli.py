@@ -248,12 +248,67 @@ def test_plan_text_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
         "  wave 1: types, lint",
         "  wave 2: api",
         "  wave 3: docs",
+        "Deliverables (writing order; batches):",
+        "  types: (none)",
+        "  api: (none)",
+        "  docs: (none)",
+        "  lint: (none)",
     ]
     assert main(["plan", "--json", str(spec)]) == 0
-    assert json.loads(capsys.readouterr().out) == {
-        "order": ["types", "api", "docs", "lint"],
-        "waves": [["types", "lint"], ["api"], ["docs"]],
-    }
+    out = json.loads(capsys.readouterr().out)
+    assert out["order"] == ["types", "api", "docs", "lint"]
+    assert out["waves"] == [["types", "lint"], ["api"], ["docs"]]
+    assert out["phases"][0] == {"id": "types", "order": [], "batches": [[]]}
+
+
+def test_plan_orders_deliverables_by_imports_and_splits_wide_phases(
+    git_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (git_repo / "pkg").mkdir()
+    (git_repo / "pkg" / "core.py").write_text(
+        "from pkg.settings import Options\n\n\ndef run(o: Options) -> None: ...\n"
+    )
+    (git_repo / "pkg" / "settings.py").write_text("class Options: ...\n")
+    wide = [{"path": f"pkg/plugins/p{i:02}.py", "action": "create"} for i in range(14)]
+    spec = tmp_path / "deps.yaml"
+    spec.write_text(
+        yaml.safe_dump(
+            {
+                "goal": "g",
+                "phases": [
+                    {
+                        "id": "core",
+                        "title": "Core",
+                        "deliverables": [
+                            {"path": "docs/core.md", "action": "create"},
+                            {"path": "tests/test_core.py", "action": "create"},
+                            {"path": "pkg/core.py"},
+                            {"path": "pkg/settings.py"},
+                        ],
+                    },
+                    {"id": "wide", "title": "Wide", "deliverables": wide},
+                ],
+            }
+        )
+    )
+    assert main(["plan", "--json", "--repo", str(git_repo), str(spec)]) == 0
+    core, wide_phase = json.loads(capsys.readouterr().out)["phases"]
+    # The module before its importer (core.py imports settings.py), then tests, then docs.
+    assert core["order"] == ["pkg/settings.py", "pkg/core.py", "tests/test_core.py", "docs/core.md"]
+    assert core["batches"] == [core["order"]]
+    assert [len(b) for b in wide_phase["batches"]] == [12, 2]
+    assert [p for b in wide_phase["batches"] for p in b] == wide_phase["order"]
+    # Without the checkout the order comes from paths and names alone.
+    assert main(["plan", "--json", str(spec)]) == 0
+    blind = json.loads(capsys.readouterr().out)["phases"][0]["order"]
+    assert blind[2:] == ["tests/test_core.py", "docs/core.md"]
+    assert main(["plan", "--repo", str(git_repo), str(spec)]) == 0
+    text = capsys.readouterr().out
+    assert "  core: pkg/settings.py, pkg/core.py, tests/test_core.py, docs/core.md" in text
+    assert (
+        "  wide: 2 batches" in text
+        and "    batch 2: pkg/plugins/p12.py, pkg/plugins/p13.py" in text
+    )
 
 
 def test_plan_of_a_cyclic_spec_is_an_error(

@@ -329,6 +329,12 @@ class BlockUntil:
     def __init__(self, path: str) -> None:
         self.path = path
 
+    def prepare(self) -> None:
+        pass
+
+    def committed(self, sha: str) -> None:
+        pass
+
     def finalize(self, phase: Any, changes: Any) -> PhaseDecision:
         ok = changes.current(self.path) is not None
         status = GateStatus.passed if ok else GateStatus.block

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from autopack.adapters.package_data import estimator_params, lookup
@@ -23,7 +25,10 @@ def test_edit_format_by_default_with_margin_and_pad() -> None:
     plan = plan_budget(est, SONNET, s)
     assert plan.format == "edit" and not plan.fallback
     assert plan.estimate_tokens == est.edit_tokens
-    assert plan.max_tokens == est.edit_tokens * (1 + s.margin_edit) + s.pad_tokens
+    # estimate * (1 + margin) + pad, plus the edit tail of the largest modified file.
+    tail = math.ceil(s.edit_tail_coefficient * math.sqrt(5000))
+    assert plan.max_tokens == math.ceil(est.edit_tokens * (1 + s.margin_edit)) + s.pad_tokens + tail
+    assert plan.requests[0].max_tokens == plan.max_tokens
     assert len(plan.requests) == 1 and plan.requests[0].paths == ["a.py"]
     assert plan.estimate is est
 
@@ -70,16 +75,30 @@ def test_static_fallback_when_nothing_can_be_estimated() -> None:
     plan = plan_budget(unknown, SONNET, complexity="high")
     assert plan.fallback and plan.max_tokens == 16384 and plan.estimate_tokens is None
     assert plan_budget(None, SONNET, complexity="low").max_tokens == 8192
-    assert next_max_tokens(plan, 16384, SONNET) == 24576  # the seed's x1.5
+    assert next_max_tokens(SONNET) == SONNET.max_output_tokens  # after a cut: the max
     off = plan_budget(None, SONNET, BudgetSettings(static_fallback=False))
     assert off.fallback and off.max_tokens == SONNET.max_output_tokens
 
 
-def test_continuation_grows_and_is_capped() -> None:
-    est = estimate(EstimateInput(deliverables=[_mod("a.py", 100)]), P)
-    plan = plan_budget(est, SONNET)
-    assert next_max_tokens(plan, 4000, SONNET) == 8000
-    assert next_max_tokens(plan, 60_000, SONNET) == SONNET.max_output_tokens
+def test_after_a_cut_the_next_request_gets_the_model_max_inside_the_context_window() -> None:
+    assert next_max_tokens(SONNET) == SONNET.max_output_tokens
+    assert next_max_tokens(OPUS41) == 32_000
+    assert next_max_tokens(SONNET, input_tokens=190_000) == SONNET.context_window - 190_000
+
+
+def test_the_edit_tail_grows_with_the_largest_modified_file_only() -> None:
+    s = BudgetSettings()
+    small = plan_budget(estimate(EstimateInput(deliverables=[_mod("a.py", 400)]), P), SONNET, s)
+    big = plan_budget(estimate(EstimateInput(deliverables=[_mod("a.py", 40_000)]), P), SONNET, s)
+    no_tail = s.model_copy(update={"edit_tail_coefficient": 0.0})
+    big_plain = plan_budget(
+        estimate(EstimateInput(deliverables=[_mod("a.py", 40_000)]), P), SONNET, no_tail
+    )
+    assert big.max_tokens - big_plain.max_tokens == math.ceil(s.edit_tail_coefficient * 200)
+    assert big.max_tokens > small.max_tokens
+    created = estimate(EstimateInput(deliverables=[DeliverableSize(path="n", action="create")]), P)
+    whole = plan_budget(created, SONNET, s)  # whole files: no edit tail
+    assert whole.max_tokens == math.ceil(created.full_file_tokens * 1.15) + s.pad_tokens
 
 
 def test_settings_reject_nonsense() -> None:

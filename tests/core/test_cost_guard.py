@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from autopack.adapters.git_workspace import GitWorkspace
 from autopack.adapters.local_forge import LocalForge
 from autopack.adapters.package_data import lookup
@@ -27,6 +29,14 @@ def test_guard_refuses_a_phase_that_would_exceed_and_requests_once_spent() -> No
     assert guard.refuse_request(0.99) is None
     assert guard.refuse_request(1.0) is not None
     assert CostGuard().refuse_phase(1e9, 1e9) is None  # no budget, no limit
+
+
+def test_the_projection_uses_the_exact_input_count_when_there_is_one() -> None:
+    info = lookup(MODEL)
+    guard = CostGuard(limit_usd=1.0)
+    estimated = guard.projected_phase_usd(None, 3_600_000, info)  # 1M tokens at 3.6 chars each
+    counted = guard.projected_phase_usd(None, 3_600_000, info, input_tokens=500_000)
+    assert estimated == pytest.approx(2.0, abs=1e-5) and counted == pytest.approx(1.0)  # $2/M
 
 
 def _write(path: str, text: str, op_id: int = 1) -> str:

@@ -32,9 +32,9 @@ def test_phase_telemetry_from_a_continued_build(git_repo: Path) -> None:
             client,
             model=MODEL,
             system="system " * 50,
-            prompt="context " * 400,
+            prompt="context " * 800,  # 1,600 tokens: over the minimum cacheable prefix
             changes=ChangeSet(GitWorkspace(git_repo)),
-            settings=BuildSettings(),
+            settings=BuildSettings(next_max_tokens=(16_000,)),  # two requests planned
             phase_id="big",
         )
     assert outcome.complete
@@ -74,8 +74,20 @@ def test_phase_telemetry_from_a_continued_build(git_repo: Path) -> None:
     assert data["phases"][1]["requests"][0]["stop_reason"] == "max_tokens"
     assert data["phases"][1]["estimated_output_tokens"] == 400
 
+    # The saving versus no caching: the read at 0.1x instead of 1x, less the write premium.
+    saving = (
+        u.cache_read_input_tokens * (1.0 - 0.1) - u.cache_creation_input_tokens * (1.25 - 1.0)
+    ) / 1e6
+    assert saving > 0 and pt.cache_saving_usd == pytest.approx(saving)
+    assert data["totals"]["cache_saving_usd"] == pytest.approx(2 * saving, abs=1e-6)
+    assert (
+        data["phases"][1]["requests"][1]["uncached_cost_usd"]
+        > data["phases"][1]["requests"][1]["cost_usd"]
+    )
+
     table = render_table(run)
     assert f"Token telemetry ({MODEL})" in table
+    assert f"Prompt caching saved ${2 * saving:.4f}" in table
     assert f"| `big` | 2 | 1 | 0 | 400 | {u.output_tokens:,} |" in table
     assert "| **total** | 4 | 2 | 0 |" in table
     assert f"{2 * expected:.4f}" in table

@@ -8,13 +8,18 @@ the next scripted `Reply` (or by a `responder` callable): text, stop_reason, usa
 `error` event, raw (malformed) SSE bytes, or `ping` events sent forever after the text.
 
 Usage is computed like the API does when not scripted: output tokens = ceil(chars / 4) of the text
-actually sent; prompt caching is simulated for `cache_control` breakpoints as the API does it (the
-longest prefix ending at a breakpoint that an earlier request cached is read; the rest up to the
-last breakpoint is written), so a shared system prompt is read even when the next message differs.
+actually sent, and input tokens ceil(chars / 4) per content block. Prompt caching follows Anthropic's
+rules: a prefix ending at a `cache_control` breakpoint is cached when it holds at least
+`cache_min_tokens` (1,024) tokens; a request reads the longest cached prefix that ends at one of its
+breakpoints or up to 20 blocks before one (`cache_read_input_tokens`), writes the rest up to its last
+cacheable breakpoint (`cache_creation_input_tokens`) and pays plain input for what follows.
+POST /v1/messages/count_tokens answers `{"input_tokens": N}` (the same count, plus 4 per message for
+the framing) without using a scripted reply; `count_status` makes it fail with that status instead.
 
 Every request is recorded (`server.requests`: headers + JSON body), so tests assert on the
-conversation. Run standalone with `python tests/support/messages_server.py SCRIPT.json` (a JSON list
-of replies); it prints its base URL and serves until interrupted.
+conversation. Each response closes its connection (`connection: close`), so clients keep no pooled
+socket open after a test. Run standalone with `python tests/support/messages_server.py SCRIPT.json`
+(a JSON list of replies); it prints its base URL and serves until interrupted.
 """
 
 from __future__ import annotations
@@ -99,9 +104,12 @@ def _text_of(content: Any) -> str:
     return "".join(block.get("text", "") for block in content if isinstance(block, dict))
 
 
-def _cache_split(body: dict[str, Any]) -> tuple[list[str], str]:
-    """The prompt's prefix at each cache_control breakpoint (shortest first), and the text after
-    the last breakpoint."""
+CACHE_LOOKBACK_BLOCKS = 20
+FRAMING_TOKENS = 4  # per message, in count_tokens
+
+
+def _blocks(body: dict[str, Any]) -> list[tuple[str, bool]]:
+    """(text, has a breakpoint) of every content block, system first, in prompt order."""
     parts: list[tuple[str, bool]] = []
     system = body.get("system", "")
     if isinstance(system, str):
@@ -114,17 +122,19 @@ def _cache_split(body: dict[str, Any]) -> tuple[list[str], str]:
             parts.append((content, False))
         else:
             parts += [(b.get("text", ""), "cache_control" in b) for b in content]
-    marks = [i for i, (_, bp) in enumerate(parts) if bp]
-    prefixes = ["".join(t for t, _ in parts[: i + 1]) for i in marks]
-    rest = "".join(t for t, _ in parts[marks[-1] + 1 if marks else 0 :])
-    return prefixes, rest
+    return parts
 
 
 class MessagesServer:
     def __init__(
-        self, replies: list[Reply] | None = None, responder: Responder | None = None
+        self,
+        replies: list[Reply] | None = None,
+        responder: Responder | None = None,
+        cache_min_tokens: int = 1024,
     ) -> None:
         self.replies: list[Reply] = list(replies or [])
+        self.cache_min_tokens = cache_min_tokens
+        self.count_status = 200
         self.responder = responder
         self.requests: list[Recorded] = []
         self.cache: set[str] = set()
@@ -163,7 +173,11 @@ class MessagesServer:
 
     @property
     def message_requests(self) -> list[Recorded]:
-        return [r for r in self.requests if r.path.startswith("/v1/messages")]
+        return [r for r in self.requests if r.path.split("?")[0] == "/v1/messages"]
+
+    @property
+    def count_requests(self) -> list[Recorded]:
+        return [r for r in self.requests if r.path.startswith("/v1/messages/count_tokens")]
 
     def next_reply(self, rec: Recorded) -> Reply:
         with self.lock:
@@ -175,20 +189,38 @@ class MessagesServer:
         return Reply(status=500, error_type="api_error", text="the test server has no reply left")
 
     def usage_for(self, body: dict[str, Any], sent: str) -> dict[str, int]:
-        """As the API counts: the longest breakpoint prefix already cached is read from the
-        cache, the rest up to the last breakpoint is written to it, the text after is input."""
-        prefixes, rest = _cache_split(body)
-        keys = {p: hashlib.sha256(p.encode()).hexdigest() for p in prefixes if p}
+        blocks = _blocks(body)
+        cum, keys, total, digest = [], [], 0, hashlib.sha256(str(body.get("model")).encode())
+        for text, _ in blocks:
+            total += tokens(text)
+            digest.update(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
+            cum.append(total)
+            keys.append(digest.hexdigest())
+        breakpoints = [j for j, (_, bp) in enumerate(blocks) if bp]
         with self.lock:
-            hit = max((len(p) for p, k in keys.items() if k in self.cache), default=0)
-            self.cache.update(keys.values())
-        full = prefixes[-1] if prefixes else ""
+            read_at = -1
+            for bp in breakpoints:
+                for j in range(bp, max(-1, bp - CACHE_LOOKBACK_BLOCKS - 1), -1):
+                    if keys[j] in self.cache:
+                        read_at = max(read_at, j)
+                        break
+            written_to = read_at
+            for bp in breakpoints:
+                if cum[bp] >= self.cache_min_tokens:
+                    self.cache.add(keys[bp])
+                    written_to = max(written_to, bp)
+        read = cum[read_at] if read_at >= 0 else 0
+        write = cum[written_to] - read if written_to > read_at else 0
         return {
-            "input_tokens": tokens(rest),
+            "input_tokens": total - read - write,
             "output_tokens": tokens(sent),
-            "cache_creation_input_tokens": tokens(full[hit:]),
-            "cache_read_input_tokens": tokens(full[:hit]),
+            "cache_creation_input_tokens": write,
+            "cache_read_input_tokens": read,
         }
+
+    def count_for(self, body: dict[str, Any]) -> int:
+        framing = FRAMING_TOKENS * len(body.get("messages", []))
+        return sum(tokens(text) for text, _ in _blocks(body)) + framing
 
 
 def _sse(event: str, data: dict[str, Any]) -> bytes:
@@ -202,6 +234,13 @@ def _handler_for(server: MessagesServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             return
 
+        def send_response(self, code: int, message: str | None = None) -> None:
+            # One request per connection: the client closes its socket after each response, so
+            # no test leaves a pooled connection open for the garbage collector to warn about.
+            super().send_response(code, message)
+            self.send_header("connection", "close")
+            self.close_connection = True
+
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", "0"))
             raw = self.rfile.read(length)
@@ -210,6 +249,9 @@ def _handler_for(server: MessagesServer) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 body = {"_raw": raw.decode("utf-8", "replace")}
             rec = Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+            if self.path.startswith("/v1/messages/count_tokens"):
+                self._count(rec)
+                return
             reply = server.next_reply(rec)
             if reply.status != 200:
                 self._error(reply)
@@ -218,6 +260,19 @@ def _handler_for(server: MessagesServer) -> type[BaseHTTPRequestHandler]:
                 self._stream(body, reply)
             except (BrokenPipeError, ConnectionResetError):  # the client went away (cancelled)
                 self.close_connection = True
+
+        def _count(self, rec: Recorded) -> None:
+            with server.lock:
+                server.requests.append(rec)
+            if server.count_status != 200:
+                self._error(Reply(status=server.count_status))
+                return
+            data = json.dumps({"input_tokens": server.count_for(rec.body)}).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
         def _error(self, reply: Reply) -> None:
             kind = reply.error_type or _ERROR_TYPES.get(reply.status, "api_error")

@@ -211,7 +211,10 @@ class Decide:
         if tracking.spec is None:
             raise AutopackError("the tracking comment has no run spec; label the issue again")
         runner = self.runner
-        return runner.execute(tracking, ws, runner.make_model(), tracking.spec, tracking.state)
+        finalizer = runner.finalizer(ws)
+        return runner.execute(
+            tracking, ws, runner.make_model(), tracking.spec, tracking.state, finalizer
+        )
 
     def _finish_decided(self, tracking: Tracking) -> int:
         """A decision recorded by an earlier run that stopped before applying it: finish it."""

@@ -81,10 +81,11 @@ class FollowUp:
         tracking.spec = self._spec(tracking.spec)
         ws = ActionWorkspace(runner.env.workspace, runner.inputs.github_token)
         ws.adopt_remote_branch(tracking.branch)
+        finalizer = runner.finalizer(ws)  # a setup command runs before any model call
         context = {self.key: self._context(ws, tracking)}
-        model = runner.make_model()
+        spec, state, only = tracking.spec, tracking.state, (self.key,)
         return runner.execute(
-            tracking, ws, model, tracking.spec, tracking.state, (self.key,), context
+            tracking, ws, runner.make_model(), spec, state, finalizer, only, context
         )
 
     def _record(self) -> FollowUpRecord:

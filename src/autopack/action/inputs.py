@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from autopack.core.gates.environment import parse_allow
 from autopack.core.governance.requests import DecisionLabels
 from autopack.core.paths import check_repo_path
 from autopack.errors import AutopackError, PathPolicyError
@@ -46,6 +47,10 @@ class ActionInputs(BaseModel):
     max_tokens: int | None = Field(default=None, gt=0)  # None: the budget policy decides
     allowed_bots: tuple[str, ...] = ()
     test_command: str = ""
+    test_python: str = ""
+    setup_command: str = ""
+    test_env_dir: str = ""  # empty: RUNNER_TEMP/autopack-test-env
+    test_env_allow: tuple[str, ...] = ()
     baseline_cache: str = ""  # empty: RUNNER_TEMP/autopack-baseline-cache
     replay: str = ""
     instructions: str = ""  # extra guidance for the model (the maintainers', like AGENTS.md)
@@ -55,6 +60,11 @@ class ActionInputs(BaseModel):
     @classmethod
     def _bots(cls, value: Any) -> tuple[str, ...]:
         return _split_list(value)
+
+    @field_validator("test_env_allow", mode="before")
+    @classmethod
+    def _allow(cls, value: Any) -> tuple[str, ...]:
+        return parse_allow(value if isinstance(value, str) else list(value or ()))
 
     @property
     def cost_cap(self) -> float | None:
@@ -132,21 +142,33 @@ def _problems(exc: ValidationError, names: Mapping[str, str]) -> str:
     return "; ".join(out)
 
 
-def baseline_cache_dir(inputs: ActionInputs, env: ActionEnv) -> str:
-    """The folder caching test baselines by commit: the baseline_cache input (absolute, or relative
-    to GITHUB_WORKSPACE like actions/cache's `path`), else a folder under RUNNER_TEMP."""
-    value = inputs.baseline_cache.strip()
+def _folder_input(name: str, value: str, env: ActionEnv, default: str) -> str:
+    """A folder input: absolute, or relative to GITHUB_WORKSPACE like actions/cache's `path`;
+    empty: `default` under RUNNER_TEMP."""
+    value = value.strip()
     if not value:
-        return str(Path(env.temp or Path(env.workspace).parent) / "autopack-baseline-cache")
+        return str(Path(env.temp or Path(env.workspace).parent) / default)
     if Path(value).is_absolute():
         return value
     try:
         return str(Path(env.workspace) / check_repo_path(value, allow_folder=True))
     except PathPolicyError as exc:
         raise ActionConfigError(
-            f"input baseline_cache (INPUT_BASELINE_CACHE): {exc}; give an absolute folder or one "
+            f"input {name} ({input_env_name(name)}): {exc}; give an absolute folder or one "
             "inside the workspace"
         ) from None
+
+
+def baseline_cache_dir(inputs: ActionInputs, env: ActionEnv) -> str:
+    """The folder caching test baselines by commit: the baseline_cache input, else a folder
+    under RUNNER_TEMP."""
+    return _folder_input("baseline_cache", inputs.baseline_cache, env, "autopack-baseline-cache")
+
+
+def managed_env_dir(inputs: ActionInputs, env: ActionEnv) -> str:
+    """The folder of the managed test environment: the test_env_dir input, else a folder under
+    RUNNER_TEMP (kept for this job only)."""
+    return _folder_input("test_env_dir", inputs.test_env_dir, env, "autopack-test-env")
 
 
 def input_env_name(name: str) -> str:

@@ -25,6 +25,7 @@ from autopack.action.inputs import (
     baseline_cache_dir,
     env_from_env,
     inputs_from_env,
+    managed_env_dir,
 )
 from autopack.action.issue_spec import planning_goal, spec_from_issue
 from autopack.action.session import Outcome, Session, finish
@@ -56,7 +57,7 @@ from autopack.core.spec import RunSpec
 from autopack.core.state import RunState
 from autopack.core.telemetry import RunTelemetry
 from autopack.errors import AutopackError
-from autopack.ports import ModelClient
+from autopack.ports import Finalizer, ModelClient
 
 
 def _fact(event: LabelEvent | None) -> LabelFact | None:
@@ -80,7 +81,7 @@ class ActionRunner:
         self.throttle = throttle
         self._forge: GitHubForge | None = None
         self.home: int | None = None  # where a stopped run is reported
-        self._models: list[ModelClient] = []
+        self._clients: list[ModelClient] = []  # closed when the run ends
 
     @property
     def forge(self) -> GitHubForge:
@@ -102,12 +103,9 @@ class ActionRunner:
             return self._run()
         except AutopackError as exc:
             return self._stopped(exc)
-        finally:
-            if self._forge is not None:
-                self._forge.close()
-            for client in self._models:  # the Anthropic clients this run made
-                close = getattr(client, "close", None)
-                if close is not None:
+        finally:  # the HTTP connections of the GitHub and model clients
+            for close in (getattr(c, "close", None) for c in (self._forge, *self._clients)):
+                if callable(close):
                     close()
 
     def _stopped(self, exc: AutopackError) -> int:
@@ -190,10 +188,11 @@ class ActionRunner:
         ws = ActionWorkspace(self.env.workspace, self.inputs.github_token)
         if ws.adopt_remote_branch(tracking.branch):
             self.log.info(f"resuming {tracking.branch} from origin")
+        finalizer = self.finalizer(ws)  # a setup command runs before any model call
         model = self.make_model()
         spec = tracking.spec or self._spec(intent, ws, model, tracking)
         tracking.spec = spec
-        return self.execute(tracking, ws, model, spec, tracking.state)
+        return self.execute(tracking, ws, model, spec, tracking.state, finalizer)
 
     def _spec_run_id(self, spec_path: str) -> str:
         return "spec-" + run_slug(Path(spec_path).stem)
@@ -210,17 +209,17 @@ class ActionRunner:
             path = Path(self.env.workspace, check_repo_path(self.inputs.replay))
             return replay_model(str(path))
         # Made on the first model call: applying an approved held phase needs no model (nor a key).
-        return lazy_model(self._anthropic)
+        client = lazy_model(self._anthropic)
+        self._clients.append(client)
+        return client
 
     def _anthropic(self) -> ModelClient:
         if not self.inputs.anthropic_api_key:
             raise ActionConfigError("input anthropic_api_key is empty (set it from a secret)")
-        client = anthropic_model(
+        return anthropic_model(
             api_key=self.inputs.anthropic_api_key,
             base_url=self.inputs.anthropic_base_url or None,
         )
-        self._models.append(client)
-        return client
 
     def _spec(
         self, intent: StartRun, ws: ActionWorkspace, model: ModelClient, tracking: Tracking
@@ -259,6 +258,26 @@ class ActionRunner:
         tracking.output_tokens += telemetry.usage.output_tokens
         return outcome.spec
 
+    def _gate_settings(self) -> GateSettings:
+        inputs = self.inputs
+        command = inputs.test_command.strip()
+        if command.lower() == "none":
+            if inputs.setup_command.strip():
+                self.log.notice("setup_command is not run: test_command is none")
+            return GateSettings(tests=False)
+        settings = GateSettings(
+            baseline_cache=baseline_cache_dir(inputs, self.env),
+            test_python=inputs.test_python.strip() or None,
+            setup_command=inputs.setup_command,
+            test_env_dir=managed_env_dir(inputs, self.env),
+            test_env_allow=inputs.test_env_allow,
+        )
+        return settings.model_copy(update={"test_command": command}) if command else settings
+
+    def finalizer(self, ws: ActionWorkspace) -> Finalizer:
+        """The gates (a setup command, when given, runs here: before any model call)."""
+        return build_finalizer(ws, self._gate_settings(), self.log.progress)
+
     def execute(
         self,
         tracking: Tracking,
@@ -266,24 +285,19 @@ class ActionRunner:
         model: ModelClient,
         spec: RunSpec,
         previous: RunState | None,
+        finalizer: Finalizer,
         only: tuple[str, ...] = (),
         context: Mapping[str, str] | None = None,
     ) -> int:
         """Run or resume the spec in a Session; then the follow-ups whose phase changed are
         answered (a follow-up run's conclusion is its phase's)."""
-        command = self.inputs.test_command.strip()
-        settings = GateSettings(baseline_cache=baseline_cache_dir(self.inputs, self.env))
-        if command.lower() == "none":
-            settings = GateSettings(tests=False)
-        elif command:
-            settings = settings.model_copy(update={"test_command": command})
         session = Session(
             env=self.env,
             inputs=self.inputs,
             forge=self.forge,
             workspace=ws,
             model=model,
-            finalizer=build_finalizer(ws, settings),
+            finalizer=finalizer,
             tracking=tracking,
             log=self.log,
         )

@@ -16,9 +16,11 @@ hold it open, and the read timeout is capped at it, so a silent one cannot eithe
 
 Lone surrogates (a JSON "\\ud800" escape decodes to one; UTF-8 cannot encode it) in the text sent
 are replaced by U+FFFD, so model text quoted back in a continuation or repair turn cannot break a
-request. Prompt caching: `cache_control` breakpoints on the system prompt and on the first user
-message (the phase prompt with the repo context), so continuation and repair turns re-read that
-prefix from cache. `ANTHROPIC_API_KEY` and `ANTHROPIC_BASE_URL` are read as the SDK defines them."""
+request. Prompt caching: `cache_control` breakpoints go exactly where the request's `cache` marks
+say (the system prompt, given messages), decided in core/budget/caching.py by expected cost; with
+`cache=False` none are sent. `count_tokens` asks the free token-counting endpoint for the input
+tokens of texts (the TokenCounter port). `ANTHROPIC_API_KEY` and `ANTHROPIC_BASE_URL` are read as
+the SDK defines them."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ import math
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
@@ -84,15 +86,17 @@ def _encodable(text: str) -> str:
 
 
 def build_params(request: ModelRequest, *, cache: bool = True) -> dict[str, Any]:
-    """The `messages.stream` keyword arguments for `request` (pure)."""
+    """The `messages.stream` keyword arguments for `request` (pure): a breakpoint after the
+    system prompt and after each message the request's cache marks name (none without `cache`)."""
+    marks = request.cache
     system: list[dict[str, Any]] = [{"type": "text", "text": _encodable(request.system)}]
     messages: list[dict[str, Any]] = []
     for n, msg in enumerate(request.messages):
         block: dict[str, Any] = {"type": "text", "text": _encodable(msg.content)}
-        if cache and n == 0 and msg.role == "user":
+        if cache and n in marks.messages:
             block["cache_control"] = dict(_EPHEMERAL)
         messages.append({"role": msg.role, "content": [block]})
-    if cache:
+    if cache and marks.system:
         system[0]["cache_control"] = dict(_EPHEMERAL)
     return {
         "model": request.model,
@@ -278,6 +282,7 @@ class AnthropicModelClient:
             raise AutopackError(f"the request deadline must be > 0 seconds, got {deadline_s!r}")
         self.cache = cache
         self.deadline_s = deadline_s
+        self._framing: dict[str, int] = {}  # model -> tokens of an empty user message
         self.client = anthropic.Anthropic(
             api_key=api_key,
             base_url=base_url,  # None: the SDK reads ANTHROPIC_BASE_URL, else the public API
@@ -285,10 +290,6 @@ class AnthropicModelClient:
             # A read that waits past the deadline would hold a silent stream open beyond it.
             timeout=httpx2.Timeout(min(timeout_s, deadline_s), connect=min(10.0, deadline_s)),
         )
-
-    def close(self) -> None:
-        """Close the SDK's HTTP client (its pooled connections)."""
-        self.client.close()
 
     @classmethod
     def from_env(
@@ -306,6 +307,30 @@ class AnthropicModelClient:
             timeout_s=timeout_s,
             deadline_s=deadline_from_env(),
         )
+
+    def close(self) -> None:
+        """Close the HTTP connections (a run's client lives as long as the process)."""
+        self.client.close()
+
+    def count_tokens(self, model: str, texts: Sequence[str]) -> list[int] | None:
+        """Input tokens of each text sent as one user message, from the free token-counting
+        endpoint, less the message's framing (measured once per model on a one-token text);
+        None when the endpoint cannot answer (the caller estimates offline). No retries: an
+        estimate is better than a wait."""
+        try:
+            if model not in self._framing:
+                self._framing[model] = self._count(model, ".") - 1
+            framing = self._framing[model]
+            return [max(0, self._count(model, t) - framing) if t else 0 for t in texts]
+        except (anthropic.APIError, httpx2.HTTPError, ValueError, TypeError, AttributeError):
+            return None
+
+    def _count(self, model: str, text: str) -> int:
+        counting = self.client.with_options(max_retries=0, timeout=min(30.0, self.deadline_s))
+        result = counting.messages.count_tokens(
+            model=model, messages=[{"role": "user", "content": _encodable(text)}]
+        )
+        return int(result.input_tokens)
 
     def _deadline_passed(self) -> str:
         return f"the request passed its deadline of {self.deadline_s:g} s ({DEADLINE_ENV})"

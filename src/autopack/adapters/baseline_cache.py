@@ -1,17 +1,20 @@
 """Adapters for the baseline tracker: the on-disk cache of baseline reports (one JSON file per commit
-SHA and test configuration, in a configurable folder the Action can keep between runs) and git
-snapshots (a commit exported to a temp folder with `git archive`, outside the repo)."""
+SHA and test configuration, in a configurable folder the Action can keep between runs; locally by
+default per user, `$XDG_CACHE_HOME/autopack/baselines/<repo>`), and git snapshots (a file at a
+commit; a commit exported to a temp folder with `git archive`, which only the finalizer bench uses
+now: a baseline is measured in the working tree, see app/baseline.py)."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
 import re
 import shutil
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import git
@@ -23,9 +26,31 @@ from autopack.errors import SuiteRunError, WorkspaceError
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
 
 
+def user_cache_dir(repo_root: str | Path, environ: Mapping[str, str] | None = None) -> Path:
+    """The per-user baseline cache of a repo: `$XDG_CACHE_HOME/autopack/baselines/<repo>` (else
+    `~/.cache/...`), `<repo>` being its folder name and a hash of its origin URL (else of its
+    path), so clones of one repo share their baselines and other repos never collide."""
+    env = os.environ if environ is None else environ
+    xdg = env.get("XDG_CACHE_HOME", "")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    root = Path(repo_root).resolve()
+    identity = str(root)
+    with contextlib.suppress(git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError):
+        origin = git.Repo(root).remote("origin")
+        identity = next(iter(origin.urls), identity)
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", root.name).strip("-.") or "repo"
+    return (
+        base
+        / "autopack"
+        / "baselines"
+        / f"{name}-{hashlib.sha256(identity.encode()).hexdigest()[:12]}"
+    )
+
+
 class DirBaselineStore:
     """`<folder>/<key>.json`, written atomically. An unreadable or invalid file counts as a miss
-    (and is overwritten by the next save), so a corrupt cache never blocks a run."""
+    (and is overwritten by the next save), so a corrupt cache never blocks a run. A folder it
+    creates gets a `.gitignore` of `*`: inside a checkout, git never sees (nor commits) it."""
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
@@ -44,7 +69,9 @@ class DirBaselineStore:
     def save(self, key: str, report: SuiteReport) -> None:
         target = self._path(key)
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            if not self.folder.exists():
+                self.folder.mkdir(parents=True)
+                (self.folder / ".gitignore").write_text("*\n", encoding="utf-8")
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{key}.", suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(report.model_dump_json(indent=1))

@@ -59,6 +59,12 @@ class MemoryWorkspace:
             else:
                 self.files.pop(path, None)
 
+    def remove_new_files(self, paths: list[str]) -> None:
+        head = self.commits[-1].files
+        for path in paths:
+            if path not in head:
+                self.files.pop(path, None)
+
     def diff(self, paths: list[str]) -> str:
         head, out = self.commits[-1].files, list[str]()
         for path in paths:
@@ -69,6 +75,10 @@ class MemoryWorkspace:
 
     def list_files(self) -> list[str]:
         return sorted(self.commits[-1].files)
+
+    def dirty_paths(self) -> set[str]:
+        head = self.commits[-1].files
+        return {p for p in set(head) | set(self.files) if head.get(p) != self.files.get(p)}
 
     def head_sha(self) -> str:
         return self.commits[-1].sha

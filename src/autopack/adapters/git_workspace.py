@@ -182,6 +182,20 @@ class GitWorkspace:
                         break
                     parent.rmdir()
 
+    def remove_new_files(self, paths: list[str]) -> None:
+        head_files = self._head_files()
+        for p in paths:
+            norm = check_repo_path(p)
+            target = self._root / norm
+            if norm in head_files or not (target.is_symlink() or target.is_file()):
+                continue
+            target.unlink()
+            self._created.discard(norm)
+            for parent in target.parents:  # the folders it left empty (never the repo root)
+                if parent == self._root or not parent.is_dir() or any(parent.iterdir()):
+                    break
+                parent.rmdir()
+
     def diff(self, paths: list[str]) -> str:
         if not paths:
             return ""
@@ -205,6 +219,12 @@ class GitWorkspace:
 
     def list_files(self) -> list[str]:
         return sorted(p for p in self._repo.git.ls_files("-z").split("\0") if p)
+
+    def dirty_paths(self) -> set[str]:
+        out = self._repo.git.status(
+            "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--ignore-submodules"
+        )
+        return {entry[3:] for entry in out.split("\0") if len(entry) > 3}
 
     # -- git -------------------------------------------------------------------------------
     def head_sha(self) -> str:

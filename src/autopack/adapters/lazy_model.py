@@ -6,10 +6,10 @@ go on)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from autopack.errors import AutopackError, ModelUnavailableError
-from autopack.ports import ModelClient, ModelRequest, ModelResponse, TextSink
+from autopack.ports import ModelClient, ModelRequest, ModelResponse, TextSink, TokenCounter
 
 
 class LazyModelClient:
@@ -38,10 +38,21 @@ class LazyModelClient:
                 )
         return self._client.stream(request, on_text)
 
+    def count_tokens(self, model: str, texts: Sequence[str]) -> list[int] | None:
+        """The real client's counts, when it can be made and counts; else None (estimate)."""
+        if self._client is None and self._failure is None:
+            try:
+                self._client = self._factory()
+            except AutopackError as exc:
+                self._failure = str(exc)
+        if isinstance(self._client, TokenCounter):
+            return self._client.count_tokens(model, texts)
+        return None
+
     def close(self) -> None:
-        """Close the real client when one was made (and it has connections to close)."""
+        """Close the real client if one was made (its HTTP connections)."""
         close = getattr(self._client, "close", None)
-        if close is not None:
+        if callable(close):
             close()
 
 

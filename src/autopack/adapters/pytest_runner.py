@@ -1,6 +1,7 @@
 """SuiteRunner adapter: runs a repo's pytest suite in a subprocess with pytest-json-report writing to a
 temp file outside the repo, and parses the report into a SuiteReport. Nothing is written into the repo:
-no cache folder, no bytecode, coverage data in the temp folder."""
+no cache folder, no bytecode, coverage data in the temp folder. The tests get only the allowed
+environment variables (core/gates/environment.py): no secret reaches model-written code."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from autopack.core.gates.environment import gate_environ
 from autopack.core.gates.test_report import CaseResult, CollectionError, Outcome, SuiteReport
 from autopack.errors import SuiteRunError
 
@@ -59,6 +61,9 @@ class PytestRunner:
         coverage: bool = False,
         plugin_autoload: bool = True,
         extra_env: dict[str, str] | None = None,
+        venv_vars: dict[str, str] | None = None,
+        env_allow: tuple[str, ...] = (),
+        env_key: str | None = None,
     ) -> None:
         try:
             argv = shlex.split(command)
@@ -74,6 +79,9 @@ class PytestRunner:
         self.coverage = coverage
         self.plugin_autoload = plugin_autoload
         self.extra_env = dict(extra_env or {})
+        self.venv_vars = dict(venv_vars or {})
+        self.env_allow = env_allow
+        self.env_key = env_key
         self.calls: list[tuple[str, ...]] = []  # the selection of each run; () = whole suite
 
     @property
@@ -82,8 +90,11 @@ class PytestRunner:
 
     @property
     def config_key(self) -> str:
+        argv: list[str] = self.argv
+        if self.env_key:  # the managed environment's identity, not its folder
+            argv = [self.env_key, *("python" if a == self.python_exe else a for a in argv)]
         raw = json.dumps(
-            [self.argv, self.coverage, self.plugin_autoload, sorted(self.extra_env.items())]
+            [argv, self.coverage, self.plugin_autoload, sorted(self.extra_env.items())]
         )
         return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
@@ -107,7 +118,12 @@ class PytestRunner:
             if self.coverage:
                 args += ["--cov", f"--cov-report=json:{cov_file}"]
             args += ["--", *select] if select else []
-            env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **self.extra_env}
+            env = {
+                **gate_environ(os.environ, self.env_allow),
+                **self.venv_vars,
+                "PYTHONDONTWRITEBYTECODE": "1",
+                **self.extra_env,
+            }
             env["COVERAGE_FILE"] = str(Path(tmp) / ".coverage")
             if not self.plugin_autoload:
                 env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"

@@ -1,12 +1,15 @@
 """Builds one phase: streams requests to the model, decodes the NDJSON as it arrives, applies each op
 to an in-memory ChangeSet, continues after truncation (Contract 3) and sends one repair turn for
-rejected ops. Nothing here writes to disk."""
+rejected ops. A phase split into batches (`BatchDriver`) asks for the next batch in a user turn
+after each batch's `done`, in the same conversation. Each request carries the prompt-cache marks
+core/budget/caching.py decides from what is planned to follow. Nothing here writes to disk."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Literal, Protocol
 
+from autopack.core.budget.caching import cache_marks
 from autopack.core.build import BuildOutcome, BuildSettings, RequestRecord
 from autopack.core.edits.changeset import ChangeSet, OpResult
 from autopack.core.edits.decoder import DecodedOp, StreamDecoder
@@ -17,6 +20,19 @@ from autopack.ports import Message, ModelClient, ModelRequest, ModelResponse, St
 
 OpListener = Callable[[OpResult], None]
 StopCheck = Callable[[Usage], str | None]  # usage so far in this build -> why to stop, or None
+CHARS_PER_TOKEN_HIGH = 2.5  # a high token count for text, to keep input + max_tokens in the window
+
+
+class BatchDriver(Protocol):
+    """The batches of a phase after the first: their settings, and the user turn asking for one
+    (given what the batches before it wrote)."""
+
+    @property
+    def count(self) -> int: ...
+
+    def settings(self, index: int) -> BuildSettings: ...
+
+    def next_prompt(self, index: int, changes: ChangeSet) -> str: ...
 
 
 class _Turn:
@@ -57,11 +73,14 @@ def build_phase(
     history: tuple[Message, ...] = (),
     first_purpose: Literal["build", "repair"] = "build",
     stop_check: StopCheck | None = None,
+    batches: BatchDriver | None = None,
 ) -> BuildOutcome:
-    """With `history` (an earlier outcome's messages), `prompt` continues that conversation."""
+    """With `history` (an earlier outcome's messages), `prompt` continues that conversation; with
+    `batches`, `prompt` asks for the first batch and `settings` are its settings."""
     build = _Build(client, model, system, changes, settings, phase_id, on_op)
     build.messages = [*history, Message(role="user", content=prompt)]
     build.purpose = first_purpose
+    build.batches = batches
     return build.run(stop_check)
 
 
@@ -84,6 +103,12 @@ class _Build:
         self.outcome = BuildOutcome(complete=False)
         self.purpose: str = "build"
         self.carried: list[str] = []  # rejections of turns cut off since the last repair
+        self.batches: BatchDriver | None = None
+        self.batch = 0
+        self.batch_start = 0  # index of the batch's first request
+        self.batch_continuations = 0
+        self.cached_through: int | None = None  # the message a request marked for the cache
+        self.summaries: list[str] = []  # of the batches before the current one
 
     def run(self, stop_check: StopCheck | None) -> BuildOutcome:
         outcome = self.outcome
@@ -109,14 +134,32 @@ class _Build:
 
     def _request(self, turn: _Turn) -> tuple[ModelResponse | None, ModelError | None]:
         requests = self.outcome.requests
-        previous = requests[-1].max_tokens if requests else None
+        n = len(requests) - self.batch_start  # request index within the batch
+        previous = requests[-1].max_tokens if n > 0 else None
+        sizes = [len(m.content) for m in self.messages]
+        input_high = int((len(self.system) + sum(sizes)) / CHARS_PER_TOKEN_HIGH)
+        max_tokens = self.settings.max_tokens_at(n, previous, input_high)
+        planned = 1 + len(self.settings.next_max_tokens)
+        later_batches = (self.batches.count - 1 - self.batch) if self.batches else 0
+        marks = cache_marks(
+            self.settings.cache,
+            len(self.system),
+            sizes,
+            planned_after=max(0, planned - 1 - n) + later_batches,
+            unplanned=self.purpose == "repair" or n >= planned,
+            at_max=self.purpose != "repair" and max_tokens == self.settings.max_output_tokens,
+            cached_through=self.cached_through,
+        )
+        if marks.messages:
+            self.cached_through = max(marks.messages)
         request = ModelRequest(
             model=self.model,
             system=self.system,
             messages=tuple(self.messages),
-            max_tokens=self.settings.max_tokens_at(len(requests), previous),
+            max_tokens=max_tokens,
             phase_id=self.phase_id,
             purpose=self.purpose,
+            cache=marks,
         )
         response, failure = _send(self.client, request, turn)
         requests.append(_record(request, response, failure, turn))
@@ -126,13 +169,14 @@ class _Build:
         """Contract 3 after a cut: a new user turn asking for the ops after the last complete
         line. False when the continuation limit is reached."""
         outcome, changes = self.outcome, self.changes
-        if outcome.continuations >= self.settings.max_continuations:
+        if self.batch_continuations >= self.settings.max_continuations:
             outcome.error = (
-                f"output still cut off after {outcome.continuations} continuation(s) "
+                f"output still cut off after {self.batch_continuations} continuation(s) "
                 f"(limit {self.settings.max_continuations}); last complete op id {changes.last_id}"
             )
             return False
         outcome.continuations += 1
+        self.batch_continuations += 1
         self.carried += turn.rejected
         changes.resume_after(changes.last_id)
         kept = turn.decoder.complete_text
@@ -155,6 +199,10 @@ class _Build:
         rejected_now, self.carried = self.carried + turn.rejected, []
         said = (decoder.complete_text + decoder.tail).rstrip("\n") or "(no output)"
         if changes.done and not rejected_now:
+            if self._next_batch(said):
+                return False
+            if self.summaries:  # each batch ended with its own summary: keep them all
+                changes.summary = " ".join([*self.summaries, changes.summary or ""]).strip()
             outcome.complete = True
             outcome.messages = [*self.messages, Message(role="assistant", content=said)]
             return True
@@ -172,6 +220,24 @@ class _Build:
         ]
         self.purpose = "repair"
         return False
+
+    def _next_batch(self, said: str) -> bool:
+        """After a batch's `done`: ask for the next batch in a user turn. False when none is left."""
+        if self.batches is None or self.batch + 1 >= self.batches.count:
+            return False
+        self.batch += 1
+        self.settings = self.batches.settings(self.batch)
+        self.batch_start, self.batch_continuations = len(self.outcome.requests), 0
+        prompt = self.batches.next_prompt(self.batch, self.changes)
+        self.summaries.append(self.changes.summary or "")
+        self.changes.reopen()
+        self.changes.resume_after(self.changes.last_id)
+        self.messages += [
+            Message(role="assistant", content=said),
+            Message(role="user", content=prompt),
+        ]
+        self.purpose = "build"
+        return True
 
 
 def _send(

@@ -6,10 +6,11 @@ It is the only module of app/ that may import adapters (the layer test knows).""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from autopack.adapters.baseline_cache import DirBaselineStore, GitSnapshots, MemoryBaselineStore
 from autopack.adapters.clock import SystemClock
@@ -19,25 +20,27 @@ from autopack.adapters.package_data import estimator_params, lookup
 from autopack.adapters.pytest_runner import DEFAULT_COMMAND, PytestRunner
 from autopack.adapters.replay_model import ReplayModelClient
 from autopack.adapters.ruff_lint import RuffLinter
+from autopack.adapters.test_env import make_env, run_setup
 from autopack.app.baseline import BaselineTracker
 from autopack.app.context import FirstRequest, RunContext, plan_context
 from autopack.app.executor import Executor, Progress
 from autopack.app.finalizer import PhaseFinalizer
 from autopack.app.governor import load_policy
+from autopack.app.phase_budget import Budgeter
 from autopack.app.planner import PlanOutcome, RepoFile, plan_spec
-from autopack.core.budget.phase import plan_phase
-from autopack.core.budget.policy import BudgetPlan, BudgetSettings
+from autopack.core.budget.policy import BudgetSettings
 from autopack.core.build import BuildSettings, ExecutorConfig
 from autopack.core.context.budget import ContextSettings
 from autopack.core.dag import topological_order
 from autopack.core.events import EventSink, ignore
+from autopack.core.gates.environment import parse_allow
 from autopack.core.governance.comment import DEFAULT_LABELS
 from autopack.core.governance.policy import GovernancePolicy
 from autopack.core.governance.requests import DecisionLabels
 from autopack.core.modeltable import DEFAULT_MODEL
 from autopack.core.spec import Phase, RunSpec
 from autopack.core.telemetry import PLAN_PHASE, PhaseTelemetry, RunTelemetry, request_telemetry
-from autopack.errors import AutopackError
+from autopack.errors import AutopackError, SetupError
 from autopack.ports import AuditLog, BaselineStore, Clock, Finalizer, Forge, ModelClient, Workspace
 
 
@@ -85,7 +88,9 @@ class RunSettings(BaseModel):
 
 
 class GateSettings(BaseModel):
-    """The phase finalizer's gates: the repo's tests against a cached baseline, optional ruff."""
+    """The phase finalizer's gates: the repo's tests against a cached baseline, optional ruff.
+    With a `setup_command`, the tests run in a managed environment made in `test_env_dir` from
+    `test_python` (adapters/test_env.py); without one, with `test_python` itself."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -97,6 +102,18 @@ class GateSettings(BaseModel):
     baseline_cache: str | None = None  # folder; None keeps the baseline in memory for the run
     lint: bool = False
     coverage: bool = False
+    setup_command: str = ""
+    test_env_dir: str | None = None  # where the managed environment goes (with a setup command)
+    test_env_allow: tuple[str, ...] = ()  # more variable names the tests and the setup may see
+    use_uv: bool = True
+    setup_timeout_s: float = Field(default=1800.0, gt=0)
+
+    @field_validator("test_env_allow", mode="before")
+    @classmethod
+    def _allow(cls, value: object) -> tuple[str, ...]:
+        if isinstance(value, str | list | tuple):
+            return parse_allow(value)
+        raise ValueError("a list of variable names")
 
 
 def run_slug(text: str, default: str = "run") -> str:
@@ -115,23 +132,70 @@ def model_id_for(settings_model: str | None, spec: RunSpec | None = None) -> str
     return settings_model or (spec.model if spec else None) or DEFAULT_MODEL
 
 
-def build_finalizer(workspace: GitWorkspace, settings: GateSettings) -> PhaseFinalizer:
+def _test_runner(
+    workspace: GitWorkspace, settings: GateSettings, progress: Callable[[str], None]
+) -> PytestRunner:
+    """The runner of the gates; with a setup command, in the managed environment, made (or
+    reused) and set up now, before any model call."""
+    runner = functools.partial(
+        PytestRunner,
+        settings.test_command,
+        timeout_s=settings.test_timeout_s,
+        coverage=settings.coverage,
+        plugin_autoload=settings.plugin_autoload,
+        env_allow=settings.test_env_allow,
+    )
+    command = settings.setup_command.strip()
+    if not command:
+        return runner(python_exe=settings.test_python)
+    if not settings.test_env_dir:
+        raise SetupError("a setup command needs a folder for the test environment")
+    env = make_env(
+        settings.test_env_dir,
+        base_python=settings.test_python,
+        use_uv=settings.use_uv,
+        env_allow=settings.test_env_allow,
+    )
+    how = "made" if env.created else "reused"
+    progress(
+        f"autopack: test environment {env.folder} {how} with {env.installer} in {env.seconds:.1f} s"
+    )
+    before = workspace.dirty_paths()
+    seconds = run_setup(
+        command,
+        workspace.root,
+        env,
+        env_allow=settings.test_env_allow,
+        timeout_s=settings.setup_timeout_s,
+    )
+    made = workspace.dirty_paths() - before
+    tracked = sorted(made & set(workspace.list_files()))
+    if tracked:
+        raise SetupError(
+            f"the setup command changed tracked files: {', '.join(tracked[:10])}; a phase could "
+            "commit what it wrote there: make it leave tracked files alone"
+        )
+    extra = f"; it made {len(made)} untracked file(s), never committed" if made else ""
+    progress(f"autopack: setup command finished in {seconds:.1f} s{extra}")
+    return runner(python_exe=env.python, venv_vars=env.variables(), env_key=env.key(command))
+
+
+def build_finalizer(
+    workspace: GitWorkspace,
+    settings: GateSettings,
+    progress: Callable[[str], None] = lambda _msg: None,
+) -> PhaseFinalizer:
+    """The gates. With a setup command this makes the test environment and runs the command
+    (a SetupError stops the run), so faces call it before anything calls the model."""
     snapshots = GitSnapshots(workspace.root)
     tracker = None
     if settings.tests:
-        runner = PytestRunner(
-            settings.test_command,
-            python_exe=settings.test_python,
-            timeout_s=settings.test_timeout_s,
-            coverage=settings.coverage,
-            plugin_autoload=settings.plugin_autoload,
-        )
         store: BaselineStore = (
             DirBaselineStore(settings.baseline_cache)
             if settings.baseline_cache
             else MemoryBaselineStore()
         )
-        tracker = BaselineTracker(runner, store, snapshots)
+        tracker = BaselineTracker(_test_runner(workspace, settings, progress), store)
     return PhaseFinalizer(
         workspace.root,
         workspace,
@@ -199,7 +263,8 @@ def plan_run(
     repo = None
     if workspace is not None:
         repo = plan_context(workspace, goal, lookup(model_id), context or ContextSettings())
-    outcome = plan_spec(model, model=model_id, goal=goal, files=files, context=repo)
+    sizing = (lookup(model_id), estimator_params())
+    outcome = plan_spec(model, model=model_id, goal=goal, files=files, context=repo, sizing=sizing)
     telemetry.add(
         PhaseTelemetry(
             phase_id=PLAN_PHASE,
@@ -226,25 +291,10 @@ def phase_request(
     phase = spec.phase(phase_id or order[0])
     config = settings.executor_config()
     info = lookup(model_id_for(config.model, spec))
-    params = estimator_params()
-
-    def plan(p: Phase) -> BudgetPlan | None:
-        if config.budget is None:
-            return None
-        return plan_phase(p, workspace.read, info, params, config.budget)
-
-    def estimate(p: Phase) -> int | None:
-        planned = plan(p)
-        return planned.estimate_tokens if planned is not None else None
-
-    context = RunContext(workspace, spec, info, config.context, estimate)
-    planned = plan(phase)
-    request = context.first_request(
-        spec.goal,
-        phase,
-        protected=list(load_policy(workspace, spec).protected),
-        output_format=planned.format if planned is not None else None,
-    )
+    budgeter = Budgeter(workspace, None, info, estimator_params(), config)
+    context = RunContext(workspace, spec, info, config.context, budgeter.estimate_tokens)
+    protected = list(load_policy(workspace, spec).protected)
+    request = budgeter.prepare(phase).first_request(context, spec.goal, protected)
     return phase, request
 
 

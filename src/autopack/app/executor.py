@@ -10,12 +10,12 @@ from collections.abc import Callable, Mapping
 from autopack.app.builder import build_phase
 from autopack.app.context import FirstRequest, RunContext, committed_paths
 from autopack.app.governor import Governor, load_policy
+from autopack.app.phase_budget import Budgeter, PreparedPhase
 from autopack.app.repair_rounds import RepairEnd, RepairSetup, finalize_with_repairs
+from autopack.app.worktree_guard import WorktreeGuard
 from autopack.core.budget.cost_guard import CostGuard
 from autopack.core.budget.estimator import EstimatorParams
-from autopack.core.budget.phase import describe_plan, plan_phase, scheduled_settings
-from autopack.core.budget.policy import BudgetPlan
-from autopack.core.build import BuildOutcome, BuildSettings, ExecutorConfig
+from autopack.core.build import BuildOutcome, ExecutorConfig
 from autopack.core.dag import topological_order
 from autopack.core.edits.changeset import ChangeSet, OpResult
 from autopack.core.events import CheckPublished, EventSink, PhaseStarted, ignore
@@ -27,7 +27,7 @@ from autopack.core.governance.requests import DecisionLabels, MemoryAuditLog
 from autopack.core.modeltable import ModelInfo
 from autopack.core.render.progress import build_lines, op_line, pr_title
 from autopack.core.render.reports import phase_check_run, render_pr_body, render_summary
-from autopack.core.spec import Phase, RunSpec, phase_digest, spec_conflict
+from autopack.core.spec import SPEC_TRAILER, Phase, RunSpec, phase_trailers, spec_conflict
 from autopack.core.state import PhaseRecord, PhaseStatus, RunState
 from autopack.core.telemetry import RunTelemetry, phase_telemetry, render_table
 from autopack.core.usage import Usage
@@ -35,7 +35,6 @@ from autopack.errors import WorkspaceError
 from autopack.ports import AuditLog, Clock, Finalizer, Forge, ModelClient, Workspace
 
 Progress = Callable[[str], None]
-SPEC_TRAILER = "Autopack-Spec"
 
 
 class Executor:
@@ -78,6 +77,7 @@ class Executor:
         self._earlier: dict[str, PhaseRecord] = {}  # a resumed run's previous records
         self.context: RunContext | None = None  # made when the run starts (the branch is ready)
         self.pr_pending = True  # until the forge has opened the PR (it needs a pushed commit)
+        self.budgeter = Budgeter(workspace, model, model_info, estimator, config)
         self.gov = Governor(
             policy or load_policy(workspace, spec),
             clock,
@@ -103,7 +103,7 @@ class Executor:
             state.keep_unrun(previous, self.config.runs, done)
         self._earlier = {r.id: r for r in previous.phases} if previous else {}
         self.context = RunContext(
-            self.ws, self.spec, self.model_info, self.config.context, self._estimate
+            self.ws, self.spec, self.model_info, self.config.context, self.budgeter.estimate_tokens
         )
         self.forge.save_artifact("spec.json", self.spec.model_dump_json(indent=2) + "\n")
         self._ensure_pr()
@@ -184,7 +184,7 @@ class Executor:
             self.state.branch,
             self.config.base_branch,
             pr_title(self.spec.goal),
-            self._pr_body(),
+            render_pr_body(self.state, self.config.issue_number),
             True,
         )
         self.state.pr_url = self.state.pr_url if pr.pending and self.state.pr_url else pr.url
@@ -193,14 +193,15 @@ class Executor:
     def _run_phase(
         self, phase: Phase, record: PhaseRecord, prefix: str, started_event: PhaseStarted
     ) -> None:
-        settings, plan = self._budget(phase)
-        estimated, fmt = (plan.estimate_tokens, plan.format) if plan else (None, None)
-        request = self._first_request(phase, fmt)
+        prepared = self.budgeter.prepare(phase, started_event.total - started_event.index)
+        plan = prepared.plan
+        estimated = plan.estimate_tokens if plan else None
+        request = self._first_request(prepared)
         guard = CostGuard(limit_usd=self.spec.budget.max_cost_usd)
         spent = self.telemetry.cost_usd
-        refused = guard.refuse_phase(
-            spent, guard.projected_phase_usd(plan, len(request.printed), self.model_info)
-        )
+        counted = self.budgeter.input_tokens(request.system, request.prompt)
+        projected = guard.projected_phase_usd(plan, len(request.printed), self.model_info, counted)
+        refused = guard.refuse_phase(spent, projected)
         if refused:
             self.stopped = refused
             record.move(PhaseStatus.blocked, refused)
@@ -210,8 +211,8 @@ class Executor:
         record.move(PhaseStatus.building)
         self.progress(f"{prefix}: building ({phase.title})")
         self.on_event(started_event)
-        if plan is not None:
-            self.progress(f"    {describe_plan(plan)}")
+        for line in prepared.lines:
+            self.progress(f"    {line}")
         changes = self.gov.new_changeset(self.ws)
         started = self.clock.now()
         outcome = build_phase(
@@ -220,10 +221,11 @@ class Executor:
             system=request.system,
             prompt=request.prompt,
             changes=changes,
-            settings=settings,
+            settings=prepared.settings,
             phase_id=phase.id,
             on_op=self._on_op,
             stop_check=lambda used: guard.refuse_request(spent + self.model_info.cost_usd(used)),
+            batches=prepared.batches,
         )
         wall = (self.clock.now() - started).total_seconds()
         # Once the budget is spent, the phases after this one are not started.
@@ -258,27 +260,15 @@ class Executor:
         else:
             self._fail(phase, record, changes, reason)
 
-    def _first_request(self, phase: Phase, fmt: str | None) -> FirstRequest:
+    def _first_request(self, prepared: PreparedPhase) -> FirstRequest:
         assert self.context is not None  # made by run()
-        return self.context.first_request(
-            self.spec.goal,
-            phase,
-            protected=list(self.gov.policy.protected),
-            output_format=fmt,
-            earlier=committed_paths(self.state),
-            extra=self.phase_context.get(phase.id, ""),
+        protected, extra = (
+            list(self.gov.policy.protected),
+            self.phase_context.get(prepared.phase.id, ""),
         )
-
-    def _estimate(self, phase: Phase) -> int | None:
-        plan = self._budget(phase)[1]
-        return plan.estimate_tokens if plan is not None else None
-
-    def _budget(self, phase: Phase) -> tuple[BuildSettings, BudgetPlan | None]:
-        """The phase's builder settings: planned by the budget policy, or fixed by the config."""
-        if self.config.budget is None:
-            return self.config.build, None
-        plan = plan_phase(phase, self.ws.read, self.model_info, self.estimator, self.config.budget)
-        return scheduled_settings(self.config.build, plan, self.model_info), plan
+        return prepared.first_request(
+            self.context, self.spec.goal, protected, committed_paths(self.state), extra
+        )
 
     def _hold_or_apply(
         self,
@@ -304,12 +294,17 @@ class Executor:
         prefix: str,
         built: BuildOutcome | None = None,
     ) -> None:
-        """applying: write, finalize (with repair rounds), then commit, fail or hold."""
+        """applying: capture the baseline, write, finalize (with repair rounds), then commit, fail
+        or hold. Nothing of the phase is on disk before `prepare` captured the baseline."""
         record.move(PhaseStatus.applying)
+        guard = WorktreeGuard(self.finalizer, self.ws, self.progress)
+        guard.prepare()
         paths = changes.changed_paths()
         self.ws.write_changes({p: changes.changes[p] for p in paths})
         record.changed_paths = paths
-        end = finalize_with_repairs(self._repair_setup(), phase, record, changes, built, prefix)
+        setup = self._repair_setup(guard)
+        end = finalize_with_repairs(setup, phase, record, changes, built, prefix)
+        self._gate_cost(phase, end.decision)
         if end.kind == "protected":
             self._hold_repaired(phase, record, changes, prefix, end)
             return
@@ -320,12 +315,9 @@ class Executor:
         if decision.blocked:
             self._fail(phase, record, changes, "; ".join(decision.block_reasons()), decision, True)
             return
-        trailers = {
-            "Autopack-Ops": str(record.ops_applied),
-            "Autopack-Run": self.config.run_id,
-            SPEC_TRAILER: phase_digest(self.spec, phase),
-        }
+        trailers = phase_trailers(self.spec, phase, record.ops_applied, self.config.run_id)
         record.commit_sha = self.ws.commit_phase(phase.id, phase.title, paths, trailers)
+        guard.committed(record.commit_sha)
         record.move(PhaseStatus.committed)
         if self.pr_pending:
             self._ensure_pr()
@@ -369,14 +361,20 @@ class Executor:
         self._hold_or_apply(phase, record, changes, prefix)  # applied when auto-approved
 
     # -- helpers ---------------------------------------------------------------------------
-    def _repair_setup(self) -> RepairSetup:
+    def _gate_cost(self, phase: Phase, decision: PhaseDecision) -> None:
+        """The test gates' cost in the phase's telemetry and the progress output."""
+        if decision.cost.suite_runs or decision.cost.baseline_cache:
+            self.progress(f"    tests: {decision.cost.describe()}")
+        self.telemetry.add_gate_cost(phase.id, decision.cost)
+
+    def _repair_setup(self, finalizer: Finalizer) -> RepairSetup:
         return RepairSetup(
             model=self.model,
             model_id=self.model_id,
             model_info=self.model_info,
-            settings=self.config.build,
+            settings=self.budgeter.repair_settings(),
             rounds=self.config.repair_rounds,
-            finalizer=self.finalizer,
+            finalizer=finalizer,
             workspace=self.ws,
             touches_protected=self.gov.touches_protected,
             telemetry=self.telemetry,
@@ -393,6 +391,3 @@ class Executor:
         check = phase_check_run(phase, record, self.ws.head_sha(), decision)
         url = self.forge.publish_check_run(check)
         self.on_event(CheckPublished(phase_id=phase.id, name=check.name, url=url))
-
-    def _pr_body(self) -> str:
-        return render_pr_body(self.state, self.config.issue_number)

@@ -1,4 +1,6 @@
 """PhaseFinalizer: decides whether a phase whose changes are in the working tree may be committed.
+`prepare` runs before the phase's changes are written (it captures the test baseline at HEAD, in
+the working tree, see app/baseline.py); `finalize` after; `committed` once the phase is a commit.
 Gates, in order, each pass / warn / block with a reason:
 
 0. collection  new collection errors (re-tried once; a persistent one blocks)
@@ -23,7 +25,7 @@ from autopack.app.baseline import BaselineTracker
 from autopack.core.checks import Annotation
 from autopack.core.edits.changeset import ChangeSet, FileSource
 from autopack.core.gates.baseline import Assessment
-from autopack.core.gates.decision import GateResult, GateStatus, PhaseDecision
+from autopack.core.gates.decision import GateCost, GateResult, GateStatus, PhaseDecision
 from autopack.core.gates.manifest import check_symbols
 from autopack.core.gates.test_report import CaseResult, matches
 from autopack.core.spec import Deliverable, DeliverableAction, Phase
@@ -73,7 +75,6 @@ class PhaseFinalizer:
         tracker: BaselineTracker | None = None,
         linter: Linter | None = None,
         options: GateOptions | None = None,
-        base_sha: str | None = None,
     ) -> None:
         self.root = root
         self.files = files
@@ -82,33 +83,68 @@ class PhaseFinalizer:
         self.tracker = tracker
         self.linter = linter
         self.options = options or GateOptions()
-        self.base_sha = base_sha
+        self.base_sha: str | None = None  # HEAD when the phase was prepared
+        self._baseline_error = ""
+        self._last: Assessment | None = None
 
-    def finalize(self, phase: Phase, changes: ChangeSet) -> PhaseDecision:
-        gates: list[GateResult] = []
-        notes: list[Annotation] = []
-        if self.base_sha is None:
-            self.base_sha = self.head_sha()  # the first phase runs on the base commit
-        assessment: Assessment | None = None
+    def prepare(self) -> None:
+        """Before a phase's changes are written (the working tree holds HEAD): capture the test
+        baseline the phase will be judged against, from the cache or by one run in this tree."""
+        self.base_sha, self._baseline_error, self._last = self.head_sha(), "", None
+        if self.tracker is None:
+            return
+        self.tracker.reset_cost()
+        try:
+            self.tracker.capture(self.root, self.base_sha)
+        except AutopackError as exc:
+            self._baseline_error = f"the tests could not run at the base commit: {exc}"
+
+    def committed(self, sha: str) -> None:
+        """The phase's gated tree is now commit `sha`: its test run is that commit's baseline."""
+        if self.tracker is not None and self._last is not None:
+            self.tracker.remember(sha, self._last.settled())
+        self._last = None
+
+    def _assess(self, gates: list[GateResult]) -> Assessment | None:
+        self._last = None
         if self.tracker is None:
             gates.append(
                 GateResult(gate="tests", status=GateStatus.passed, reason="tests disabled")
             )
-        else:
-            try:
-                assessment = self.tracker.assess(self.root, self.base_sha)
-            except AutopackError as exc:
-                gates.append(GateResult(gate="tests", status=GateStatus.block, reason=str(exc)))
+            return None
+        if self.base_sha is None or self._baseline_error:
+            reason = self._baseline_error or (
+                "no test baseline was captured before the phase's changes were written"
+            )
+            gates.append(GateResult(gate="tests", status=GateStatus.block, reason=reason))
+            return None
+        try:
+            self._last = self.tracker.assess(self.root, self.base_sha)
+        except AutopackError as exc:
+            gates.append(GateResult(gate="tests", status=GateStatus.block, reason=str(exc)))
+        return self._last
+
+    def finalize(self, phase: Phase, changes: ChangeSet) -> PhaseDecision:
+        # The gates that read the phase's files judge them before any test run (which runs the
+        # phase's own tests and conftest.py) could change them.
+        file_notes: list[Annotation] = []
+        changed = self._changed(changes)
+        deliverables = self._deliverables_gate(phase, changed)
+        manifest = self._manifest_gate(changes, file_notes)
+        lint = self._lint(changed, file_notes)
+        gates: list[GateResult] = []
+        notes: list[Annotation] = []
+        assessment = self._assess(gates)
         if assessment is not None:
             gates.append(self._collection_gate(assessment, notes))
             gates.append(self._test_gate(phase, assessment, notes))
-        changed = self._changed(changes)
-        gates.append(self._deliverables_gate(phase, changed))
-        gates.append(self._manifest_gate(changes, notes))
-        quality = self._quality_gate(changed, assessment, notes)
+        gates += [deliverables, manifest]
+        notes += file_notes
+        quality = self._quality_gate(lint, assessment)
         if quality is not None:
             gates.append(quality)
-        return PhaseDecision(gates=tuple(gates), annotations=tuple(notes))
+        cost = self.tracker.cost if self.tracker is not None else GateCost()
+        return PhaseDecision(gates=tuple(gates), annotations=tuple(notes), cost=cost)
 
     # -- gates -----------------------------------------------------------------------------
     def _collection_gate(self, a: Assessment, notes: list[Annotation]) -> GateResult:
@@ -268,34 +304,34 @@ class PhaseFinalizer:
             reason=f"{len(changes.manifest)} file(s), {count} symbol(s) found",
         )
 
-    def _quality_gate(
-        self, changed: list[str], a: Assessment | None, notes: list[Annotation]
-    ) -> GateResult | None:
-        reasons = []
-        ran = False
+    def _lint(self, changed: list[str], notes: list[Annotation]) -> list[str] | None:
+        """Lint findings on the changed Python files (as reasons); None without a linter."""
+        if self.linter is None:
+            return None
         py_files = [p for p in changed if p.endswith(".py") and self.files.read(p) is not None]
-        if self.linter is not None:
-            ran = True
-            try:
-                issues = self.linter.lint(self.root, py_files) if py_files else []
-            except AutopackError as exc:
-                issues, reasons = [], [f"lint could not run: {exc}"]
-            for i in issues[:50]:
-                notes.append(
-                    Annotation(
-                        path=i.path,
-                        start_line=i.line,
-                        end_line=i.line,
-                        annotation_level="warning",
-                        message=f"{i.code} {i.message}",
-                        title="lint",
-                    )
+        try:
+            issues = self.linter.lint(self.root, py_files) if py_files else []
+        except AutopackError as exc:
+            return [f"lint could not run: {exc}"]
+        for i in issues[:50]:
+            notes.append(
+                Annotation(
+                    path=i.path,
+                    start_line=i.line,
+                    end_line=i.line,
+                    annotation_level="warning",
+                    message=f"{i.code} {i.message}",
+                    title="lint",
                 )
-            if issues:
-                reasons.append(
-                    f"{len(issues)} lint finding(s): "
-                    + _listed([f"{i.path}:{i.line} {i.code}" for i in issues])
-                )
+            )
+        if not issues:
+            return []
+        listed = _listed([f"{i.path}:{i.line} {i.code}" for i in issues])
+        return [f"{len(issues)} lint finding(s): {listed}"]
+
+    def _quality_gate(self, lint: list[str] | None, a: Assessment | None) -> GateResult | None:
+        reasons = list(lint or [])
+        ran = lint is not None
         if a is not None and a.current.coverage_percent is not None:
             ran = True
             before, after = a.baseline.coverage_percent, a.current.coverage_percent

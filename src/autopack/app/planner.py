@@ -11,8 +11,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from autopack.core.budget.estimator import EstimatorParams
+from autopack.core.budget.split import split_large_phases
 from autopack.core.build import RequestRecord
 from autopack.core.context.engine import SharedContext
+from autopack.core.modeltable import ModelInfo
 from autopack.core.render.prompts import render
 from autopack.core.spec import DeliverableAction, RunSpec, parse_spec
 from autopack.core.untrusted import delimit, note, sanitize
@@ -148,8 +151,10 @@ def plan_spec(
     protected_paths: list[str] | None = None,
     settings: PlanSettings | None = None,
     context: SharedContext | None = None,
+    sizing: tuple[ModelInfo, EstimatorParams] | None = None,
 ) -> PlanOutcome:
-    """Ask the model for a run spec for `goal`; one repair turn; SpecError if still invalid."""
+    """Ask the model for a run spec for `goal`; one repair turn; SpecError if still invalid. With
+    `sizing`, a phase too large for one batch is split into consecutive phases (core/budget/split)."""
     cfg = settings or PlanSettings()
     prompt = plan_prompt(goal, files, list(protected_paths or []), cfg.max_phases, context)
     messages = [Message(role="user", content=prompt)]
@@ -177,6 +182,9 @@ def plan_spec(
         )
         spec, problems = check_plan(response.text, response, goal, files, cfg.max_phases)
         if spec is not None:
+            if sizing is not None:
+                size_of = {f.path: f.size for f in files}
+                spec = split_large_phases(spec, size_of.get, *sizing)
             return PlanOutcome(spec=spec, requests=records, repairs=repairs)
         if repairs >= cfg.repair_turns:
             raise SpecError(

@@ -8,7 +8,13 @@ against (`after`, `added_lines`, `removed_lines`, `actual`).
 Baselines (bench/README.md): the seed's fixed 12,288 ("medium"), the seed's deliverable-weight
 formula (a reconstruction -- the seed never published its constants: 1,600 tokens per modified
 file, 2,000 per created one, x1.5 for test files, x1.3 safety), and the sum of `before.tokens`
-(+600 per created file). A baseline's max_tokens is its estimate; ours is the budget plan's.
+(+600 per created file). A baseline's max_tokens is its estimate; ours is the budget plan's
+(all its planned requests).
+
+Ours runs twice: with the records' token counts (what a run knows when it can count tokens) and on
+the live path, with `before.tokens` dropped (what a run knows offline: lines and chars). "before
+#15" is the estimator and policy as they were before issue #15 (one chars/token ratio, 200 tokens
+per created file, size-free edits, margin 1.0), measured in the same run.
 """
 
 from __future__ import annotations
@@ -21,7 +27,13 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, NonNegativeInt
 
 from autopack.adapters.package_data import estimator_params, lookup
-from autopack.core.budget.estimator import Action, DeliverableSize, EstimateInput, estimate
+from autopack.core.budget.estimator import (
+    Action,
+    DeliverableSize,
+    EstimateInput,
+    EstimatorParams,
+    estimate,
+)
 from autopack.core.budget.policy import BudgetSettings, plan_budget
 from autopack.core.jsonl import LineProblem, parse_jsonl
 from autopack.core.modeltable import DEFAULT_MODEL, ModelInfo
@@ -55,7 +67,8 @@ class EstimateRecord(BaseModel):
     goal: str = ""
     deliverables: list[RecordDeliverable]
 
-    def to_input(self) -> EstimateInput:
+    def to_input(self, *, live: bool = False) -> EstimateInput:
+        """The estimator's input; `live` drops token counts (a run that cannot count them)."""
         items = []
         for d in self.deliverables:
             b = d.before
@@ -66,7 +79,7 @@ class EstimateRecord(BaseModel):
                     old_path=d.old_path,
                     lines=b.lines if b else None,
                     chars=b.chars if b else None,
-                    tokens=b.tokens if b else None,
+                    tokens=b.tokens if b and not live else None,
                 )
             )
         return EstimateInput(goal=self.goal, deliverables=items)
@@ -120,8 +133,29 @@ def load_records(path: str | Path, model: type[R]) -> list[R]:
 Prediction = tuple[int, int, int, int]
 
 
-def predict_ours(rec: EstimateRecord, model: ModelInfo, settings: BudgetSettings) -> Prediction:
-    est = estimate(rec.to_input(), estimator_params())
+# The estimator and policy constants before issue #15, for a same-run comparison.
+BEFORE_PARAMS = EstimatorParams(
+    chars_per_token={"other": 3.6},
+    tokens_per_line=8.7,
+    modify_growth=1.0,
+    create_tokens={"other": 200},
+    edit_tokens_per_file=200,
+    edit_scope_exponent=0.2,
+    delete_op_tokens=20,
+    rename_op_tokens=30,
+)
+BEFORE_SETTINGS = BudgetSettings(margin_edit=1.0, edit_tail_coefficient=0.0)
+
+
+def predict_ours(
+    rec: EstimateRecord,
+    model: ModelInfo,
+    settings: BudgetSettings,
+    params: EstimatorParams | None = None,
+    *,
+    live: bool = False,
+) -> Prediction:
+    est = estimate(rec.to_input(live=live), params or estimator_params())
     whole = plan_budget(est, model, settings.model_copy(update={"prefer_edit": False}))
     edit = plan_budget(est, model, settings)
     return est.full_file_tokens, est.edit_tokens, whole.reserved_tokens, edit.reserved_tokens
@@ -157,11 +191,12 @@ class Score(BaseModel):
     median_ape: float
     within_20: float
     under_max_tokens: float
+    reserved_per_generated: float = 0.0
 
 
 def score(pred: Sequence[int], maxes: Sequence[int], actual: Sequence[int]) -> Score:
     """Median |p - a| / a and share within +/-20% over records with a > 0; share of all records
-    whose max_tokens is below the actual output."""
+    whose max_tokens is below the actual output; all max_tokens over all actual output."""
     pairs = [(p, a) for p, a in zip(pred, actual, strict=True) if a > 0]
     apes = [abs(p - a) / a for p, a in pairs]
     return Score(
@@ -170,6 +205,7 @@ def score(pred: Sequence[int], maxes: Sequence[int], actual: Sequence[int]) -> S
         under_max_tokens=sum(m < a for m, a in zip(maxes, actual, strict=True)) / len(actual)
         if actual
         else 0.0,
+        reserved_per_generated=sum(maxes) / sum(actual) if sum(actual) else 0.0,
     )
 
 
@@ -183,6 +219,11 @@ def bench_estimator(
     s = settings or BudgetSettings()
     predictors: dict[str, Callable[[EstimateRecord], Prediction]] = {
         "autopack": lambda r: predict_ours(r, m, s),
+        "autopack (live: no tokens)": lambda r: predict_ours(r, m, s, live=True),
+        "before #15": lambda r: predict_ours(r, m, BEFORE_SETTINGS, BEFORE_PARAMS),
+        "before #15 (live)": lambda r: predict_ours(
+            r, m, BEFORE_SETTINGS, BEFORE_PARAMS, live=True
+        ),
         "seed fixed 12,288": predict_fixed,
         "seed deliverable weights": predict_seed_formula,
         "sum of before.tokens": predict_sum_before,
@@ -205,13 +246,15 @@ def render_estimator_table(results: dict[str, tuple[Score, Score]], n: int) -> s
 
     head = (
         f"{'estimator (' + str(n) + ' records)':<28} | {'full: med err':>13} {'±20%':>6} "
-        f"{'max<act':>7} | {'edit: med err':>13} {'±20%':>6} {'max<act':>7}"
+        f"{'max<act':>7} {'res/gen':>7} | {'edit: med err':>13} {'±20%':>6} {'max<act':>7} "
+        f"{'res/gen':>7}"
     )
     lines = [head, "-" * len(head)]
     for name, (f, e) in results.items():
         lines.append(
             f"{name:<28} | {pct(f.median_ape):>13} {pct(f.within_20):>6} "
-            f"{pct(f.under_max_tokens):>7} | {pct(e.median_ape):>13} {pct(e.within_20):>6} "
-            f"{pct(e.under_max_tokens):>7}"
+            f"{pct(f.under_max_tokens):>7} {f.reserved_per_generated:>7.2f} | "
+            f"{pct(e.median_ape):>13} {pct(e.within_20):>6} {pct(e.under_max_tokens):>7} "
+            f"{e.reserved_per_generated:>7.2f}"
         )
     return "\n".join(lines)

@@ -1,8 +1,9 @@
 """`autopack bench finalizer`: the cost of the test gates over a run of N phases on a generated repo.
 
 Both strategies gate the same phases on the same working tree with the same real pytest runner:
-- ours: the T0 baseline at the base commit, run once and cached by SHA; per phase one full run, and
-  a re-run of only the newly failing tests;
+- ours: the baseline captured in the working tree before the phase's files are written, cached by
+  SHA (a committed phase's gated run is the next phase's baseline); per phase one full run, and a
+  re-run of only the newly failing tests;
 - naive: per phase the baseline re-run at the base commit, one full run, and a full re-run when
   anything newly fails.
 Every k-th phase adds a failing test (that phase is discarded, as a failed phase would be)."""
@@ -130,7 +131,7 @@ def run_bench(root: Path, config: BenchConfig) -> list[PhaseRow]:
     snapshots = GitSnapshots(root)
     ours_runner, naive_runner = _Counting(config), _Counting(config)
     with tempfile.TemporaryDirectory(prefix="autopack-bench-cache-") as cache:
-        tracker = BaselineTracker(ours_runner, DirBaselineStore(cache), snapshots)
+        tracker = BaselineTracker(ours_runner, DirBaselineStore(cache))
         rows = []
         for n in range(1, config.phases + 1):
             i = config.files + n
@@ -139,23 +140,35 @@ def run_bench(root: Path, config: BenchConfig) -> list[PhaseRow]:
                 f"src/gen/m{i}.py": _module(i),
                 f"tests/test_m{i}.py": _tests(i, 3, config.test_ms, failing),
             }
+            head = repo.head.commit.hexsha
+            runs0, tests0, started = (
+                ours_runner.invocations,
+                ours_runner.tests_seen,
+                time.monotonic(),
+            )
+            tracker.capture(str(root), head)  # before the phase's files are written
             for rel, text in added.items():
                 (root / rel).write_text(text, encoding="utf-8")
-
-            def ours() -> bool:
-                return bool(tracker.assess(str(root), base).persistent_failures)
+            assessment = tracker.assess(str(root), head)
+            ours = StrategyCost(
+                runs=ours_runner.invocations - runs0,
+                tests=ours_runner.tests_seen - tests0,
+                seconds=time.monotonic() - started,
+                blocked=bool(assessment.persistent_failures),
+            )
 
             def naive() -> bool:
                 return _naive(naive_runner, snapshots, str(root), base)
 
-            costs = [_cost(ours_runner, ours), _cost(naive_runner, naive)]
-            if costs[0].blocked:
+            naive_cost = _cost(naive_runner, naive)
+            if ours.blocked:
                 for rel in added:
                     (root / rel).unlink()
             else:
                 repo.git.add("-A")
                 repo.git.commit("-q", "-m", f"phase {n}")
-            rows.append(PhaseRow(phase=f"p{n}", new_failure=failing, ours=costs[0], naive=costs[1]))
+                tracker.remember(repo.head.commit.hexsha, assessment.settled())
+            rows.append(PhaseRow(phase=f"p{n}", new_failure=failing, ours=ours, naive=naive_cost))
     return rows
 
 

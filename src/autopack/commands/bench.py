@@ -20,7 +20,8 @@ from autopack.bench.estimator import (
     load_records,
     render_estimator_table,
 )
-from autopack.bench.policy import SimConfig, bench_policy, render_policy_table
+from autopack.bench.policy import SimConfig, bench_policy, cache_saving, render_policy_table
+from autopack.bench.policy_table import render_cache_lines
 from autopack.core.modeltable import DEFAULT_MODEL
 
 Registrar = Callable[[Any], None]
@@ -53,16 +54,36 @@ def _register_policy(kinds: Any) -> None:
 
 def _run_policy(args: argparse.Namespace) -> int:
     records = load_records(args.cases, BenchRecord)
-    rows = bench_policy(records, SimConfig(model=args.model, max_output=args.max_output))
-    print(render_policy_table(rows, len(records)))
+    cfg = SimConfig(model=args.model, max_output=args.max_output)
+    print(render_policy_table(bench_policy(records, cfg), len(records)))
+    print()
+    print(render_cache_lines(cache_saving(records, cfg)))
+    return 0
+
+
+def _register_batching(kinds: Any) -> None:
+    p: argparse.ArgumentParser = kinds.add_parser(
+        "batching", help="writing order vs the import edges of real commits"
+    )
+    p.add_argument("--cases", required=True, metavar="FILE", help="JSONL records (batching format)")
+    p.set_defaults(func=_run_batching)
+
+
+def _run_batching(args: argparse.Namespace) -> int:
+    from autopack.bench.batching import BatchingRecord, bench_batching, render_batching_table
+
+    rows = bench_batching(args.cases)
+    print(render_batching_table(rows, len(load_records(args.cases, BatchingRecord))))
     return 0
 
 
 BENCH_KINDS: dict[str, Registrar | str] = {
     "estimator": _register_estimator,
     "policy": _register_policy,
+    "batching": _register_batching,
     "finalizer": "autopack.commands.bench_finalizer",
     "context": "autopack.commands.bench_context",
+    "gates": "autopack.commands.bench_gates",
 }
 
 

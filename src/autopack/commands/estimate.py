@@ -1,6 +1,8 @@
 """`autopack estimate --batch FILE.jsonl`: one JSON line of output-size estimate and budget plan
 per record. Reads only the input fields of a record (id, repo, goal, deliverables' path, action,
-old_path, before); ground truth such as `after` or `actual` is ignored."""
+old_path, before); ground truth such as `after` or `actual` is ignored. A `before` without `tokens`
+(only lines and chars) is estimated as a run does offline. `reserved_tokens` is the max_tokens of
+all planned requests (`max_tokens` is the first's)."""
 
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
             "edit_tokens": est.edit_tokens,
             "format": plan.format,
             "max_tokens": plan.max_tokens,
+            "reserved_tokens": plan.reserved_tokens,
             "requests": len(plan.requests),
         }
         sys.stdout.write(json.dumps(line) + "\n")

@@ -33,7 +33,7 @@ from autopack.core.spec import RunSpec
 from autopack.core.state import RunState
 from autopack.core.telemetry import RunTelemetry, render_table
 from autopack.errors import AutopackError
-from autopack.ports import ModelClient
+from autopack.ports import Finalizer, ModelClient
 
 
 def register(sub: Any) -> None:
@@ -108,10 +108,13 @@ def execute(
     previous: RunState | None = None,
     gates: GateSettings | None = None,
     phase_context: dict[str, str] | None = None,
+    finalizer: Finalizer | None = None,
 ) -> RunState:
+    """Run the spec; `gates` makes the finalizer (a setup command runs now) unless one is given."""
     spec = spec or load_spec(spec_path)
     workspace = GitWorkspace(repo)
-    finalizer = build_finalizer(workspace, gates) if gates is not None else None
+    if finalizer is None and gates is not None:
+        finalizer = build_finalizer(workspace, gates, progress)
     config = settings.executor_config()
     progress(f"autopack: {len(spec.phases)} phase(s) on branch {config.branch} in {workspace.root}")
     executor = build_executor(
@@ -173,6 +176,8 @@ def run(args: argparse.Namespace) -> int:
     )
     model = make_model(args)
     telemetry = RunTelemetry()
+    # The gates first: a setup command runs (and may stop the run) before any model call.
+    finalizer = build_finalizer(GitWorkspace(args.repo), gate_settings(args), progress)
     spec = plan(args, goal, model, telemetry) if goal else None
     state = execute(
         repo=args.repo,
@@ -182,7 +187,7 @@ def run(args: argparse.Namespace) -> int:
         settings=settings,
         spec=spec,
         telemetry=telemetry,
-        gates=gate_settings(args),
+        finalizer=finalizer,
     )
     print(render_summary(state))
     print(render_table(telemetry))

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from autopack.core.budget.caching import CacheContext
 from autopack.core.budget.policy import BudgetSettings
 from autopack.core.context.budget import ContextSettings
 from autopack.core.model_io import Message, StopReason
@@ -23,15 +24,32 @@ class BuildSettings(BaseModel):
     )
     growth: float = Field(default=1.0, ge=1.0, description="Factor per request past the plan")
     max_output_tokens: int | None = Field(default=None, gt=0, description="Cap on any request")
+    max_after_plan: bool = Field(
+        default=False,
+        description="Past the planned requests (after a cut), ask for max_output_tokens",
+    )
+    context_window: int | None = Field(
+        default=None, gt=0, description="Input + max_tokens stay inside it"
+    )
+    cache: CacheContext = Field(
+        default_factory=CacheContext, description="What prompt-cache breakpoints may expect"
+    )
 
-    def max_tokens_at(self, n: int, previous: int | None) -> int:
-        """max_tokens of request `n` (0-based) of a phase, given the previous request's."""
+    def max_tokens_at(self, n: int, previous: int | None, input_tokens: int = 0) -> int:
+        """max_tokens of request `n` (0-based) of a phase, given the previous request's, kept
+        inside the context window for a request of `input_tokens` (an upper estimate)."""
         if n == 0 or previous is None:
-            return self.max_tokens
-        if n - 1 < len(self.next_max_tokens):
-            return self.next_max_tokens[n - 1]
-        grown = int(previous * self.growth + 0.999)
-        return min(self.max_output_tokens or grown, grown)
+            wanted = self.max_tokens
+        elif n - 1 < len(self.next_max_tokens):
+            wanted = self.next_max_tokens[n - 1]
+        elif self.max_after_plan and self.max_output_tokens:
+            wanted = self.max_output_tokens
+        else:
+            grown = int(previous * self.growth + 0.999)
+            wanted = min(self.max_output_tokens or grown, grown)
+        if self.context_window is not None:
+            wanted = min(wanted, self.context_window - input_tokens)
+        return max(1, wanted)
 
 
 class RequestRecord(BaseModel):

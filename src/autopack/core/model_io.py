@@ -28,6 +28,15 @@ class Message(BaseModel):
     content: str
 
 
+class CacheMarks(BaseModel):
+    """Where a request asks for prompt-cache breakpoints (core/budget/caching.py decides)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    system: bool = False  # after the system prompt
+    messages: tuple[int, ...] = ()  # after these messages (0-based indexes)
+
+
 class ModelRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -37,6 +46,7 @@ class ModelRequest(BaseModel):
     max_tokens: int = Field(gt=0)
     phase_id: str | None = Field(default=None, description="For replay and telemetry")
     purpose: Literal["build", "continue", "repair", "plan"] = "build"
+    cache: CacheMarks = CacheMarks()
 
 
 class ModelResponse(BaseModel):

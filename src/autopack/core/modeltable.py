@@ -1,4 +1,4 @@
-"""The model table: max output, context window, prices, cache multipliers. The data is
+"""The model table: max output, context window, prices, cache multipliers and minimum. The data is
 `data/models.json`, read once at the edge (adapters/package_data.py) and handed in as a ModelTable."""
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ class ModelInfo(BaseModel):
     output_usd_per_mtok: float
     cache_write_usd_per_mtok: float
     cache_read_usd_per_mtok: float
+    min_cache_tokens: int = 1024  # the shortest prefix the API caches
     known: bool = True
 
     def cost_usd(self, usage: Usage) -> float:
@@ -59,6 +60,7 @@ class ModelTable(BaseModel):
             output_usd_per_mtok=float(row["output_usd_per_mtok"]),
             cache_write_usd_per_mtok=price_in * self.cache_write_multiplier,
             cache_read_usd_per_mtok=price_in * self.cache_read_multiplier,
+            min_cache_tokens=int(row.get("min_cache_tokens", 1024)),
             known=known,
         )
 

@@ -230,6 +230,18 @@ def phase_digest(spec: RunSpec, phase: Phase) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+SPEC_TRAILER = "Autopack-Spec"
+
+
+def phase_trailers(spec: RunSpec, phase: Phase, ops: int, run_id: str) -> dict[str, str]:
+    """The trailers of a phase's commit (besides Autopack-Phase): what a re-run reads back."""
+    return {
+        "Autopack-Ops": str(ops),
+        "Autopack-Run": run_id,
+        SPEC_TRAILER: phase_digest(spec, phase),
+    }
+
+
 def spec_conflict(
     spec: RunSpec,
     done: dict[str, str],

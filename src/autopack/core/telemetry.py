@@ -1,7 +1,8 @@
 """Token telemetry (pure): per request and per phase, estimated vs actual output tokens, requests,
-continuations, repairs, input/output/cache tokens, USD cost from the model table, wall time, and
-the size of the phase's first request by section (context tokens).
-Wall times are measured at the edges (the model adapter, the executor's clock) and passed in.
+continuations, repairs, input/output/cache tokens, USD cost from the model table, wall time of the
+build, the size of the phase's first request by section (context tokens); and the test gates' cost
+per phase (test-suite runs, tests executed, test wall time, baseline cache hit or miss). Wall times
+are measured at the edges (the model adapter, the executor's clock, the test runner) and passed in.
 Written as `telemetry.json` to the output folder and rendered as a Markdown table for the summary."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterable
 from pydantic import BaseModel, ConfigDict, Field
 
 from autopack.core.build import BuildOutcome, RequestRecord
+from autopack.core.gates.decision import GateCost
 from autopack.core.modeltable import ModelInfo
 from autopack.core.usage import Usage
 
@@ -26,6 +28,9 @@ class RequestTelemetry(BaseModel):
     stop_reason: str
     usage: Usage
     cost_usd: float
+    uncached_cost_usd: float | None = Field(
+        default=None, description="The same request with no prompt caching (all input at 1x)"
+    )
     estimated_output_tokens: int | None = None
     wall_s: float | None = None
     ops_received: int = 0
@@ -44,12 +49,16 @@ class PhaseTelemetry(BaseModel):
     requests: list[RequestTelemetry] = Field(default_factory=list)
     continuations: int = 0
     repairs: int = 0
-    wall_s: float | None = None
+    wall_s: float | None = Field(default=None, description="The build's wall time (no gates)")
     context_tokens: dict[str, int] = Field(
         default_factory=dict,
         description="The first request by section, in tokens (chars / 3.6): system (of which "
         "instructions, repo_map) and prompt (of which deliverables, related)",
     )
+    test_runs: int = Field(default=0, description="Test-suite runs of the gates")
+    tests_executed: int = 0
+    test_wall_s: float = 0.0
+    baseline_cache: str = Field(default="", description="hit, miss, or empty without tests")
 
     @property
     def usage(self) -> Usage:
@@ -64,6 +73,15 @@ class PhaseTelemetry(BaseModel):
     @property
     def cost_usd(self) -> float:
         return sum(r.cost_usd for r in self.requests)
+
+    @property
+    def cache_saving_usd(self) -> float:
+        """What prompt caching saved (negative: cost) versus sending the same requests uncached."""
+        return sum(
+            r.uncached_cost_usd - r.cost_usd
+            for r in self.requests
+            if r.uncached_cost_usd is not None
+        )
 
     @property
     def estimate_error(self) -> float | None:
@@ -92,6 +110,10 @@ class RunTelemetry(BaseModel):
     def request_count(self) -> int:
         return sum(len(p.requests) for p in self.phases)
 
+    @property
+    def cache_saving_usd(self) -> float:
+        return sum(p.cache_saving_usd for p in self.phases)
+
     def add(self, phase: PhaseTelemetry) -> PhaseTelemetry:
         """Add (or replace, on a re-run of the same phase) one phase's telemetry."""
         self.phases = [p for p in self.phases if p.phase_id != phase.phase_id] + [phase]
@@ -106,6 +128,16 @@ class RunTelemetry(BaseModel):
             row.pop("totals", None)
         return cls.model_validate(data)
 
+    def add_gate_cost(self, phase_id: str, cost: GateCost) -> None:
+        """The test gates' cost of a phase (a phase applied without a build gets a row)."""
+        row = next((p for p in self.phases if p.phase_id == phase_id), None)
+        if row is None:
+            row = self.add(PhaseTelemetry(phase_id=phase_id))
+        row.test_runs += cost.suite_runs
+        row.tests_executed += cost.tests_executed
+        row.test_wall_s = round(row.test_wall_s + cost.test_wall_s, 3)
+        row.baseline_cache = cost.baseline_cache or row.baseline_cache
+
     def to_json(self) -> str:
         data = self.model_dump(mode="json")
         for row, phase in zip(data["phases"], self.phases, strict=True):
@@ -113,6 +145,7 @@ class RunTelemetry(BaseModel):
                 **phase.usage.model_dump(),
                 "requests": len(phase.requests),
                 "cost_usd": round(phase.cost_usd, 6),
+                "cache_saving_usd": round(phase.cache_saving_usd, 6),
             }
         data["totals"] = {
             **self.usage.model_dump(),
@@ -120,8 +153,20 @@ class RunTelemetry(BaseModel):
             "continuations": sum(p.continuations for p in self.phases),
             "repairs": sum(p.repairs for p in self.phases),
             "cost_usd": round(self.cost_usd, 6),
+            "cache_saving_usd": round(self.cache_saving_usd, 6),
+            "test_runs": sum(p.test_runs for p in self.phases),
+            "tests_executed": sum(p.tests_executed for p in self.phases),
+            "test_wall_s": round(sum(p.test_wall_s for p in self.phases), 3),
+            "baseline_cache_hits": sum(p.baseline_cache == "hit" for p in self.phases),
+            "baseline_cache_misses": sum(p.baseline_cache == "miss" for p in self.phases),
         }
         return json.dumps(data, indent=2) + "\n"
+
+
+def uncached(usage: Usage) -> Usage:
+    """The same usage with every input token billed as plain input (no prompt caching)."""
+    every = usage.input_tokens + usage.cache_creation_input_tokens + usage.cache_read_input_tokens
+    return Usage(input_tokens=every, output_tokens=usage.output_tokens)
 
 
 def request_telemetry(records: Iterable[RequestRecord], info: ModelInfo) -> list[RequestTelemetry]:
@@ -132,6 +177,7 @@ def request_telemetry(records: Iterable[RequestRecord], info: ModelInfo) -> list
             stop_reason=r.stop_reason,
             usage=r.usage,
             cost_usd=info.cost_usd(r.usage),
+            uncached_cost_usd=info.cost_usd(uncached(r.usage)),
             wall_s=r.elapsed_s,
             ops_received=r.ops_received,
             malformed_lines=r.malformed_lines,
@@ -172,11 +218,12 @@ def _s(value: float | None) -> str:
 
 
 def render_table(telemetry: RunTelemetry) -> str:
-    """A Markdown table: one row per phase and a total row."""
+    """A Markdown table: one row per phase and a total row; the test gates' cost at the right."""
     head = (
         "| phase | requests | continuations | repairs | est. output | output | input "
-        "| cache write | cache read | cost USD | wall s | context |\n"
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n"
+        "| cache write | cache read | cost USD | wall s | context | suite runs | tests | test s "
+        "| baseline |\n"
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n"
     )
     rows = []
     for p in telemetry.phases:
@@ -185,17 +232,27 @@ def render_table(telemetry: RunTelemetry) -> str:
             f"| `{p.phase_id}` | {len(p.requests)} | {p.continuations} | {p.repairs} "
             f"| {_n(p.estimated_output_tokens)} | {_n(u.output_tokens)} | {_n(u.input_tokens)} "
             f"| {_n(u.cache_creation_input_tokens)} | {_n(u.cache_read_input_tokens)} "
-            f"| {p.cost_usd:.4f} | {_s(p.wall_s)} | {_n(p.context_total)} |\n"
+            f"| {p.cost_usd:.4f} | {_s(p.wall_s)} | {_n(p.context_total)} | {p.test_runs} "
+            f"| {_n(p.tests_executed)} | {_s(p.test_wall_s)} | {p.baseline_cache} |\n"
         )
     u = telemetry.usage
-    walls = [p.wall_s for p in telemetry.phases if p.wall_s is not None]
+    phases = telemetry.phases
+    walls = [p.wall_s for p in phases if p.wall_s is not None]
+    hits = sum(p.baseline_cache == "hit" for p in phases)
+    misses = sum(p.baseline_cache == "miss" for p in phases)
     rows.append(
         f"| **total** | {telemetry.request_count} "
-        f"| {sum(p.continuations for p in telemetry.phases)} "
-        f"| {sum(p.repairs for p in telemetry.phases)} | "
+        f"| {sum(p.continuations for p in phases)} "
+        f"| {sum(p.repairs for p in phases)} | "
         f"| {_n(u.output_tokens)} | {_n(u.input_tokens)} | {_n(u.cache_creation_input_tokens)} "
         f"| {_n(u.cache_read_input_tokens)} | {telemetry.cost_usd:.4f} "
-        f"| {_s(sum(walls) if walls else None)} | |\n"
+        f"| {_s(sum(walls) if walls else None)} | | {sum(p.test_runs for p in phases)} "
+        f"| {_n(sum(p.tests_executed for p in phases))} "
+        f"| {_s(sum(p.test_wall_s for p in phases))} | {hits} hit, {misses} miss |\n"
     )
     title = f"Token telemetry ({telemetry.model})" if telemetry.model else "Token telemetry"
-    return f"### {title}\n\n" + head + "".join(rows)
+    saving = telemetry.cache_saving_usd
+    uncached_total = telemetry.cost_usd + saving
+    share = f" ({saving / uncached_total:+.1%})" if uncached_total else ""
+    note = f"\nPrompt caching saved ${saving:.4f}{share} versus the same requests uncached.\n"
+    return f"### {title}\n\n" + head + "".join(rows) + note

@@ -20,13 +20,19 @@ class CostGuard(BaseModel):
     limit_usd: float | None = Field(default=None, gt=0)
 
     def projected_phase_usd(
-        self, plan: BudgetPlan | None, prompt_chars: int, model: ModelInfo
+        self,
+        plan: BudgetPlan | None,
+        prompt_chars: int,
+        model: ModelInfo,
+        input_tokens: int | None = None,
     ) -> float:
-        """Input of the first request plus the estimated output (planned max_tokens on fallback)."""
+        """Input of the first request (its exact count when known) plus the estimated output
+        (planned max_tokens on fallback)."""
         output = plan.estimate_tokens if plan and plan.estimate_tokens is not None else None
         if output is None:
             output = plan.max_tokens if plan else 0
-        usage = Usage(input_tokens=int(prompt_chars / CHARS_PER_TOKEN), output_tokens=output)
+        tokens = input_tokens if input_tokens is not None else int(prompt_chars / CHARS_PER_TOKEN)
+        usage = Usage(input_tokens=tokens, output_tokens=output)
         return model.cost_usd(usage)
 
     def refuse_phase(self, spent_usd: float, projected_usd: float) -> str | None:

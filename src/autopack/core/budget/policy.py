@@ -6,16 +6,22 @@ but rate-limit headroom and runaway bounding; a cut-off response is *continued*,
 
 - Format: edit ops by default; whole files when every produced file is created or rewritten (or
   when `prefer_edit` is off). Both go through the same NDJSON stream.
-- max_tokens = estimate * (1 + margin) + pad_tokens, bounded by the model's max output (and by
-  the context window when the input size is known). The margin is per format because the two
-  estimates differ in spread: whole-file estimates are within 5% at p90 (margin 0.15), edit-op
-  estimates are within 2.4x at p80 (margin 1.0). `pad_tokens` absorbs the small phases where a
-  relative margin is a handful of tokens (and created files of unknown size).
+- max_tokens = estimate * (1 + margin) + pad_tokens (+ a tail allowance for edits of large files),
+  bounded by the model's max output (and by the context window when the input size is known). The
+  margin is per format because the two estimates differ in spread: whole-file estimates are within
+  5% at p90 (margin 0.15), edit-op estimates within about 2x at p80 (margin 0.8). `pad_tokens`
+  absorbs the small phases where a relative margin is a handful of tokens (and created files of
+  unknown size). Edits of a large file have a long tail (dev: diffs >= 1,500 tokens were
+  estimated at 0.41x), so an edit request also reserves `edit_tail_coefficient` x sqrt(tokens) of
+  the largest file it modifies: free headroom, since max_tokens is not billed.
 - When the estimate does not fit one response, the deliverables are split up front, in order, into
   requests that each fit; a single file larger than one response spans several requests (parts).
+- After a cut (a response that stopped at max_tokens, or a dropped stream) the next request gets
+  the model's maximum output (bounded by the context window): max_tokens is not billed, and any
+  smaller step only risks another cut, which costs a request and re-sends the conversation.
 - When nothing can be estimated (no deliverables, or a modified file without a size), and
-  `static_fallback` is on, the seed's static budgets (8K/12K/16K by complexity) and x1.5
-  escalation apply; with it off the model's max output is used (it is not billed).
+  `static_fallback` is on, the seed's static budgets (8K/12K/16K by complexity) apply to the first
+  request; with it off the model's max output is used.
 """
 
 from __future__ import annotations
@@ -40,14 +46,13 @@ class BudgetSettings(BaseModel):
 
     prefer_edit: bool = True
     margin_whole: float = Field(default=0.15, ge=0)
-    margin_edit: float = Field(default=1.0, ge=0)
+    margin_edit: float = Field(default=0.6, ge=0)
     pad_tokens: NonNegativeInt = 1536
-    continuation_growth: float = Field(default=2.0, ge=1)
+    edit_tail_coefficient: float = Field(default=10.0, ge=0)
     static_fallback: bool = True
     static_budgets: dict[Complexity, PositiveInt] = Field(
         default_factory=lambda: dict(SEED_STATIC_BUDGETS)
     )
-    escalation_factor: float = Field(default=1.5, ge=1)
 
     def margin(self, fmt: Format) -> float:
         return self.margin_edit if fmt == "edit" else self.margin_whole
@@ -92,17 +97,28 @@ def choose_format(estimate: Estimate | None, settings: BudgetSettings) -> Format
     return "edit"
 
 
-def max_tokens_for(estimate_tokens: int, fmt: Format, cap: int, settings: BudgetSettings) -> int:
-    """estimate * (1 + margin) + pad, bounded to [1, cap]."""
+def max_tokens_for(
+    estimate_tokens: int, fmt: Format, cap: int, settings: BudgetSettings, largest_file: int = 0
+) -> int:
+    """estimate * (1 + margin) + pad (+ the edit tail of the largest modified file), in [1, cap]."""
     wanted = math.ceil(estimate_tokens * (1 + settings.margin(fmt))) + settings.pad_tokens
+    if fmt == "edit":
+        wanted += math.ceil(settings.edit_tail_coefficient * math.sqrt(largest_file))
     return max(1, min(cap, wanted))
 
 
-def _output_cap(model: ModelInfo, input_tokens: int | None) -> int:
+def output_cap(model: ModelInfo, input_tokens: int | None = None) -> int:
+    """The most one request may ask for: the model's max output, inside the context window."""
     cap = model.max_output_tokens
     if input_tokens is not None:
         cap = min(cap, model.context_window - input_tokens)
     return max(1, cap)
+
+
+def request_capacity(cap: int, fmt: Format, settings: BudgetSettings) -> int:
+    """The most estimated output one request may carry so that its max_tokens still fits `cap`:
+    what one response should hold."""
+    return max(1, math.floor((cap - settings.pad_tokens) / (1 + settings.margin(fmt))))
 
 
 def _static_plan(
@@ -121,43 +137,29 @@ def _static_plan(
     )
 
 
-def plan_budget(
-    estimate: Estimate | None,
-    model: ModelInfo,
-    settings: BudgetSettings | None = None,
-    *,
-    complexity: Complexity = "medium",
-    input_tokens: int | None = None,
-) -> BudgetPlan:
-    """The budget plan of one phase. `input_tokens` (prompt size), when known, keeps
-    input + max_tokens inside the context window."""
-    s = settings or BudgetSettings()
-    fmt = choose_format(estimate, s)
-    cap = _output_cap(model, input_tokens)
-    if estimate is None or not estimate.complete:
-        return _static_plan(estimate, fmt, cap, s, complexity)
-    total = estimate.tokens_for(fmt)
-    # The most estimated output one request may carry so that its max_tokens still fits the cap.
-    capacity = max(1, math.floor((cap - s.pad_tokens) / (1 + s.margin(fmt))))
+def _requests(estimate: Estimate, fmt: Format, cap: int, s: BudgetSettings) -> list[PlannedRequest]:
+    """The deliverables, in order, split into requests that each fit one response."""
+    capacity = request_capacity(cap, fmt, s)
     requests: list[PlannedRequest] = []
     paths: list[str] = []
-    load = 0
+    load = largest = 0
 
     def flush() -> None:
-        nonlocal paths, load
+        nonlocal paths, load, largest
         if paths:
-            mt = max_tokens_for(load, fmt, cap, s)
+            mt = max_tokens_for(load, fmt, cap, s, largest)
             requests.append(PlannedRequest(paths=paths, estimate_tokens=load, max_tokens=mt))
-        paths, load = [], 0
+        paths, load, largest = [], 0, 0
 
     for d in estimate.deliverables:
         size = d.edit_tokens if fmt == "edit" else d.full_file_tokens
+        edited = (d.size_tokens or 0) if d.action == "modify" and not d.whole else 0
         if size > capacity:
             flush()
             parts = math.ceil(size / capacity)
             for i in range(parts):
                 share = min(capacity, size - i * capacity)
-                mt = max_tokens_for(share, fmt, cap, s)
+                mt = max_tokens_for(share, fmt, cap, s, edited)
                 requests.append(
                     PlannedRequest(
                         paths=[d.path],
@@ -172,7 +174,29 @@ def plan_budget(
             flush()
         paths.append(d.path)
         load += size
+        largest = max(largest, edited)
     flush()
+    return requests
+
+
+def plan_budget(
+    estimate: Estimate | None,
+    model: ModelInfo,
+    settings: BudgetSettings | None = None,
+    *,
+    complexity: Complexity = "medium",
+    input_tokens: int | None = None,
+    fmt: Format | None = None,
+) -> BudgetPlan:
+    """The budget plan of one phase (or batch: `fmt` then keeps the phase's format). `input_tokens`
+    (prompt size), when known, keeps input + max_tokens inside the context window."""
+    s = settings or BudgetSettings()
+    fmt = fmt or choose_format(estimate, s)
+    cap = output_cap(model, input_tokens)
+    if estimate is None or not estimate.complete:
+        return _static_plan(estimate, fmt, cap, s, complexity)
+    total = estimate.tokens_for(fmt)
+    requests = _requests(estimate, fmt, cap, s)
     return BudgetPlan(
         format=fmt,
         max_tokens=requests[0].max_tokens,
@@ -183,15 +207,7 @@ def plan_budget(
     )
 
 
-def next_max_tokens(
-    plan: BudgetPlan,
-    previous_max_tokens: int,
-    model: ModelInfo,
-    settings: BudgetSettings | None = None,
-) -> int:
-    """max_tokens of the request after one that stopped at max_tokens: a continuation grows by
-    `continuation_growth` (an estimate that was short is likely short again); a fallback plan
-    escalates by the seed's x1.5. Both are capped at the model's max output."""
-    s = settings or BudgetSettings()
-    factor = s.escalation_factor if plan.fallback else s.continuation_growth
-    return min(model.max_output_tokens, max(1, math.ceil(previous_max_tokens * factor)))
+def next_max_tokens(model: ModelInfo, input_tokens: int | None = None) -> int:
+    """max_tokens of the request after a cut (past the planned requests): the model's maximum
+    output, inside the context window. It is not billed; a smaller step only risks another cut."""
+    return output_cap(model, input_tokens)

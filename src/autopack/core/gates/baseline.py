@@ -2,15 +2,15 @@
 configuration, cached through a BaselineStore port), the delta of a phase's run against it, and one
 re-run of only what newly fails, to tell persistent failures from flaky ones.
 
-Ports: SuiteRunner (runs tests in a folder), BaselineStore (the on-disk cache), Snapshots (a checkout
-of a commit in a temp folder, so the baseline is measured at the base commit while the working tree
-holds a phase's changes)."""
+Ports: SuiteRunner (runs tests in a folder), BaselineStore (the on-disk cache). The baseline is
+measured in the working tree at the base commit before a phase's changes are written
+(app/baseline.py)."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from autopack.core.gates.test_report import CaseResult, CollectionError, SuiteReport
+from autopack.core.gates.test_report import CaseResult, CollectionError, Outcome, SuiteReport
 
 
 class SuiteDelta(BaseModel):
@@ -52,3 +52,22 @@ class Assessment(BaseModel):
     flaky: tuple[CaseResult, ...] = ()
     persistent_collection_errors: tuple[CollectionError, ...] = ()
     transient_collection_errors: tuple[CollectionError, ...] = ()
+
+    def settled(self) -> SuiteReport:
+        """The phase's run with what the re-run settled: flaky tests count as passed, collection
+        errors that went away are dropped (the baseline of the commit this run becomes)."""
+        flaky = {t.node_id for t in self.flaky}
+        gone = {c.file for c in self.transient_collection_errors}
+        return self.current.model_copy(
+            update={
+                "tests": tuple(
+                    t.model_copy(update={"outcome": Outcome.passed, "message": ""})
+                    if t.node_id in flaky
+                    else t
+                    for t in self.current.tests
+                ),
+                "collection_errors": tuple(
+                    c for c in self.current.collection_errors if c.file not in gone
+                ),
+            }
+        )

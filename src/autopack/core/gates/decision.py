@@ -26,11 +26,40 @@ class GateResult(BaseModel):
     reason: str = ""
 
 
+class GateCost(BaseModel):
+    """What a phase's test gates cost: the suite runs (the baseline when it was not cached, the
+    phase's run, re-runs of new failures), the tests they executed, their wall time, and whether
+    the baseline came from the cache (`hit`) or had to be run (`miss`); empty without tests."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    suite_runs: int = 0
+    tests_executed: int = 0
+    test_wall_s: float = 0.0
+    baseline_cache: str = ""  # "hit", "miss" or "" (no test gate)
+
+    def __add__(self, other: GateCost) -> GateCost:
+        return GateCost(
+            suite_runs=self.suite_runs + other.suite_runs,
+            tests_executed=self.tests_executed + other.tests_executed,
+            test_wall_s=self.test_wall_s + other.test_wall_s,
+            baseline_cache=other.baseline_cache or self.baseline_cache,
+        )
+
+    def describe(self) -> str:
+        baseline = f", baseline cache {self.baseline_cache}" if self.baseline_cache else ""
+        return (
+            f"{self.suite_runs} test-suite run(s), {self.tests_executed} test(s) executed, "
+            f"{self.test_wall_s:.1f} s of tests{baseline}"
+        )
+
+
 class PhaseDecision(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     gates: tuple[GateResult, ...] = ()
     annotations: tuple[Annotation, ...] = ()
+    cost: GateCost = GateCost()
 
     @property
     def blocked(self) -> bool:
@@ -56,8 +85,14 @@ class LintIssue(BaseModel):
 class NoGates:
     """A finalizer with no gates: every phase that applied cleanly passes."""
 
+    def prepare(self) -> None:
+        pass
+
+    def committed(self, sha: str) -> None:
+        pass
+
     def finalize(self, phase: Phase, changes: ChangeSet) -> PhaseDecision:
         return PhaseDecision(gates=(GateResult(gate="apply", status=GateStatus.passed),))
 
 
-__all__ = ["Field", "GateResult", "GateStatus", "LintIssue", "NoGates", "PhaseDecision"]
+__all__ = ["Field", "GateCost", "GateResult", "GateStatus", "LintIssue", "NoGates", "PhaseDecision"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from autopack.core.build import BuildOutcome
 from autopack.core.edits.changeset import OpResult
+from autopack.core.usage import Usage
 
 _MARKS = {"applied": "+", "ignored": "=", "rejected": "!"}
 
@@ -20,10 +21,20 @@ def build_lines(outcome: BuildOutcome, estimated: int | None) -> list[str]:
     if len(outcome.requests) > 1:
         lines += [
             f"    ~ request {n} ({r.purpose}): {r.stop_reason} after {r.ops_received} "
-            f"op(s), {r.usage.output_tokens} output tokens"
+            f"op(s), {r.usage.output_tokens} output tokens{_cache(r.usage)}"
             for n, r in enumerate(outcome.requests, 1)
         ]
     return lines
+
+
+def _cache(usage: Usage) -> str:
+    """The prompt cache's part of a request's input, when it had one."""
+    if not usage.cache_creation_input_tokens and not usage.cache_read_input_tokens:
+        return ""
+    return (
+        f", cache write {usage.cache_creation_input_tokens:,} / read "
+        f"{usage.cache_read_input_tokens:,}"
+    )
 
 
 def op_line(result: OpResult, held: bool = False) -> str:

@@ -78,3 +78,17 @@ def continue_prompt(last_id: int) -> str:
 
 def repair_prompt(last_id: int, rejected: list[str]) -> str:
     return render("repair.md.j2", last_id=last_id, rejected=rejected)
+
+
+def batch_note(
+    index: int,
+    count: int,
+    paths: list[str],
+    gaps: list[tuple[str, str, str]] | None = None,
+    ordered: bool = False,
+) -> str:
+    """What the phase prompt (batch 0) or a later user turn says about batch `index` of `count`:
+    the files to write now, and names earlier batches import that are still undefined."""
+    return render(
+        "batch.md.j2", index=index, count=count, paths=paths, gaps=gaps or [], ordered=ordered
+    )

@@ -14,6 +14,9 @@ Status: **{{ record.status.value }}**{% if record.reason %} ({{ record.reason }}
 |---|---|---|
 {% for g in decision.gates %}| {{ g.gate }} | {{ g.status.value }} | {{ g.reason | replace("|", "\\|") | replace("\n", " ") }} |
 {% endfor %}{% endif %}
+{% if decision and (decision.cost.suite_runs or decision.cost.baseline_cache) %}
+Test gates: {{ decision.cost.describe() }}.
+{% endif %}
 
 | op | path | result |
 |---|---|---|
@@ -342,3 +345,14 @@ Comment `{{ command }} approve {{ r.id }}` or `{{ command }} deny {{ r.id }}` (r
 {% endif %}
 <sub>Follow-up of [this comment]({{ url }}) by {{ author }}{% if cost_usd and status != "committed" %} · cost ${{ "%.4f" | format(cost_usd) }}{% endif %}.</sub>
 """
+
+TEMPLATES["batch.md.j2"] = r"""{% if count > 1 %}
+## This turn: batch {{ index + 1 }} of {{ count }}
+{% if index == 0 %}The deliverables are split into {{ count }} batches, written in this conversation one after the other. {% endif %}Write only these files now, in this order, then end with `done` (the next batch follows in a new turn; ids go on from your last op):
+{% for p in paths %}- `{{ p }}`
+{% endfor %}{% if gaps %}
+Names the files you already wrote import but that are not defined yet; define them in this batch:
+{% for importer, name, target in gaps %}- `{{ importer }}` imports {% if name == "*" %}module `{{ target }}`, which does not exist yet{% else %}`{{ name }}` from `{{ target }}`{% endif %}
+{% endfor %}{% endif %}{% elif ordered %}
+Write the deliverables in the order listed: each file after the files it imports from.
+{% endif %}"""
