@@ -320,3 +320,13 @@ def test_remove_new_files_deletes_only_untracked_files_it_is_given(git_repo: Pat
     ws.remove_new_files(["gen/deep/leak.txt", "README.md"])  # README.md is tracked: kept
     assert not (git_repo / "gen").exists()  # the folders it left empty go too
     assert (git_repo / "README.md").exists() and (git_repo / "mine.txt").exists()
+
+
+def test_the_workspace_never_writes_workflows_whatever_asks(git_repo: Path) -> None:
+    """The last line of defence: even a caller holding an 'approved' change cannot write
+    .github/workflows/ (GITHUB_TOKEN could not push it, and no approval may allow it)."""
+    ws = GitWorkspace(git_repo)
+    with pytest.raises(PathPolicyError, match=r"never writes \.git/ or \.github/workflows/"):
+        ws.write_changes({"ok.txt": b"x\n", ".github/workflows/evil.yml": b"on: push\n"})
+    assert not (git_repo / "ok.txt").exists()  # nothing of the call was written
+    assert not (git_repo / ".github").exists()

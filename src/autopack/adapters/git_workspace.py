@@ -9,6 +9,7 @@ from pathlib import Path
 
 import git
 
+from autopack.core.governance.policy import never_approvable
 from autopack.core.paths import check_repo_path
 from autopack.errors import PathPolicyError, WorkspaceError
 
@@ -116,6 +117,12 @@ class GitWorkspace:
         """Write each file atomically; if one write fails, the files already written by this call
         are put back as they were, so a failure never leaves half a change on disk."""
         targets = {p: self._resolve(p) for p in changes}  # validate all before writing any
+        never = [p for p in changes if never_approvable(p)]
+        if never:  # whatever a run state or an approval says
+            raise PathPolicyError(
+                f"path {', '.join(repr(p) for p in never)}: Autopack never writes .git/ or "
+                ".github/workflows/"
+            )
         users = [p for p in changes if self.is_untracked(p)]
         if users:
             one = len(users) == 1
