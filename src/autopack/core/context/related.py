@@ -250,10 +250,3 @@ def _callers(c: _Collector, index: RepoIndex, path: str) -> None:
     for name in (f"test_{stem}.py", f"{stem}_test.py"):
         for test in sorted(p for p in index.scans if p.rsplit("/", 1)[-1] == name):
             c.add(test, W_TEST, "tests a deliverable")
-
-
-def needed_by_file(cands: list[Candidate]) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = defaultdict(set)
-    for cand in cands:
-        out[cand.path] |= cand.needed
-    return out

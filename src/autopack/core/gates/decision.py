@@ -86,10 +86,10 @@ class NoGates:
     """A finalizer with no gates: every phase that applied cleanly passes."""
 
     def prepare(self) -> None:
-        pass
+        """No tests, so no baseline to capture."""
 
     def committed(self, sha: str) -> None:
-        pass
+        """No test run to keep as the next phase's baseline."""
 
     def finalize(self, phase: Phase, changes: ChangeSet) -> PhaseDecision:
         return PhaseDecision(gates=(GateResult(gate="apply", status=GateStatus.passed),))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from autopack.core.build import BuildOutcome
 from autopack.core.checks import CHECK_TEXT_LIMIT, Annotation, CheckRun
 from autopack.core.gates.decision import PhaseDecision
 from autopack.core.render.prompts import render
@@ -78,22 +77,3 @@ def phase_check_run(
 
 def render_check_markdown(check: CheckRun) -> str:
     return render("check_run_file.md.j2", check=check)
-
-
-def build_progress(outcome: BuildOutcome, estimated: int | None) -> list[str]:
-    """Progress lines after a build: output tokens vs the estimate, and each request when there
-    were more."""
-    lines = []
-    if estimated:
-        actual = outcome.usage.output_tokens
-        lines.append(
-            f"    output {actual:,} tokens vs estimate {estimated:,} "
-            f"({(actual - estimated) / estimated:+.0%})"
-        )
-    if len(outcome.requests) > 1:
-        for n, r in enumerate(outcome.requests, 1):
-            lines.append(
-                f"    ~ request {n} ({r.purpose}): {r.stop_reason} after {r.ops_received} "
-                f"op(s), {r.usage.output_tokens} output tokens"
-            )
-    return lines
