@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from autopack.action.events import BRANCH_PREFIX, DecideRequest
 from autopack.action.session import Outcome, finish, post_tracking
-from autopack.action.tracking import Tracking, state_key
+from autopack.action.tracking import Tracking
 from autopack.adapters.clock import SystemClock
 from autopack.adapters.github_push import ActionWorkspace
 from autopack.app.governor import apply_decision, load_policy
@@ -195,12 +195,12 @@ class Decide:
                 labels=self.inputs.decision_labels,
             )
         except GovernanceError as exc:
-            key = state_key(self.inputs.state_secret)
+            key = self.inputs.signing_key
             post_tracking(forge, tracking, self.inputs.decision_labels, key)  # expiry, audit
             return self.refuse(str(exc), f"refused-{request.id}")
         # The decision is durable (in the signed state) before the label is consumed: a run
         # killed from here on is finished by a re-run, never asks for a second approval.
-        key = state_key(self.inputs.state_secret)
+        key = self.inputs.signing_key
         post_tracking(forge, tracking, self.inputs.decision_labels, key)
         if intent.label:  # consumed: a later request needs a new one
             forge.remove_label(intent.number, intent.label)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from autopack.action.decide import home_of
 from autopack.action.events import BRANCH_PREFIX, FollowUpRequest
 from autopack.action.session import Outcome, post_tracking
-from autopack.action.tracking import FollowUpRecord, Tracking, state_key
+from autopack.action.tracking import FollowUpRecord, Tracking
 from autopack.adapters.github_push import ActionWorkspace
 from autopack.core.followup import (
     Anchor,
@@ -164,7 +164,7 @@ def settle_followups(
             runner.react(f.comment_id, f.review, "rocket", f.number)
         f.reported = said
     inputs = runner.inputs
-    post_tracking(runner.forge, tracking, inputs.decision_labels, state_key(inputs.state_secret))
+    post_tracking(runner.forge, tracking, inputs.decision_labels, inputs.signing_key)
 
 
 def _reply(

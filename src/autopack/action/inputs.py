@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from autopack.action import tracking
 from autopack.core.gates.environment import parse_allow
 from autopack.core.governance.requests import DecisionLabels
 from autopack.core.paths import check_repo_path
@@ -92,6 +93,11 @@ class ActionInputs(BaseModel):
                 "state with one of them (set anthropic_api_key, or state_key from a secret)"
             )
         return secret
+
+    @property
+    def signing_key(self) -> bytes:
+        """The key of the tracking comment's state signature (see tracking.state_key)."""
+        return tracking.state_key(self.state_secret)
 
 
 class ActionEnv(BaseModel):

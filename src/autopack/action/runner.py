@@ -29,7 +29,7 @@ from autopack.action.inputs import (
 )
 from autopack.action.issue_spec import planning_goal, spec_from_issue
 from autopack.action.session import Outcome, Session, finish
-from autopack.action.tracking import TRACKING_KEY, Tracking, decode_state, signed, state_key
+from autopack.action.tracking import TRACKING_KEY, Tracking, decode_state, signed
 from autopack.action.workflow_commands import WorkflowLog
 from autopack.adapters.github_forge import GitHubForge, LabelEvent
 from autopack.adapters.github_push import ActionWorkspace
@@ -200,7 +200,7 @@ class ActionRunner:
     def load_tracking(self, number: int) -> Tracking | None:
         """The run state of #number: only from a comment whose state block is signed with this
         workflow's key (another bot's or workflow's comment is never taken for ours)."""
-        key = state_key(self.inputs.state_secret)
+        key = self.inputs.signing_key
         found = self.forge.find_comment(number, TRACKING_KEY, lambda body: signed(body, key))
         return decode_state(found.body, key) if found else None
 

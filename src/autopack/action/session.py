@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from autopack.action.cancel import Cancelled, settle_interrupted
 from autopack.action.inputs import ActionEnv, ActionInputs
 from autopack.action.labels import ensure_labels
-from autopack.action.tracking import TRACKING_KEY, Tracking, render_tracking, signed, state_key
+from autopack.action.tracking import TRACKING_KEY, Tracking, render_tracking, signed
 from autopack.action.workflow_commands import WorkflowLog, append_summary, write_outputs
 from autopack.adapters.github_forge import GitHubForge
 from autopack.adapters.github_push import ActionWorkspace
@@ -96,7 +96,7 @@ class Session:
         self.prior_cost = tracking.cost_usd
         self.prior_tokens = tracking.output_tokens
         self.executor: Executor | None = None
-        self.key = state_key(inputs.state_secret)
+        self.key = inputs.signing_key
 
     # -- tracking comment --------------------------------------------------------------------
     def save_tracking(self) -> None:

@@ -30,7 +30,6 @@ from autopack.core.render.reports import phase_check_run, render_pr_body, render
 from autopack.core.spec import SPEC_TRAILER, Phase, RunSpec, phase_trailers, spec_conflict
 from autopack.core.state import PhaseRecord, PhaseStatus, RunState
 from autopack.core.telemetry import RunTelemetry, phase_telemetry, render_table
-from autopack.core.usage import Usage
 from autopack.errors import WorkspaceError
 from autopack.ports import AuditLog, Clock, Finalizer, Forge, ModelClient, Workspace
 
@@ -135,11 +134,8 @@ class Executor:
         if phase_id in done:
             earlier = self._earlier.get(phase_id)
             if earlier is not None and earlier.commit_sha == done[phase_id]:
-                # committed before this resume: its record (ops, files) stays; this run spent
-                # nothing on it, so its usage counts where it was spent, not here
-                state.phases[state.phases.index(record)] = earlier.model_copy(
-                    deep=True, update={"resumed": True, "usage": Usage(), "cost_usd": 0.0}
-                )
+                # committed before this resume: its record (ops, files) stays, with no cost
+                state.phases[state.phases.index(record)] = earlier.carried()
             else:
                 record.commit_sha, record.resumed = done[phase_id], True
                 record.move(PhaseStatus.committed, "")

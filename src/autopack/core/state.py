@@ -78,6 +78,12 @@ class PhaseRecord(BaseModel):
         self.status = to
         self.reason = reason
 
+    def carried(self) -> PhaseRecord:
+        """This record as a later run keeps it: its ops and commit stay; the run that spent its
+        requests, usage and cost counted them, so the copy carries none."""
+        zero = {"requests": 0, "usage": Usage(), "cost_usd": 0.0, "resumed": True}
+        return self.model_copy(deep=True, update=zero)
+
     @property
     def ops_applied(self) -> int:
         return sum(1 for r in self.ops if r.status == "applied")
@@ -110,8 +116,7 @@ class RunState(BaseModel):
         for i, record in enumerate(self.phases):
             old = before.get(record.id)
             if old is not None and not runs(record.id) and record.id not in done:
-                zero = {"requests": 0, "usage": Usage(), "cost_usd": 0.0, "resumed": True}
-                self.phases[i] = old.model_copy(deep=True, update=zero)
+                self.phases[i] = old.carried()
 
     @property
     def succeeded(self) -> bool:
