@@ -5,13 +5,11 @@ environment variables (core/gates/environment.py): no secret reaches model-writt
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import re
 import shlex
-import signal
 import subprocess
 import sys
 import tempfile
@@ -20,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from autopack.adapters.process import run_in_group
 from autopack.core.gates.environment import gate_environ
 from autopack.core.gates.test_report import CaseResult, CollectionError, Outcome, SuiteReport
 from autopack.errors import SuiteRunError
@@ -149,36 +148,15 @@ class PytestRunner:
         self, args: list[str], root: str, env: dict[str, str]
     ) -> subprocess.CompletedProcess[str]:
         try:
-            proc = subprocess.Popen(
-                args,
-                cwd=root,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                errors="replace",
-                start_new_session=True,
-            )
+            return run_in_group(args, cwd=root, env=env, timeout=self.timeout_s)
         except OSError as exc:
             raise SuiteRunError(
                 f"cannot start the test command {shlex.join(args[:3])!r} in {root}: {exc.strerror}"
             ) from exc
-        try:
-            out, err = proc.communicate(timeout=self.timeout_s)
         except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
             raise SuiteRunError(
                 f"the tests in {root} did not finish within {self.timeout_s:g} s (killed)"
             ) from None
-        except BaseException:  # cancelled (a signal) or interrupted: the tests stop with us
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            raise
-        return subprocess.CompletedProcess(args, proc.returncode, out, err)
 
 
 def _load_json(path: Path) -> dict[str, Any]:

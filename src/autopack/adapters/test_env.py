@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from autopack.adapters.process import run_in_group
 from autopack.core.gates.environment import gate_environ
 from autopack.errors import SetupError
 
@@ -85,34 +85,21 @@ def _run(
     """Run `argv` with stdout and stderr merged; a SetupError names `what` on a failure."""
     started = time.monotonic()
     try:
-        proc = subprocess.Popen(
-            list(argv),
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            start_new_session=True,
-        )
+        proc = run_in_group(argv, cwd=cwd, env=env, timeout=timeout, merge_stderr=True)
     except OSError as exc:
         raise SetupError(f"{what} cannot start: {exc.strerror} ({argv[0]})") from None
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        out, _ = proc.communicate()
+    except subprocess.TimeoutExpired as exc:
+        out = exc.output if isinstance(exc.output, str) else ""
         raise SetupError(
             f"{what} did not finish within {timeout:g} s (killed); last output lines:\n{_tail(out)}"
         ) from None
+    out = proc.stdout
     if proc.returncode != 0:
         raise SetupError(
             f"{what} failed with exit status {proc.returncode} after "
             f"{time.monotonic() - started:.1f} s; last output lines:\n{_tail(out)}"
         )
-    return subprocess.CompletedProcess(list(argv), proc.returncode, out, "")
+    return proc
 
 
 def _version(python: str) -> str:
