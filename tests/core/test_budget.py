@@ -106,3 +106,16 @@ def test_settings_reject_nonsense() -> None:
         BudgetSettings(margin_edit=-1)
     with pytest.raises(ValueError, match="extra"):
         BudgetSettings.model_validate({"marginn": 1})
+
+
+def test_max_tokens_has_room_for_the_kind_weighted_reserve_but_the_estimate_stays() -> None:
+    params = P.model_copy(update={"edit_reserve_weight": {"python_test": 3.0}})
+    est = estimate(EstimateInput(deliverables=[_mod("tests/test_a.py", 5000)]), params)
+    (row,) = est.deliverables
+    assert row.edit_reserve_tokens > row.edit_tokens
+    s = BudgetSettings()
+    plan = plan_budget(est, SONNET, s)
+    tail = math.ceil(s.edit_tail_coefficient * math.sqrt(5000))
+    room = math.ceil(row.edit_reserve_tokens * (1 + s.margin_edit)) + s.pad_tokens + tail
+    assert plan.max_tokens == room
+    assert plan.estimate_tokens == est.edit_tokens == plan.requests[0].estimate_tokens

@@ -59,6 +59,10 @@ def test_file_kinds_decide_the_ratio_and_long_code_lines_hold_more_chars_per_tok
     assert wide is not None and wide < code
     # A kind without its own ratio uses "other"; a kind without an exponent ignores line length.
     other = tokens_of(tokens=None, chars=3000, lines=60, params=P, path="x.c")
+    slope = P.line_length_exponent.get("other", 0.0)
+    assert other == pytest.approx(3000 / (P.chars_per_token["other"] * (50 / 30) ** slope))
+    flat = P.model_copy(update={"line_length_exponent": {}})
+    other = tokens_of(tokens=None, chars=3000, lines=60, params=flat, path="x.c")
     assert other == pytest.approx(3000 / P.chars_per_token["other"])
 
 
@@ -169,3 +173,24 @@ def test_bad_input_is_rejected_with_field() -> None:
         DeliverableSize.model_validate({"path": "a", "action": "explode"})
     with pytest.raises(ValidationError, match="chars"):
         DeliverableSize.model_validate({"path": "a", "action": "modify", "chars": -1})
+
+
+def test_the_kind_weight_widens_only_the_reserve_of_a_modified_file() -> None:
+    params = P.model_copy(update={"edit_reserve_weight": {"python_test": 3.0, "prose": 0.5}})
+    rows = [
+        DeliverableSize(path=p, action="modify", tokens=900, chars=3600, lines=100)
+        for p in ("m.py", "tests/test_m.py", "README.md")
+    ] + [DeliverableSize(path="tests/test_new.py", action="create")]
+    est = estimate(EstimateInput(deliverables=rows), params)
+    module, test, prose, created = est.deliverables
+    # The point estimate ignores the kind: three modified files of one size, one estimate.
+    assert module.edit_tokens == test.edit_tokens == prose.edit_tokens
+    size_term = params.edit_size_coefficient * 900**params.edit_size_exponent
+    per_file = module.edit_tokens - size_term
+    assert module.edit_reserve_tokens == module.edit_tokens  # a Python module weighs 1
+    assert test.edit_reserve_tokens == pytest.approx(3.0 * per_file + size_term, abs=2)
+    assert prose.edit_reserve_tokens == pytest.approx(0.5 * per_file + size_term, abs=2)
+    # A created file is written whole: its room is its size, in either format.
+    assert created.edit_reserve_tokens == created.edit_tokens == created.full_file_tokens
+    assert test.room_for("edit") == test.edit_reserve_tokens
+    assert test.room_for("whole") == test.full_file_tokens

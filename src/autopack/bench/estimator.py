@@ -144,7 +144,7 @@ BEFORE_PARAMS = EstimatorParams(
     delete_op_tokens=20,
     rename_op_tokens=30,
 )
-BEFORE_SETTINGS = BudgetSettings(margin_edit=1.0, edit_tail_coefficient=0.0)
+BEFORE_SETTINGS = BudgetSettings(margin_edit=1.0, pad_tokens=1536, edit_tail_coefficient=0.0)
 
 
 def predict_ours(

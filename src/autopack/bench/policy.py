@@ -162,9 +162,7 @@ def _layout(rec: BenchRecord, est: Estimate, fmt: Format, cap: int, v: Variant) 
     if not v.batches:
         return [paths]
     items = [Item(path=d.path, action=d.action) for d in rec.deliverables]
-    sizes = {
-        r.path: r.edit_tokens if fmt == "edit" else r.full_file_tokens for r in est.deliverables
-    }
+    sizes = {r.path: r.room_for(fmt) for r in est.deliverables}
     return split(order(items), sizes, request_capacity(cap, fmt, v.settings))
 
 

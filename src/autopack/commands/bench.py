@@ -84,6 +84,7 @@ BENCH_KINDS: dict[str, Registrar | str] = {
     "finalizer": "autopack.commands.bench_finalizer",
     "context": "autopack.commands.bench_context",
     "gates": "autopack.commands.bench_gates",
+    "fit": "autopack.commands.bench_fit",
 }
 
 

@@ -148,9 +148,7 @@ def budget_phase(
     complexity: Complexity = phase.complexity.value if phase.complexity else "medium"
     est = estimate(phase_estimate_input(phase, read, count, hint, params), params)
     fmt = choose_format(est if phase.deliverables else None, s)
-    sizes = {
-        r.path: r.edit_tokens if fmt == "edit" else r.full_file_tokens for r in est.deliverables
-    }
+    sizes = {r.path: r.room_for(fmt) for r in est.deliverables}
     capacity = request_capacity(output_cap(model, input_tokens), fmt, s)
     shape = layout(phase_items(phase, read), sizes, capacity)
     ordered = subset_estimate(est, shape.order)

@@ -6,14 +6,18 @@ but rate-limit headroom and runaway bounding; a cut-off response is *continued*,
 
 - Format: edit ops by default; whole files when every produced file is created or rewritten (or
   when `prefer_edit` is off). Both go through the same NDJSON stream.
-- max_tokens = estimate * (1 + margin) + pad_tokens (+ a tail allowance for edits of large files),
-  bounded by the model's max output (and by the context window when the input size is known). The
-  margin is per format because the two estimates differ in spread: whole-file estimates are within
-  5% at p90 (margin 0.15), edit-op estimates within about 2x at p80 (margin 0.8). `pad_tokens`
-  absorbs the small phases where a relative margin is a handful of tokens (and created files of
-  unknown size). Edits of a large file have a long tail (dev: diffs >= 1,500 tokens were
-  estimated at 0.41x), so an edit request also reserves `edit_tail_coefficient` x sqrt(tokens) of
-  the largest file it modifies: free headroom, since max_tokens is not billed.
+- max_tokens = room * (1 + margin) + pad_tokens (+ a tail allowance for edits of large files),
+  bounded by the model's max output (and by the context window when the input size is known).
+  `room` is the estimate, except in edit format where each modified file's term is weighted by its
+  kind (`DeliverableEstimate.room_for`: tests wider, config and prose narrower). The margin is per
+  format because the two estimates differ in spread: whole-file estimates are within 5% at p90
+  (margin 0.15); edit-op estimates have a long tail, covered by a small margin (0.3), a pad and a
+  tail allowance. `pad_tokens` absorbs the small phases where a relative margin is a handful of
+  tokens (and created files of unknown size); an edit request also reserves
+  `edit_tail_coefficient` x sqrt(tokens) of the largest file it modifies (large edits are in large
+  files). The three edit values are fitted (`autopack bench fit`): the fewest phases whose
+  max_tokens is below their actual output while reserved:generated stays <= 2.9 on the dev set.
+  All of it is free headroom: max_tokens is not billed.
 - When the estimate does not fit one response, the deliverables are split up front, in order, into
   requests that each fit; a single file larger than one response spans several requests (parts).
 - After a cut (a response that stopped at max_tokens, or a dropped stream) the next request gets
@@ -46,9 +50,9 @@ class BudgetSettings(BaseModel):
 
     prefer_edit: bool = True
     margin_whole: float = Field(default=0.15, ge=0)
-    margin_edit: float = Field(default=0.6, ge=0)
-    pad_tokens: NonNegativeInt = 1536
-    edit_tail_coefficient: float = Field(default=10.0, ge=0)
+    margin_edit: float = Field(default=0.3, ge=0)
+    pad_tokens: NonNegativeInt = 1280
+    edit_tail_coefficient: float = Field(default=15.0, ge=0)
     static_fallback: bool = True
     static_budgets: dict[Complexity, PositiveInt] = Field(
         default_factory=lambda: dict(SEED_STATIC_BUDGETS)
@@ -138,45 +142,57 @@ def _static_plan(
 
 
 def _requests(estimate: Estimate, fmt: Format, cap: int, s: BudgetSettings) -> list[PlannedRequest]:
-    """The deliverables, in order, split into requests that each fit one response."""
+    """The deliverables, in order, split into requests that each fit one response. A request's
+    max_tokens is sized from the room its deliverables need (`room_for`: in edit format the
+    kind-weighted reserve), its `estimate_tokens` is their point estimate."""
     capacity = request_capacity(cap, fmt, s)
     requests: list[PlannedRequest] = []
     paths: list[str] = []
-    load = largest = 0
+    load = point = largest = 0
 
     def flush() -> None:
-        nonlocal paths, load, largest
+        nonlocal paths, load, point, largest
         if paths:
             mt = max_tokens_for(load, fmt, cap, s, largest)
-            requests.append(PlannedRequest(paths=paths, estimate_tokens=load, max_tokens=mt))
-        paths, load, largest = [], 0, 0
+            requests.append(PlannedRequest(paths=paths, estimate_tokens=point, max_tokens=mt))
+        paths, load, point, largest = [], 0, 0, 0
 
     for d in estimate.deliverables:
-        size = d.edit_tokens if fmt == "edit" else d.full_file_tokens
+        size, guess = d.room_for(fmt), d.edit_tokens if fmt == "edit" else d.full_file_tokens
         edited = (d.size_tokens or 0) if d.action == "modify" and not d.whole else 0
         if size > capacity:
             flush()
-            parts = math.ceil(size / capacity)
-            for i in range(parts):
-                share = min(capacity, size - i * capacity)
-                mt = max_tokens_for(share, fmt, cap, s, edited)
-                requests.append(
-                    PlannedRequest(
-                        paths=[d.path],
-                        estimate_tokens=share,
-                        max_tokens=mt,
-                        part=i + 1,
-                        parts=parts,
-                    )
-                )
+            requests.extend(_parts(d.path, size, guess, capacity, fmt, cap, s, edited))
             continue
         if load + size > capacity:
             flush()
         paths.append(d.path)
         load += size
+        point += guess
         largest = max(largest, edited)
     flush()
     return requests
+
+
+def _parts(
+    path: str, size: int, guess: int, capacity: int, fmt: Format, cap: int, s: BudgetSettings,
+    edited: int,
+) -> list[PlannedRequest]:  # fmt: skip
+    """One file larger than a response, as consecutive requests (parts)."""
+    parts = math.ceil(size / capacity)
+    out = []
+    for i in range(parts):
+        share = min(capacity, size - i * capacity)
+        out.append(
+            PlannedRequest(
+                paths=[path],
+                estimate_tokens=math.ceil(guess * share / size),
+                max_tokens=max_tokens_for(share, fmt, cap, s, edited),
+                part=i + 1,
+                parts=parts,
+            )
+        )
+    return out
 
 
 def plan_budget(

@@ -37,9 +37,7 @@ def phase_batches(
     est = estimate(EstimateInput(deliverables=rows), params)
     settings = BudgetSettings()
     fmt = choose_format(est, settings)
-    sizes_by_path = {
-        r.path: r.edit_tokens if fmt == "edit" else r.full_file_tokens for r in est.deliverables
-    }
+    sizes_by_path = {r.path: r.room_for(fmt) for r in est.deliverables}
     capacity = request_capacity(output_cap(model), fmt, settings)
     items = [
         Item(path=d.path, action=d.action.value, description=d.description)
