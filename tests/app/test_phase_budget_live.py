@@ -15,6 +15,7 @@ from autopack.adapters.lazy_model import LazyModelClient
 from autopack.adapters.package_data import estimator_params, lookup
 from autopack.adapters.replay_model import ReplayModelClient
 from autopack.app.phase_budget import Budgeter
+from autopack.core.budget.estimator import tokens_of
 from autopack.core.build import ExecutorConfig
 from autopack.core.spec import parse_spec
 from support.messages_server import MessagesServer
@@ -74,9 +75,13 @@ def test_exact_counts_are_used_and_counted_once_per_content(git_repo: Path) -> N
     assert row.full_file_tokens == math.ceil(len(core) / 4)  # the stand-in's count, not chars/3.8
     # The test module to create is sized like its neighbours (median of the three), not 250.
     created = next(d for d in first.plan.estimate.deliverables if d.path == "tests/test_core.py")  # type: ignore[union-attr]
-    sizes = sorted(len(ws.read(f"tests/test_{n}.py") or b"") for n in range(3))
+    texts = [(ws.read(f"tests/test_{n}.py") or b"").decode() for n in range(3)]
+    sizes = sorted(
+        tokens_of(tokens=None, chars=len(t), lines=t.count("\n"), params=P, path="tests/t.py") or 0
+        for t in texts
+    )
     assert created.full_file_tokens != P.create_tokens["python_test"]
-    assert abs(created.full_file_tokens - sizes[1] / P.chars_per_token["python_test"]) <= 1
+    assert abs(created.full_file_tokens - sizes[1]) <= 1
 
 
 def test_offline_or_refused_counting_falls_back_to_chars(git_repo: Path) -> None:

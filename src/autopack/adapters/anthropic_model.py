@@ -354,6 +354,9 @@ class AnthropicModelClient:
         except _DeadlinePassed as exc:
             raise progress.cut(self._deadline_passed()) from exc
         except (anthropic.APIConnectionError, httpx2.TransportError) as exc:
+            # SDKs from 2.15 on wrap whatever a body read raises in APIConnectionError.
+            if isinstance(exc.__cause__, _DeadlinePassed):
+                raise progress.cut(self._deadline_passed()) from exc
             raise self._connection_error(exc, progress, started) from exc
         return self._response(progress, started)
 
