@@ -280,3 +280,44 @@ def test_with_a_personal_token_only_its_own_comments_count(gh: GitHubServer) -> 
     mine = forge.upsert_comment_on(n, "tracking", "ours")
     assert gh.state.comments[mine.id]["user"] == "release-person"
     assert forge.find_comment(n, "tracking") == mine.model_copy(update={"body": mine.body})
+
+
+CHECK_POST = r"/check-runs$"
+PULL_POST = r"/pulls$"
+
+
+@pytest.mark.parametrize("throttle", [False, True], ids=["test-config", "production-config"])
+@pytest.mark.parametrize("after", [False, True], ids=["lost-request", "lost-reply"])
+def test_a_502_on_creating_a_check_run_never_makes_two(
+    gh: GitHubServer, git_repo: Path, throttle: bool, after: bool
+) -> None:
+    """GitHub keeps every check run POSTed, even under one name: after a 502 the check runs of the
+    commit are read and ours taken when GitHub made it; else the POST is sent again."""
+    sha = git.Repo(git_repo).head.commit.hexsha
+    check = CheckRun(
+        name="Autopack / p", head_sha=sha, conclusion="success", title="t", summary="s"
+    )
+    gh.state.fail_once("POST", CHECK_POST, after=after)
+    url = make_forge(gh, throttle=throttle).publish_check_run(check)
+    runs = list(gh.state.check_runs.values())
+    assert len(runs) == 1 and url.endswith(str(runs[0]["id"]))
+    assert runs[0]["conclusion"] == "success"
+    assert len(gh.state.writes("POST", CHECK_POST)) == (1 if after else 2)
+
+
+@pytest.mark.parametrize("throttle", [False, True], ids=["test-config", "production-config"])
+@pytest.mark.parametrize("after", [False, True], ids=["lost-request", "lost-reply"])
+def test_a_502_on_opening_the_pull_request_opens_exactly_one(
+    gh: GitHubServer, git_repo: Path, throttle: bool, after: bool
+) -> None:
+    """A lost reply to the PR's POST must not end the run on GitHub's 'already exists' answer to
+    a second one, nor open two: the PR of the branch is looked for first."""
+    n = gh.state.create_issue("Add mul", "please")
+    commit_and_push(git_repo, "autopack/issue-1")
+    gh.state.fail_once("POST", PULL_POST, after=after)
+    ref = make_forge(gh, target=n, throttle=throttle).ensure_pull_request(
+        "autopack/issue-1", "main", "T", "Closes #1"
+    )
+    pulls = gh.state.pulls()
+    assert len(pulls) == 1 and ref.number == pulls[0]["number"] and not ref.pending
+    assert len(gh.state.writes("POST", PULL_POST)) == (1 if after else 2)

@@ -4,10 +4,10 @@ marker among the comments this token wrote (so nobody else can plant a fake one)
 from GITHUB_API_URL, so GitHub Enterprise Server works the same as github.com. Every PyGithub error
 becomes a ForgeError.
 
-Retries: a comment is created through a second PyGithub client that never sends the POST again
-after a 5xx or a broken reply (GitHub may have made the comment); a keyed comment is then looked
-for by its marker before it is created again. Comment edits (idempotent) are tried again after a
-5xx or a broken connection, a few times."""
+Retries: comments, check runs and PRs are created through a second PyGithub client that never sends
+the POST again after a 5xx or a broken reply (GitHub may have acted); the thing is looked for (a
+comment by its marker, a check run by name on its commit, a PR by its branch) before it is created
+again (`create_once`). Edits (idempotent) are tried again after a 5xx or a lost connection."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict
 from autopack.errors import ForgeError
 
 ACTIONS_BOT = "github-actions[bot]"
-ATTEMPTS = 3  # how many times a comment is sent (edited, or created when not found) at most
+ATTEMPTS = 3  # how many times a write is sent (edited, or created when not found) at most
 RETRY_DELAY = 1.0  # seconds before the second attempt, doubling after
 T = TypeVar("T")
 
@@ -143,7 +143,7 @@ def comment_ref(c: IssueComment) -> CommentRef:
 class GitHubClient:
     """`throttle=False` (tests against a local server): no pacing between requests, no retries
     inside PyGithub and no wait between our own attempts; otherwise PyGithub's defaults (paced
-    writes, retries on 5xx and rate limits) except for creating comments (SendOnceRetry), and
+    writes, retries on 5xx and rate limits) except for creates (`once_repo`, `create_once`), and
     `retry_delay` seconds (RETRY_DELAY unless given) before our second attempt."""
 
     def __init__(
@@ -358,28 +358,42 @@ class GitHubClient:
         found = self._find_ours(number, comment_marker(key), accept)
         return None if found is None else comment_ref(found)
 
+    @property
+    def once_repo(self) -> Any:
+        """The repository through the send-once client: for POSTs GitHub must not receive twice
+        (PyGithub's default retry re-sends a POST after a 5xx, when GitHub may have acted)."""
+        return self._send_once.get_repo(self._repository)
+
     def _post_comment(self, number: int, text: str) -> IssueComment:
         """POST a new comment, never re-sent by PyGithub after a 5xx or a broken reply."""
-        issue = self._send_once.get_repo(self._repository).get_issue(number)
-        return issue.create_comment(text)
+        created: IssueComment = self.once_repo.get_issue(number).create_comment(text)
+        return created
 
-    def _create_marked(
-        self, number: int, marker: str, text: str, accept: BodyCheck | None = None
-    ) -> IssueComment:
-        """A new comment holding `marker`. After a 5xx or a broken connection GitHub may have made
-        it all the same: the comments are listed and ours taken when there, else it is sent again
-        (ATTEMPTS times at most)."""
+    def create_once(self, what: str, post: Callable[[], T], find: Callable[[], T | None]) -> T:
+        """`post` (a create, sent through `once_repo`), at most once per attempt. After a 5xx or a
+        broken connection GitHub may have made the thing all the same: `find` looks for it and
+        it is taken when there, else `post` is sent again (ATTEMPTS times at most)."""
         attempt = 1
         while True:
             try:
-                return self._call(f"comment on #{number}", lambda: self._post_comment(number, text))
+                return self._call(what, post)
             except ForgeError as exc:
                 if not _transient(exc):
                     raise
                 self._pause(attempt)
-                found = self._find_ours(number, marker, accept)
+                found = find()
                 if found is not None:
                     return found
                 if attempt == ATTEMPTS:
                     raise
                 attempt += 1
+
+    def _create_marked(
+        self, number: int, marker: str, text: str, accept: BodyCheck | None = None
+    ) -> IssueComment:
+        """A new comment holding `marker`, never two (create_once; ours found by the marker)."""
+        return self.create_once(
+            f"comment on #{number}",
+            lambda: self._post_comment(number, text),
+            lambda: self._find_ours(number, marker, accept),
+        )

@@ -7,6 +7,7 @@ REST has no equivalent), and artifacts kept in a local folder for the workflow t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -130,26 +131,39 @@ class GitHubForge(GitHubClient):
         refuses a PR while `head` has no commits beyond `base`: then the issue stands in for it and the
         ref says `pending` (the executor asks again after its next commit)."""
         owner = self._repository.split("/")[0]
+        what = f"open the pull request for {head}"
+
+        def find() -> Any | None:
+            found = list(self.repo.get_pulls(state="open", head=f"{owner}:{head}"))
+            return found[0] if found else None
+
+        def post() -> Any | None:
+            """The new PR, or None while GitHub refuses one (no commits yet)."""
+            try:
+                return self.once_repo.create_pull(
+                    base=base, head=head, title=title, body=body, draft=draft
+                )
+            except GithubException as exc:
+                if _not_yet(exc):
+                    return None
+                if exc.status == 422 and "already exists" in str(exc.data).lower():
+                    pr = find()  # another run (or a reply we lost) opened it
+                    if pr is not None:
+                        return pr
+                raise
 
         def run() -> PullRequestRef | None:
-            found = list(self.repo.get_pulls(state="open", head=f"{owner}:{head}"))
-            if found:
-                pr = found[0]
-                if pr.body != body or pr.title != title:
-                    pr.edit(title=title, body=body)
-            else:
-                try:
-                    pr = self.repo.create_pull(
-                        base=base, head=head, title=title, body=body, draft=draft
-                    )
-                except GithubException as exc:
-                    if not _not_yet(exc):
-                        raise
+            pr = self._call(what, find)
+            if pr is None:
+                pr = self.create_once(what, post, lambda: self._call(what, find))
+                if pr is None:
                     return None
+            elif pr.body != body or pr.title != title:
+                self._call(what, lambda: pr.edit(title=title, body=body))
             self.pull_number = pr.number
             return PullRequestRef(number=pr.number, url=pr.html_url, draft=bool(pr.draft))
 
-        ref = self._call(f"open the pull request for {head}", run)
+        ref = run()
         if ref is not None:
             return ref
         if self.target is not None:
@@ -209,25 +223,33 @@ class GitHubForge(GitHubClient):
                 out["annotations"] = batch
             return out
 
+        what = f"publish the check run {check.name!r}"
+
+        def find() -> Any | None:
+            commit = self.repo.get_commit(check.head_sha)
+            found = list(commit.get_check_runs(check_name=check.name))
+            return found[0] if found else None
+
         def run() -> str:
-            existing = list(
-                self.repo.get_commit(check.head_sha).get_check_runs(check_name=check.name)
-            )
             fields: dict[str, Any] = {"status": check.status, "output": output(batches[0])}
             if check.conclusion is not None:
                 fields["conclusion"] = check.conclusion
-            if existing:
-                run_obj = existing[0]
-                run_obj.edit(**fields)
-            else:
-                run_obj = self.repo.create_check_run(
-                    name=check.name, head_sha=check.head_sha, **fields
+            run_obj: Any = self._call(what, find)
+            if run_obj is not None:
+                self._call(what, lambda: run_obj.edit(**fields))
+            else:  # GitHub keeps every check run POSTed, even two of one name: never send twice
+                run_obj = self.create_once(
+                    what,
+                    lambda: self.once_repo.create_check_run(
+                        name=check.name, head_sha=check.head_sha, **fields
+                    ),
+                    lambda: self._call(what, find),
                 )
             for batch in batches[1:]:
-                run_obj.edit(output=output(batch))
+                self._call(what, partial(run_obj.edit, output=output(batch)))
             return str(run_obj.html_url)
 
-        url = self._call(f"publish the check run {check.name!r}", run)
+        url = run()
         self.check_urls[check.name] = url
         return url
 
