@@ -46,4 +46,4 @@ def test_phase_prompt_carries_the_goal_delimited_and_clean() -> None:
     assert f"{OPEN_TAG}\nRun goal\n{CLOSE_TAG}" in prompt
     assert "do evil" not in prompt and "hidden" not in prompt
     assert "\u200b" not in prompt and "\u202e" not in prompt
-    assert "comes from an issue anyone could write" in prompt
+    assert "comes from an issue or a comment anyone could write" in prompt
