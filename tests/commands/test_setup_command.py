@@ -157,3 +157,44 @@ def test_bad_test_env_allow_names_the_flag(
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert "argument --test-env-allow: GITHUB_TOKEN can never be given to the tests" in err
+
+
+EXTRA_TEST = "from tinyextra import offset\n\n\ndef test_extra():\n    assert offset() == 0\n"
+
+
+def test_a_phase_that_adds_a_dependency_gets_the_setup_run_again_before_its_tests(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The phase adds `tinyextra` to the test extra and a test importing it: the setup command runs
+    again before the phase's tests (its packaging changed), so the new test passes."""
+    repo = tmp_path / "repo"
+    repo_with_dependency(repo, local_dependency(tmp_path / "tinydep"))
+    extra = local_dependency(tmp_path / "tinyextra", name="tinyextra")
+    text = (repo / "pyproject.toml").read_text(encoding="utf-8")
+    old = next(line for line in text.splitlines() if line.startswith("test = ["))
+    new = old.replace('"]', f'", "tinyextra @ {extra.absolute().as_uri()}"]')
+    ops = [
+        {"op": "edit", "path": "pyproject.toml", "old": old, "new": new},
+        {"op": "write", "path": "tests/test_extra.py", "content": EXTRA_TEST},
+        {"op": "done"},
+    ]
+    deliverables = [
+        {"path": "pyproject.toml", "action": "modify"},
+        {"path": "tests/test_extra.py", "action": "create"},
+    ]
+    spec = {"goal": "Use tinyextra", "phases": [{"id": "extra", "title": "Add tinyextra",
+                                                 "deliverables": deliverables}]}  # fmt: skip
+    spec_file = tmp_path / "extra.yaml"
+    spec_file.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    transcript = tmp_path / "t.jsonl"
+    transcript.write_text(json.dumps({"phase": "extra", "text": ndjson(ops)}) + "\n", "utf-8")
+    args = ["run", "--repo", str(repo), "--spec", str(spec_file), "--replay", str(transcript)]
+    args += ["--out", str(tmp_path / "out"), "--repair-rounds", "0", "--no-plugin-autoload"]
+    code = main([*args, "--setup-command", "uv pip install -q -e '.[test]'"])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert "autopack: pyproject.toml changed: running the setup command again" in err
+    assert err.count("autopack: setup command finished in") == 2
+    assert "`extra` committed" in out
+    tree = git.Repo(repo).git.ls_tree("-r", "--name-only", "autopack/extra").splitlines()
+    assert "tests/test_extra.py" in tree

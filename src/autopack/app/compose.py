@@ -7,6 +7,7 @@ It is the only module of app/ that may import adapters (the layer test knows).""
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from collections.abc import Callable, Mapping
 
@@ -20,7 +21,7 @@ from autopack.adapters.package_data import estimator_params, lookup
 from autopack.adapters.pytest_runner import DEFAULT_COMMAND, PytestRunner
 from autopack.adapters.replay_model import ReplayModelClient
 from autopack.adapters.ruff_lint import RuffLinter
-from autopack.adapters.test_env import make_env, run_setup
+from autopack.adapters.test_env import ManagedEnv, make_env, run_setup
 from autopack.app.baseline import BaselineTracker
 from autopack.app.context import FirstRequest, RunContext, plan_context
 from autopack.app.executor import Executor, Progress
@@ -28,12 +29,14 @@ from autopack.app.finalizer import PhaseFinalizer
 from autopack.app.governor import load_policy
 from autopack.app.phase_budget import Budgeter
 from autopack.app.planner import PlanOutcome, RepoFile, plan_spec
+from autopack.app.test_setup import SetupAwareRunner
 from autopack.core.budget.policy import BudgetSettings
 from autopack.core.build import BuildSettings, ExecutorConfig
 from autopack.core.context.budget import ContextSettings
 from autopack.core.dag import topological_order
 from autopack.core.events import EventSink, ignore
 from autopack.core.gates.environment import parse_allow
+from autopack.core.gates.packaging import is_packaging_file
 from autopack.core.governance.comment import DEFAULT_LABELS
 from autopack.core.governance.policy import GovernancePolicy
 from autopack.core.governance.requests import DecisionLabels
@@ -41,7 +44,16 @@ from autopack.core.modeltable import DEFAULT_MODEL
 from autopack.core.spec import Phase, RunSpec
 from autopack.core.telemetry import PLAN_PHASE, PhaseTelemetry, RunTelemetry, request_telemetry
 from autopack.errors import AutopackError, SetupError
-from autopack.ports import AuditLog, BaselineStore, Clock, Finalizer, Forge, ModelClient, Workspace
+from autopack.ports import (
+    AuditLog,
+    BaselineStore,
+    Clock,
+    Finalizer,
+    Forge,
+    ModelClient,
+    SuiteRunner,
+    Workspace,
+)
 
 
 class RunSettings(BaseModel):
@@ -132,11 +144,44 @@ def model_id_for(settings_model: str | None, spec: RunSpec | None = None) -> str
     return settings_model or (spec.model if spec else None) or DEFAULT_MODEL
 
 
+def _packaging(workspace: GitWorkspace) -> dict[str, str]:
+    """Digest of each packaging file of the working tree (tracked, or new and untracked)."""
+    found = {}
+    for path in sorted(set(workspace.list_files()) | workspace.dirty_paths()):
+        if is_packaging_file(path):
+            data = workspace.read(path)
+            if data is not None:
+                found[path] = hashlib.sha256(data).hexdigest()
+    return found
+
+
+def _setup(workspace: GitWorkspace, settings: GateSettings, env: ManagedEnv) -> tuple[float, int]:
+    """Run the setup command in the repo; (its seconds, untracked files it made). A setup that
+    changes tracked files is refused: a phase could commit what it wrote there."""
+    before = workspace.dirty_paths()
+    seconds = run_setup(
+        settings.setup_command.strip(),
+        workspace.root,
+        env,
+        env_allow=settings.test_env_allow,
+        timeout_s=settings.setup_timeout_s,
+    )
+    made = workspace.dirty_paths() - before
+    tracked = sorted(made & set(workspace.list_files()))
+    if tracked:
+        raise SetupError(
+            f"the setup command changed tracked files: {', '.join(tracked[:10])}; a phase could "
+            "commit what it wrote there: make it leave tracked files alone"
+        )
+    return seconds, len(made)
+
+
 def _test_runner(
     workspace: GitWorkspace, settings: GateSettings, progress: Callable[[str], None]
-) -> PytestRunner:
+) -> SuiteRunner:
     """The runner of the gates; with a setup command, in the managed environment, made (or
-    reused) and set up now, before any model call."""
+    reused) and set up now, before any model call, and set up again when a phase changes the
+    packaging files (app/test_setup.py)."""
     runner = functools.partial(
         PytestRunner,
         settings.test_command,
@@ -160,24 +205,17 @@ def _test_runner(
     progress(
         f"autopack: test environment {env.folder} {how} with {env.installer} in {env.seconds:.1f} s"
     )
-    before = workspace.dirty_paths()
-    seconds = run_setup(
-        command,
-        workspace.root,
-        env,
-        env_allow=settings.test_env_allow,
-        timeout_s=settings.setup_timeout_s,
-    )
-    made = workspace.dirty_paths() - before
-    tracked = sorted(made & set(workspace.list_files()))
-    if tracked:
-        raise SetupError(
-            f"the setup command changed tracked files: {', '.join(tracked[:10])}; a phase could "
-            "commit what it wrote there: make it leave tracked files alone"
-        )
-    extra = f"; it made {len(made)} untracked file(s), never committed" if made else ""
+    seconds, made = _setup(workspace, settings, env)
+    packaging = _packaging(workspace)  # what this setup ran on
+    extra = f"; it made {made} untracked file(s), never committed" if made else ""
     progress(f"autopack: setup command finished in {seconds:.1f} s{extra}")
-    return runner(python_exe=env.python, venv_vars=env.variables(), env_key=env.key(command))
+    return SetupAwareRunner(
+        runner(python_exe=env.python, venv_vars=env.variables(), env_key=env.key(command)),
+        setup=lambda: _setup(workspace, settings, env)[0],
+        fingerprint=lambda: _packaging(workspace),
+        baseline=packaging,
+        progress=progress,
+    )
 
 
 def build_finalizer(

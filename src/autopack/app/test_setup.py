@@ -1,0 +1,54 @@
+"""The test runner of a managed environment keeps its setup current: before each suite run, when
+the packaging files of the working tree (core/gates/packaging.py) differ from those the setup
+command last ran on, it runs again (a phase that adds a dependency gets it installed before its
+tests, and the next phase gets a setup from the tree it starts from when a phase is undone). A
+failing setup raises SetupError, which the test gate reports as its reason."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from autopack.core.gates.test_report import SuiteReport
+from autopack.ports import SuiteRunner
+
+Fingerprint = Callable[[], Mapping[str, str]]  # packaging file -> content digest
+
+
+class SetupAwareRunner:
+    """A SuiteRunner that runs `setup` (returning its seconds) first whenever `fingerprint` has
+    changed since the last setup; `baseline` is the fingerprint the first setup ran on."""
+
+    def __init__(
+        self,
+        inner: SuiteRunner,
+        setup: Callable[[], float],
+        fingerprint: Fingerprint,
+        baseline: Mapping[str, str],
+        progress: Callable[[str], None] = lambda _msg: None,
+    ) -> None:
+        self.inner = inner
+        self._setup = setup
+        self._fingerprint = fingerprint
+        self._last = dict(baseline)
+        self._progress = progress
+        self.reruns = 0
+
+    @property
+    def config_key(self) -> str:
+        return self.inner.config_key
+
+    def run(self, root: str, select: Sequence[str] | None = None) -> SuiteReport:
+        now = dict(self._fingerprint())
+        if now != self._last:
+            changed = sorted(
+                p for p in now.keys() | self._last.keys() if now.get(p) != self._last.get(p)
+            )
+            shown = ", ".join(changed[:5]) + (
+                f" and {len(changed) - 5} more" if len(changed) > 5 else ""
+            )
+            self._progress(f"autopack: {shown} changed: running the setup command again")
+            seconds = self._setup()
+            self._last = now
+            self.reruns += 1
+            self._progress(f"autopack: setup command finished in {seconds:.1f} s")
+        return self.inner.run(root, select)
