@@ -27,7 +27,7 @@ from autopack.core.modeltable import DEFAULT_MODEL
 Registrar = Callable[[Any], None]
 
 
-def _cases_parser(kinds: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+def cases_parser(kinds: Any, name: str, help_text: str) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = kinds.add_parser(name, help=help_text)
     p.add_argument("--cases", required=True, metavar="FILE", help="JSONL records (bench format)")
     p.add_argument("--model", default=DEFAULT_MODEL, help=f"model id (default {DEFAULT_MODEL})")
@@ -35,7 +35,7 @@ def _cases_parser(kinds: Any, name: str, help_text: str) -> argparse.ArgumentPar
 
 
 def _register_estimator(kinds: Any) -> None:
-    p = _cases_parser(kinds, "estimator", "estimator error vs baselines (full-file and edit)")
+    p = cases_parser(kinds, "estimator", "estimator error vs baselines (full-file and edit)")
     p.set_defaults(func=_run_estimator)
 
 
@@ -47,7 +47,7 @@ def _run_estimator(args: argparse.Namespace) -> int:
 
 
 def _register_policy(kinds: Any) -> None:
-    p = _cases_parser(kinds, "policy", "simulate budget policies: cost, requests, failures")
+    p = cases_parser(kinds, "policy", "simulate budget policies: cost, requests, failures")
     p.add_argument("--max-output", type=int, default=64_000, help="max output tokens (64000)")
     p.set_defaults(func=_run_policy)
 

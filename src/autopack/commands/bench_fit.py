@@ -19,16 +19,14 @@ from autopack.bench.fit import (
     held_out,
     held_out_rows,
 )
+from autopack.commands.bench import cases_parser
 from autopack.core.budget.policy import BudgetSettings
-from autopack.core.modeltable import DEFAULT_MODEL
 
 
 def register(kinds: Any) -> None:
-    p: argparse.ArgumentParser = kinds.add_parser(
-        "fit", help="fit the estimator's constants and edit margins; leave-one-repo-out check"
+    p = cases_parser(
+        kinds, "fit", "fit the estimator's constants and edit margins; leave-one-repo-out check"
     )
-    p.add_argument("--cases", required=True, metavar="FILE", help="JSONL records (bench format)")
-    p.add_argument("--model", default=DEFAULT_MODEL, help=f"model id (default {DEFAULT_MODEL})")
     p.add_argument(
         "--cap",
         type=float,
