@@ -147,6 +147,7 @@ class World:
     monkeypatch: pytest.MonkeyPatch
     capsys: pytest.CaptureFixture[str]
     runs: int = 0
+    reviews: int = 0
     fired: list[Fired] = field(default_factory=list)
     defaults: dict[str, str] = field(default_factory=dict)  # inputs for every run
     followup_replies: list[Reply] = field(default_factory=list)  # for followup-* phases, in order
@@ -276,6 +277,33 @@ class World:
             "sender": {"login": login, "type": "User"},
         }
         return self.fire("pull_request_review_comment", self.last_payload)
+
+    def review(self, number: int, body: str, login: str, state: str = "commented") -> Fired:
+        """`login` submits a review of PR `number` whose body is `body`: its `pull_request_review`
+        event (Autopack reads nothing else of a review)."""
+        self.state.users.setdefault(login, User(login, "none"))
+        self.reviews += 1
+        rid = 7000 + self.reviews
+        pr = self.gh.api.pull(self.state.issues[number])
+        self.last_payload = {
+            "action": "submitted",
+            "pull_request": {
+                "number": number,
+                "state": "open",
+                "head": {"ref": pr["head"]["ref"], "sha": pr["head"]["sha"]},
+                "base": {"ref": "main", "sha": pr["base"]["sha"]},
+            },
+            "review": {
+                "id": rid,
+                "body": body,
+                "state": state,
+                "user": {"login": login, "type": "User"},
+                "submitted_at": "2026-01-01T00:10:00Z",
+                "html_url": f"https://github.com/acme/calc/pull/{number}#pullrequestreview-{rid}",
+            },
+            "sender": {"login": login, "type": "User"},
+        }
+        return self.fire("pull_request_review", self.last_payload)
 
     def human_commit(self, branch: str, path: str = "NOTES.md", text: str = "notes\n") -> str:
         """A maintainer's commit on `branch`, pushed to origin; returns the new head."""

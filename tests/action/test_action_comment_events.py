@@ -123,3 +123,49 @@ def test_the_command_prefix_input() -> None:
     assert isinstance(
         decide_intent("issue_comment", issue_comment("/autopack add x"), inputs), Ignore
     )
+
+
+def review(body: str | None, ref: str = "autopack/issue-7", **extra: Any) -> dict[str, Any]:
+    return {
+        "action": extra.pop("action", "submitted"),
+        "pull_request": {
+            "number": 9,
+            "state": extra.pop("state", "open"),
+            "head": {"ref": ref, "sha": "a" * 40},
+            "base": {"ref": "main", "sha": "b" * 40},
+        },
+        "review": {
+            "id": 4001,
+            "body": body,
+            "state": "changes_requested",
+            "user": {"login": "maint", "type": "User"},
+            "submitted_at": "2026-01-01T00:00:10Z",
+            "html_url": "https://github.com/acme/calc/pull/9#pullrequestreview-4001",
+        },
+        "sender": {"login": "maint", "type": "User"},
+    }
+
+
+def test_a_review_body_with_the_command_is_a_follow_up_or_a_decision() -> None:
+    intent = decide_intent("pull_request_review", review("/autopack add mul(a, b)"), INPUTS)
+    assert isinstance(intent, FollowUpRequest)
+    assert (intent.number, intent.head_ref, intent.instruction) == (9, "autopack/issue-7", "add mul(a, b)")  # fmt: skip
+    c = intent.comment
+    assert (c.id, c.key, c.review, c.review_body, c.path) == (4001, "pr-review-4001", False, True, None)  # fmt: skip
+    decision = decide_intent("pull_request_review", review("/autopack approve 4fb17e1c"), INPUTS)
+    assert isinstance(decision, DecideRequest) and decision.request_id == "4fb17e1c"
+
+
+@pytest.mark.parametrize(
+    ("payload", "why"),
+    [
+        (review("/autopack add mul", action="edited"), "with action 'edited'"),
+        (review("/autopack add mul", ref="feature/x"), "not an Autopack PR"),
+        (review("/autopack add mul", state="closed"), "is closed"),
+        (review(None), ""),
+        (review("LGTM"), ""),
+    ],
+)
+def test_other_reviews_are_ignored_with_a_reason(payload: dict[str, Any], why: str) -> None:
+    intent = decide_intent("pull_request_review", payload, INPUTS)
+    assert isinstance(intent, Ignore) and why in intent.reason

@@ -90,10 +90,12 @@ def test_example_workflow_has_least_permissions_and_its_triggers() -> None:
         "pull_request",
         "issue_comment",
         "pull_request_review_comment",
+        "pull_request_review",
         "workflow_dispatch",
     }  # never pull_request_target
     assert triggers["issue_comment"] == {"types": ["created"]}
     assert triggers["pull_request_review_comment"] == {"types": ["created"]}
+    assert triggers["pull_request_review"] == {"types": ["submitted"]}
     assert set(triggers["workflow_dispatch"]["inputs"]) == {"issue_number", "spec_path"}
     assert wf["permissions"] == {}
     branch, job = wf["jobs"]["branch"], wf["jobs"]["autopack"]

@@ -259,3 +259,41 @@ def test_a_comment_on_a_pr_of_another_branch_is_ignored(world: World) -> None:
     world.state.issues[pr]["pull"]["head"] = "feature/x"  # a human's PR
     fired = world.comment(pr, "/autopack add mul(a, b)", "maint")
     assert fired.outputs["conclusion"] == "skipped" and "not an Autopack PR" in fired.stdout
+
+
+def test_a_review_body_becomes_one_follow_up_answered_by_a_reply(world: World) -> None:
+    """A submitted review ("Request changes", "Comment") whose body is the command: one follow-up
+    commit; GitHub has no reactions on a review, so the reply comment is the only answer."""
+    pr = _opened(world, tests=True)
+    world.followup_replies.append(_reply(MUL_OPS))
+
+    fired = world.review(pr, "/autopack add mul(a, b)", "maint", state="changes_requested")
+
+    assert fired.code == 0 and fired.outputs["conclusion"] == "success", fired.stdout
+    rid = world.last_payload["review"]["id"]
+    log = world.branch_log("autopack/issue-1")
+    assert log[0] == f"autopack(followup-pr-review-{rid}): Follow-up asked by maint"
+    assert len(log) == 2
+    assert not [r for c in world.state.comments.values() for r in c.get("reactions", [])]
+    assert "could not react" not in fired.stdout
+    [reply] = [
+        c for c in world.state.comments_on(pr) if f"autopack:followup-pr-review-{rid}" in c["body"]
+    ]
+    assert "🚀 Done" in reply["body"]
+    [f] = _tracking(world).followups
+    assert (f.comment_id, f.review, f.review_body, f.status) == (rid, False, True, "committed")
+
+    before = _snapshot(world)
+    again = world.fire("pull_request_review", world.last_payload)
+    assert again.code == 0 and again.outputs["conclusion"] == "skipped", again.stdout
+    assert _snapshot(world) == before
+
+
+def test_a_review_without_the_command_or_not_submitted_changes_nothing(world: World) -> None:
+    pr = _opened(world)
+    before = _snapshot(world)
+    plain = world.review(pr, "Looks good to me", "maint", state="approved")
+    assert plain.code == 0 and plain.outputs["conclusion"] == "skipped"
+    edited = world.fire("pull_request_review", {**world.last_payload, "action": "edited"})
+    assert edited.code == 0 and "with action 'edited'" in edited.stdout
+    assert _snapshot(world) == before

@@ -176,7 +176,8 @@ class Decide:
         runner.home = intent.number
         self.log.group(f"Autopack: {intent.what} on request {request.id} by {who}")
         if intent.comment is not None:
-            runner.react(intent.comment.id, intent.comment.review, "eyes", intent.number)
+            c = intent.comment
+            runner.react(c.id, c.review, "eyes", intent.number, c.review_body)
         ws = ActionWorkspace(runner.env.workspace, self.inputs.github_token)
         ws.adopt_remote_branch(tracking.branch)
         decision = Decision.approve if intent.approve else Decision.deny

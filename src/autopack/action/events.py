@@ -1,6 +1,6 @@
-"""Event payloads (only the fields Autopack reads; GitHub sends many more) and the pure decision of
-what an event asks for: start a run, decide a governance request (a label, or a command comment),
-run a follow-up phase (a command comment on an Autopack PR), or nothing."""
+"""The pure decision of what an event (its payload: action/payloads.py) asks for: start a run,
+decide a governance request (a label, or a command comment or review), run a follow-up phase (a
+command comment or review on an Autopack PR), or nothing."""
 
 from __future__ import annotations
 
@@ -11,6 +11,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from autopack.action.inputs import ActionConfigError, ActionInputs
+from autopack.action.payloads import (
+    CommentPayload,
+    DispatchEvent,
+    IssueCommentEvent,
+    IssuesEvent,
+    PullRequestEvent,
+    ReviewCommentEvent,
+    ReviewEvent,
+)
 from autopack.core.comment_command import FollowUpCommand, GovernanceCommand, parse_command
 
 BRANCH_PREFIX = "autopack/"
@@ -18,84 +27,6 @@ DECLINED_EVENTS = {
     "pull_request_target": "pull_request_target runs with secrets on fork code; "
     "Autopack never acts on it",
 }
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class Account(_Payload):
-    login: str
-    type: str = "User"
-
-
-class Label(_Payload):
-    name: str
-
-
-class IssueRef(_Payload):
-    number: int
-    title: str = ""
-    body: str | None = None
-    state: str = "open"
-    pull_request: dict[str, Any] | None = None
-
-
-class IssuesEvent(_Payload):
-    action: str
-    issue: IssueRef
-    label: Label | None = None
-    sender: Account
-
-
-class GitRef(_Payload):
-    ref: str
-    sha: str
-
-
-class PullRef(_Payload):
-    number: int
-    state: str = "open"
-    head: GitRef
-    base: GitRef
-
-
-class PullRequestEvent(_Payload):
-    action: str
-    pull_request: PullRef
-    label: Label | None = None
-    sender: Account
-
-
-class CommentPayload(_Payload):
-    id: int
-    body: str | None = None
-    user: Account
-    created_at: datetime
-    html_url: str = ""
-    path: str | None = None  # review comments: the file and line they are anchored to
-    line: int | None = None
-    original_line: int | None = None
-    diff_hunk: str | None = None
-
-
-class IssueCommentEvent(_Payload):
-    action: str
-    issue: IssueRef
-    comment: CommentPayload
-    sender: Account
-
-
-class ReviewCommentEvent(_Payload):
-    action: str
-    pull_request: PullRef
-    comment: CommentPayload
-    sender: Account
-
-
-class DispatchEvent(_Payload):
-    inputs: dict[str, Any] | None = None
-    sender: Account
 
 
 class StartRun(BaseModel):
@@ -122,6 +53,9 @@ class CommentFact(BaseModel):
     created_at: datetime
     url: str = ""
     review: bool = Field(default=False, description="A review comment on a file and line")
+    review_body: bool = Field(
+        default=False, description="The body of a submitted review (GitHub has no reactions on one)"
+    )
     path: str | None = None
     line: int | None = None
     diff_hunk: str = ""
@@ -129,7 +63,9 @@ class CommentFact(BaseModel):
     @property
     def key(self) -> str:
         """Names the comment in phase ids and reply markers (review and issue comments are
-        numbered apart on GitHub)."""
+        numbered apart on GitHub, and reviews apart from both)."""
+        if self.review_body:
+            return f"pr-review-{self.id}"
         return f"review-{self.id}" if self.review else str(self.id)
 
 
@@ -337,6 +273,27 @@ def _review_comment(payload: dict[str, Any], inputs: ActionInputs) -> Intent:
     return _command("review comment", pr.number, True, pr.head.ref, fact, body, inputs)
 
 
+def _review(payload: dict[str, Any], inputs: ActionInputs) -> Intent:
+    """A submitted review whose body is a command (Comment, Approve or Request changes)."""
+    ev = ReviewEvent.model_validate(payload)
+    pr, review = ev.pull_request, ev.review
+    if ev.action != "submitted":
+        return Ignore(reason=f"review event with action {ev.action!r}: nothing to do")
+    if not pr.head.ref.startswith(BRANCH_PREFIX):
+        return Ignore(reason=f"PR #{pr.number} is not an Autopack PR (branch {pr.head.ref})")
+    if pr.state != "open":
+        return Ignore(reason=f"PR #{pr.number} is {pr.state}")
+    fact = CommentFact(
+        id=review.id,
+        author=review.user.login,
+        author_type=review.user.type,
+        created_at=review.submitted_at,
+        url=review.html_url,
+        review_body=True,
+    )
+    return _command("review", pr.number, True, pr.head.ref, fact, review.body or "", inputs)
+
+
 def decide_intent(event_name: str, payload: dict[str, Any], inputs: ActionInputs) -> Intent:
     """What the event asks Autopack to do. Malformed payloads raise ActionConfigError; declined
     events (DECLINED_EVENTS) are ignored before their payload is read."""
@@ -348,6 +305,7 @@ def decide_intent(event_name: str, payload: dict[str, Any], inputs: ActionInputs
         "workflow_dispatch": _dispatch,
         "issue_comment": _issue_comment,
         "pull_request_review_comment": _review_comment,
+        "pull_request_review": _review,
     }
     handler = handlers.get(event_name)
     if handler is None:

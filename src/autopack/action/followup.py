@@ -74,7 +74,7 @@ class FollowUp:
             return runner.ignore(f"the follow-up of comment {c.id} is already {known.status}")
         runner.home = intent.number
         forge.target, forge.pull_number = tracking.issue_number, tracking.pr_number
-        runner.react(c.id, c.review, "eyes", intent.number)
+        runner.react(c.id, c.review, "eyes", intent.number, c.review_body)
         self.log.group(f"Autopack: follow-up of comment {c.id} by {c.author}")
         if known is None:
             tracking.followups.append(self._record())
@@ -94,6 +94,7 @@ class FollowUp:
             phase_id=self.key,
             comment_id=c.id,
             review=c.review,
+            review_body=c.review_body,
             number=self.intent.number,
             url=c.url,
             author=c.author,
@@ -161,7 +162,7 @@ def settle_followups(
             continue
         _reply(runner, tracking, f, record, said)
         if said == "committed":
-            runner.react(f.comment_id, f.review, "rocket", f.number)
+            runner.react(f.comment_id, f.review, "rocket", f.number, f.review_body)
         f.reported = said
     inputs = runner.inputs
     post_tracking(runner.forge, tracking, inputs.decision_labels, inputs.signing_key)

@@ -132,8 +132,13 @@ class ActionRunner:
             return FollowUp(self, intent).run()
         return Decide(self, intent).run()
 
-    def react(self, comment_id: int, review: bool, content: str, number: int) -> None:
-        """A reaction on a command comment; one that fails is logged, it never stops the run."""
+    def react(
+        self, comment_id: int, review: bool, content: str, number: int, review_body: bool = False
+    ) -> None:
+        """A reaction on a command comment; one that fails is logged, it never stops the run. A
+        review's body cannot have one (GitHub has no such endpoint): its reply comment says it."""
+        if review_body:
+            return
         try:
             self.forge.react(comment_id, review, content, number)
         except AutopackError as exc:

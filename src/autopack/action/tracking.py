@@ -62,6 +62,7 @@ class FollowUpRecord(BaseModel):
     phase_id: str
     comment_id: int
     review: bool = False
+    review_body: bool = False  # asked in a submitted review's body (no reactions there)
     number: int = Field(description="The PR the comment is on (replies go there)")
     url: str = ""
     author: str
