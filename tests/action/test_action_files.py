@@ -67,6 +67,23 @@ def test_the_action_command_marks_the_workspace_safe_for_git(tmp_path: Path) -> 
     extra = safe_directory_env({"GITHUB_WORKSPACE": str(ws)})
     ok = subprocess.run(["git", "-C", str(ws), "status"], env=plain | extra, capture_output=True)
     assert ok.returncode == 0, ok.stderr
+    # The token's settings for a push or fetch come after it, never in its place.
+    from autopack.adapters.github_push import ActionWorkspace, auth_config
+
+    origin = "https://github.example/acme/calc.git"
+    with_remote = plain | extra
+    subprocess.run(
+        ["git", "-C", str(ws), "remote", "add", "origin", origin], env=with_remote, check=True
+    )
+    token_env = with_remote | auth_config(origin, "ghs_t", with_remote)
+    authed = subprocess.run(["git", "-C", str(ws), "status"], env=token_env, capture_output=True)
+    assert authed.returncode == 0, authed.stderr
+    os.environ.update(extra)
+    try:
+        ActionWorkspace(ws, "ghs_t")._git("status")  # the action's own git with its token
+    finally:
+        for key in extra:
+            os.environ.pop(key, None)
     assert safe_directory_env({}) == {}
     again = safe_directory_env({"GITHUB_WORKSPACE": "/w", "GIT_CONFIG_COUNT": "2"})
     assert again == {

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import os
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -21,19 +22,24 @@ from autopack.adapters.git_workspace import GitWorkspace
 from autopack.errors import WorkspaceError
 
 
-def auth_config(remote_url: str, token: str | None) -> dict[str, str]:
-    """The environment that gives git the token for `remote_url` (empty for non-http remotes)."""
+def auth_config(
+    remote_url: str, token: str | None, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment that gives git the token for `remote_url` (empty for non-http remotes):
+    two settings appended after those `environ` already has (GIT_CONFIG_COUNT), so the action's
+    `safe.directory` stays in force."""
     parts = urlsplit(remote_url)
     if not token or parts.scheme not in ("http", "https"):
         return {}
     key = f"http.{parts.scheme}://{parts.netloc.rpartition('@')[2]}/.extraheader"
     basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    n = int((environ or {}).get("GIT_CONFIG_COUNT", "0") or "0")
     return {
-        "GIT_CONFIG_COUNT": "2",
-        "GIT_CONFIG_KEY_0": key,
-        "GIT_CONFIG_VALUE_0": "",
-        "GIT_CONFIG_KEY_1": key,
-        "GIT_CONFIG_VALUE_1": f"AUTHORIZATION: basic {basic}",
+        "GIT_CONFIG_COUNT": str(n + 2),
+        f"GIT_CONFIG_KEY_{n}": key,
+        f"GIT_CONFIG_VALUE_{n}": "",
+        f"GIT_CONFIG_KEY_{n + 1}": key,
+        f"GIT_CONFIG_VALUE_{n + 1}": f"AUTHORIZATION: basic {basic}",
     }
 
 
@@ -54,7 +60,8 @@ class ActionWorkspace(GitWorkspace):
     def _git(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run git against the remote with the token in the environment only."""
         url = self._run_plain("remote", "get-url", self._remote).stdout.strip()
-        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", **auth_config(url, self._token)}
+        base = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+        env = {**base, **auth_config(url, self._token, base)}
         basic = base64.b64encode(f"x-access-token:{self._token or ''}".encode()).decode()
         out = subprocess.run(
             ["git", *args], cwd=self.root, env=env, capture_output=True, text=True, check=False
