@@ -127,6 +127,7 @@ def test_example_workflow_has_least_permissions_and_its_triggers() -> None:
     assert job["concurrency"] == {
         "group": "autopack-${{ needs.branch.outputs.name }}",
         "cancel-in-progress": False,
+        "queue": "max",  # every waiting event keeps its job (GitHub's default keeps one)
     }
     assert "author_association" in branch["if"] and "'/autopack'" in branch["if"]
 
