@@ -171,6 +171,7 @@ def run_resume(args: argparse.Namespace) -> int:
             "max_tokens": args.max_tokens,
             "max_continuations": args.max_continuations,
             "push": args.push,
+            "repair_rounds": args.repair_rounds,
             "instructions": instructions_text(args.instructions),
             "context_budget": args.context_budget,
         },
