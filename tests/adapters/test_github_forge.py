@@ -321,3 +321,29 @@ def test_a_502_on_opening_the_pull_request_opens_exactly_one(
     pulls = gh.state.pulls()
     assert len(pulls) == 1 and ref.number == pulls[0]["number"] and not ref.pending
     assert len(gh.state.writes("POST", PULL_POST)) == (1 if after else 2)
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["lost-request", "lost-reply"])
+def test_a_502_on_editing_the_pr_or_a_check_run_is_sent_again(
+    gh: GitHubServer, git_repo: Path, after: bool
+) -> None:
+    """Edits are idempotent: the PR body after a commit and a check run's new conclusion survive
+    one 5xx (a check-run edit carrying annotations is the exception: GitHub appends them)."""
+    n = gh.state.create_issue("Add mul", "please")
+    sha = commit_and_push(git_repo, "autopack/issue-1")
+    forge = make_forge(gh, target=n)
+    forge.ensure_pull_request("autopack/issue-1", "main", "T", "v1")
+    gh.state.fail_once("PATCH", r"/pulls/\d+$", after=after)
+    forge.ensure_pull_request("autopack/issue-1", "main", "T", "v2")
+    assert [p["body"] for p in gh.state.pulls()] == ["v2"]
+    check = CheckRun(
+        name="Autopack / a", head_sha=sha, status="in_progress", title="t", summary="s"
+    )
+    forge.publish_check_run(check)
+    gh.state.fail_once("PATCH", r"/check-runs/\d+$", after=after)
+    forge.publish_check_run(
+        check.model_copy(update={"status": "completed", "conclusion": "failure"})
+    )
+    [run] = gh.state.check_runs.values()
+    assert run["conclusion"] == "failure"
+    assert len(gh.state.writes("PATCH", r"/check-runs/\d+$")) == 2

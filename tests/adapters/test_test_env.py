@@ -85,3 +85,22 @@ def test_a_test_python_that_does_not_run_is_a_clear_error(tmp_path: Path) -> Non
         make_env(tmp_path / "env", base_python=str(tmp_path / "nope" / "python"))
     env = make_env(tmp_path / "env", base_python=sys.executable)
     assert env.base_python == str(Path(sys.executable).absolute())
+
+
+def test_file_digests_hash_files_and_symlink_targets_never_following_them(tmp_path: Path) -> None:
+    """The packaging fingerprint: a tracked `requirements.txt -> reqs/base.txt` symlink counts by
+    its target (reading through it is refused elsewhere), a folder or a missing path is left out."""
+    from autopack.adapters.test_env import file_digests
+
+    (tmp_path / "reqs").mkdir()
+    (tmp_path / "reqs" / "base.txt").write_text("attrs\n", encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text("[project]\n", encoding="utf-8")
+    (tmp_path / "requirements.txt").symlink_to("reqs/base.txt")
+    paths = ["pyproject.toml", "requirements.txt", "reqs", "missing.txt"]
+    first = file_digests(str(tmp_path), paths)
+    assert set(first) == {"pyproject.toml", "requirements.txt"}
+    (tmp_path / "reqs" / "base.txt").write_text("attrs\nrich\n", encoding="utf-8")
+    assert file_digests(str(tmp_path), paths) == first  # the link is the same link
+    (tmp_path / "requirements.txt").unlink()
+    (tmp_path / "requirements.txt").symlink_to("reqs/dev.txt")
+    assert file_digests(str(tmp_path), paths)["requirements.txt"] != first["requirements.txt"]

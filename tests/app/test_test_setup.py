@@ -89,6 +89,29 @@ def test_setup_runs_again_only_when_the_packaging_changed_and_until_it_succeeds(
     with pytest.raises(SetupError, match="exit status 1"):
         runner.run("/repo")
     failing[0] = False
+    assert "pyproject.toml, requirements.txt changed" in messages[-1]
+    # The failed setup is never taken for a current one, even with the tree back as it was.
+    tree.pop("requirements.txt")
+    tree["pyproject.toml"] = "b"
     runner.run("/repo")
     assert log[-3:] == ["setup", "setup", "tests"] and runner.reruns == 2
-    assert "pyproject.toml, requirements.txt changed" in messages[-2]
+    assert messages[-2] == "autopack: the last setup failed: running the setup command again"
+
+
+def test_what_the_setup_itself_writes_is_part_of_what_it_ran_on() -> None:
+    """A setup that writes a lock file (uv sync, poetry install) is not run again for it."""
+    log: list[str] = []
+    tree = {"pyproject.toml": "a"}
+
+    def setup() -> float:
+        log.append("setup")
+        tree["uv.lock"] = "locked " + tree["pyproject.toml"]
+        return 0.1
+
+    runner = SetupAwareRunner(
+        Suite(log), setup, lambda: dict(tree), baseline={"pyproject.toml": "a"}
+    )
+    tree["pyproject.toml"] = "b"
+    runner.run("/repo")
+    runner.run("/repo")
+    assert log == ["setup", "tests", "tests"]

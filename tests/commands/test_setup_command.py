@@ -145,8 +145,9 @@ def test_a_setup_that_changes_tracked_files_is_refused(
     repo_with_dependency(repo, local_dependency(tmp_path / "tinydep"))
     assert run(tmp_path, repo, "--setup-command", "echo '# generated' >> pyproject.toml") == 1
     err = capsys.readouterr().err
-    assert "the setup command changed tracked files: pyproject.toml" in err
+    assert "the setup command changed tracked files: pyproject.toml (put back)" in err
     assert "building" not in err  # no phase started
+    assert git.Repo(repo).git.status("--porcelain", "--untracked-files=no") == ""
 
 
 def test_bad_test_env_allow_names_the_flag(
@@ -162,13 +163,16 @@ def test_bad_test_env_allow_names_the_flag(
 EXTRA_TEST = "from tinyextra import offset\n\n\ndef test_extra():\n    assert offset() == 0\n"
 
 
-def test_a_phase_that_adds_a_dependency_gets_the_setup_run_again_before_its_tests(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """The phase adds `tinyextra` to the test extra and a test importing it: the setup command runs
-    again before the phase's tests (its packaging changed), so the new test passes."""
+def _extra_phase(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], setup: str, lock: bool = False
+) -> tuple[int, str, str, Path]:
+    """A run of one phase that adds `tinyextra` to the test extra and a test importing it."""
     repo = tmp_path / "repo"
-    repo_with_dependency(repo, local_dependency(tmp_path / "tinydep"))
+    git_repo = repo_with_dependency(repo, local_dependency(tmp_path / "tinydep"))
+    if lock:
+        (repo / "uv.lock").write_text("version = 1\n", encoding="utf-8")
+        git_repo.git.add("uv.lock")
+        git_repo.git.commit("-q", "-m", "lock")
     extra = local_dependency(tmp_path / "tinyextra", name="tinyextra")
     text = (repo / "pyproject.toml").read_text(encoding="utf-8")
     old = next(line for line in text.splitlines() if line.startswith("test = ["))
@@ -190,11 +194,39 @@ def test_a_phase_that_adds_a_dependency_gets_the_setup_run_again_before_its_test
     transcript.write_text(json.dumps({"phase": "extra", "text": ndjson(ops)}) + "\n", "utf-8")
     args = ["run", "--repo", str(repo), "--spec", str(spec_file), "--replay", str(transcript)]
     args += ["--out", str(tmp_path / "out"), "--repair-rounds", "0", "--no-plugin-autoload"]
-    code = main([*args, "--setup-command", "uv pip install -q -e '.[test]'"])
+    code = main([*args, "--setup-command", setup])
     out, err = capsys.readouterr()
+    return code, out, err, repo
+
+
+def test_a_phase_that_adds_a_dependency_gets_the_setup_run_again_before_its_tests(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The phase adds `tinyextra` to the test extra and a test importing it: the setup command runs
+    again before the phase's tests (its packaging changed), so the new test passes."""
+    code, out, err, repo = _extra_phase(tmp_path, capsys, "uv pip install -q -e '.[test]'")
     assert code == 0, out + err
     assert "autopack: pyproject.toml changed: running the setup command again" in err
     assert err.count("autopack: setup command finished in") == 2
     assert "`extra` committed" in out
     tree = git.Repo(repo).git.ls_tree("-r", "--name-only", "autopack/extra").splitlines()
     assert "tests/test_extra.py" in tree
+
+
+def test_a_setup_rerun_that_rewrites_a_tracked_lock_blocks_the_phase_and_puts_it_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Like `uv sync` updating uv.lock for the phase's new dependency: the phase is blocked with
+    the reason, uv.lock is put back, and nothing of it is committed."""
+    setup = (
+        "uv pip install -q -e '.[test]' && "
+        "if grep -q tinyextra pyproject.toml; then echo '# tinyextra' >> uv.lock; fi"
+    )
+    code, out, err, repo = _extra_phase(tmp_path, capsys, setup, lock=True)
+    assert code == 1, out + err
+    assert "the setup command changed tracked files: uv.lock (put back)" in out
+    assert (repo / "uv.lock").read_text(encoding="utf-8") == "version = 1\n"
+    assert (
+        "autopack/extra" not in [h.name for h in git.Repo(repo).heads]
+        or git.Repo(repo).git.log("--format=%s", "autopack/extra", "^main") == ""
+    )

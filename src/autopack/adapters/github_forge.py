@@ -159,7 +159,7 @@ class GitHubForge(GitHubClient):
                 if pr is None:
                     return None
             elif pr.body != body or pr.title != title:
-                self._call(what, lambda: pr.edit(title=title, body=body))
+                self._retried(what, lambda: pr.edit(title=title, body=body))
             self.pull_number = pr.number
             return PullRequestRef(number=pr.number, url=pr.html_url, draft=bool(pr.draft))
 
@@ -236,7 +236,10 @@ class GitHubForge(GitHubClient):
                 fields["conclusion"] = check.conclusion
             run_obj: Any = self._call(what, find)
             if run_obj is not None:
-                self._call(what, lambda: run_obj.edit(**fields))
+                # An edit is sent again after a 5xx, unless it carries annotations: GitHub
+                # appends those on every PATCH, so a re-sent one would list them twice.
+                send = self._call if batches[0] else self._retried
+                send(what, lambda: run_obj.edit(**fields))
             else:  # GitHub keeps every check run POSTed, even two of one name: never send twice
                 run_obj = self.create_once(
                     what,

@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -221,6 +222,27 @@ def _create_with_pip(base: str, target: Path, env: dict[str, str]) -> None:
         timeout=INSTALL_TIMEOUT_S,
         what=f"installing {', '.join(TEST_PACKAGES)} into {target} with pip",
     )
+
+
+def file_digests(root: str, paths: Sequence[str]) -> dict[str, str]:
+    """sha256 of each path (relative to `root`, as git lists them) that exists: a regular file's
+    bytes, a symlink's target (never followed); anything else is left out."""
+    found = {}
+    for rel in paths:
+        target = os.path.join(root, rel)
+        try:
+            info = os.lstat(target)
+            if stat.S_ISLNK(info.st_mode):
+                data = b"symlink:" + os.fsencode(os.readlink(target))
+            elif stat.S_ISREG(info.st_mode):
+                with open(target, "rb") as fh:
+                    data = fh.read()
+            else:
+                continue
+        except OSError:
+            continue
+        found[rel] = hashlib.sha256(data).hexdigest()
+    return found
 
 
 def run_setup(

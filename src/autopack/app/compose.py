@@ -7,7 +7,6 @@ It is the only module of app/ that may import adapters (the layer test knows).""
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from collections.abc import Callable, Mapping
 
@@ -21,7 +20,7 @@ from autopack.adapters.package_data import estimator_params, lookup
 from autopack.adapters.pytest_runner import DEFAULT_COMMAND, PytestRunner
 from autopack.adapters.replay_model import ReplayModelClient
 from autopack.adapters.ruff_lint import RuffLinter
-from autopack.adapters.test_env import ManagedEnv, make_env, run_setup
+from autopack.adapters.test_env import ManagedEnv, file_digests, make_env, run_setup
 from autopack.app.baseline import BaselineTracker
 from autopack.app.context import FirstRequest, RunContext, plan_context
 from autopack.app.executor import Executor, Progress
@@ -146,19 +145,16 @@ def model_id_for(settings_model: str | None, spec: RunSpec | None = None) -> str
 
 def _packaging(workspace: GitWorkspace) -> dict[str, str]:
     """Digest of each packaging file of the working tree (tracked, or new and untracked)."""
-    found = {}
-    for path in sorted(set(workspace.list_files()) | workspace.dirty_paths()):
-        if is_packaging_file(path):
-            data = workspace.read(path)
-            if data is not None:
-                found[path] = hashlib.sha256(data).hexdigest()
-    return found
+    paths = set(workspace.list_files()) | workspace.dirty_paths()
+    return file_digests(workspace.root, sorted(p for p in paths if is_packaging_file(p)))
 
 
 def _setup(workspace: GitWorkspace, settings: GateSettings, env: ManagedEnv) -> tuple[float, int]:
     """Run the setup command in the repo; (its seconds, untracked files it made). A setup that
-    changes tracked files is refused: a phase could commit what it wrote there."""
-    before = workspace.dirty_paths()
+    changes tracked files is refused and they are put back as they were (HEAD's, or the phase's
+    edit): a phase could commit what it wrote there."""
+    tracked, dirty = set(workspace.list_files()), workspace.dirty_paths()
+    kept = file_digests(workspace.root, sorted(dirty & tracked))  # a phase's edits, say
     seconds = run_setup(
         settings.setup_command.strip(),
         workspace.root,
@@ -166,14 +162,22 @@ def _setup(workspace: GitWorkspace, settings: GateSettings, env: ManagedEnv) -> 
         env_allow=settings.test_env_allow,
         timeout_s=settings.setup_timeout_s,
     )
-    made = workspace.dirty_paths() - before
-    tracked = sorted(made & set(workspace.list_files()))
-    if tracked:
+    after = workspace.dirty_paths()
+    now = file_digests(workspace.root, sorted(after & tracked))
+    changed = sorted(p for p in after & tracked if p not in dirty or now.get(p) != kept.get(p))
+    if changed:
+        workspace.discard_changes([p for p in changed if p not in dirty])
+        if any(p in dirty for p in changed):
+            raise SetupError(
+                f"the setup command changed tracked files the phase had edited: "
+                f"{', '.join(p for p in changed if p in dirty)}; make it leave tracked files alone"
+            )
         raise SetupError(
-            f"the setup command changed tracked files: {', '.join(tracked[:10])}; a phase could "
-            "commit what it wrote there: make it leave tracked files alone"
+            f"the setup command changed tracked files: {', '.join(changed[:10])} (put back); a "
+            "phase could commit what it wrote there: make it leave tracked files alone (e.g. "
+            "`uv sync --frozen` keeps uv.lock)"
         )
-    return seconds, len(made)
+    return seconds, len(after - dirty)
 
 
 def _test_runner(
