@@ -9,9 +9,11 @@ fits few, readable quantities:
 1. chars/token by file kind (`fit_ratios`): log(chars/token) = a[kind] + b * log(chars per line /
    reference), one slope `b` shared by every kind (per-kind slopes fit the dev set better and
    held-out repos worse), weighted by log(1 + tokens) so that large files count more without one
-   file dominating. A kind with fewer than `MIN_FILES` files takes its family's intercept.
+   file dominating. A kind with fewer than `MIN_FILES` files takes its family's intercept ("other",
+   every file's).
 2. how wide an edit of each kind is (`fit_edit_weights`): the median changed lines of a modified
-   file of the kind over the median of a Python module's, shrunk toward 1 by n / (n + 5).
+   file of the kind over the median of a Python module's, shrunk toward 1 by n / (n + 5); a kind
+   with fewer than `MIN_FILES` modified files keeps weight 1.
 3. `edit_tokens_per_file` (`fit_edit_base`): the value that minimises the median absolute
    percentage error of the edit estimate.
 4. the edit budget (`fit_policy`): margin, pad and tail allowance that leave the fewest phases with
@@ -43,10 +45,7 @@ _FAMILY = {
     "requirements": "config",
     "stub": "python",
     "python_test": "python",
-    "prose": "other",
-    "config": "other",
-    "python": "other",
-}
+}  # a kind not here (python, prose, config, other) falls back to every file's value
 MARGINS = (0.3, 0.45, 0.6, 0.8, 1.0)
 PADS = (1024, 1280, 1536, 1792, 2048, 2304)
 TAILS = (0.0, 5.0, 10.0, 15.0)
@@ -96,13 +95,14 @@ def fit_ratios(records: Sequence[BenchRecord], params: EstimatorParams) -> Estim
     every = [row for g in groups.values() for row in g]
     sw = sum(w for _, _, w in every)
     pooled = sum(w * (y - slope * x) for x, y, w in every) / sw
-    ratios = {"other": pooled}
-    for kind in ("python", "config", "prose", "python_test", "stub", "changelog", "requirements"):
+    ratios: dict[str, float] = {}
+    for kind in ("other", "python", "config", "prose", "python_test", "stub", "changelog",
+                 "requirements"):  # fmt: skip
         rows = groups.get(kind, [])
         if len(rows) >= MIN_FILES:
             ratios[kind] = means[kind][1] - slope * means[kind][0]
-        else:
-            ratios[kind] = ratios.get(_FAMILY[kind], pooled)
+        else:  # too few files of its own: its family's value, else every file's
+            ratios[kind] = ratios.get(_FAMILY.get(kind, ""), pooled)
     return params.model_copy(
         update={
             "chars_per_token": {k: round(math.exp(v), 3) for k, v in ratios.items()},
@@ -124,8 +124,8 @@ def fit_edit_weights(
     ref = max(statistics.median(changed["python"]), 1.0)
     weights = {}
     for kind, lines in sorted(changed.items()):
-        if kind == "python":
-            continue
+        if kind == "python" or len(lines) < MIN_FILES:
+            continue  # the reference, or too few files to say (they weigh 1)
         raw = max(statistics.median(lines) / ref, 0.05) ** power
         weights[kind] = round(math.exp(len(lines) / (len(lines) + 5) * math.log(raw)), 2)
     return params.model_copy(update={"edit_reserve_weight": weights})

@@ -43,7 +43,7 @@ import math
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt
 
 Action = Literal["create", "modify", "delete", "rename"]
 FileKind = Literal[
@@ -92,7 +92,7 @@ class EstimatorParams(BaseModel):
     create_tokens: dict[str, NonNegativeInt]  # by file kind; "other" required
     edit_tokens_per_file: NonNegativeInt
     edit_scope_exponent: float = Field(ge=0)
-    edit_reserve_weight: dict[str, float] = Field(default_factory=dict)  # by file kind; default 1
+    edit_reserve_weight: dict[str, NonNegativeFloat] = Field(default_factory=dict)  # by kind; 1
     edit_size_coefficient: float = Field(default=0.0, ge=0)
     edit_size_exponent: float = Field(default=0.5, ge=0, le=1)
     delete_op_tokens: NonNegativeInt
