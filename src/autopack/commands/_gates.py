@@ -34,9 +34,10 @@ def add_gate_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--setup-command",
         metavar="CMD",
-        help="run CMD once per run (bash -c, in the repo root) in a virtual environment Autopack "
-        "makes with pytest and pytest-json-report, e.g. \"pip install -e '.[test]'\"; the tests "
-        "then run in that environment",
+        help="run CMD (bash -c, in the repo root) in a virtual environment Autopack makes with "
+        "pytest and pytest-json-report, e.g. \"pip install -e '.[test]'\": before the first "
+        "phase, and again before a test run when the packaging files changed; the tests run in "
+        "that environment",
     )
     g.add_argument(
         "--test-env",
@@ -48,7 +49,8 @@ def add_gate_arguments(p: argparse.ArgumentParser) -> None:
         metavar="NAMES",
         type=_allow_names,
         default=(),
-        help="more environment variables the tests and the setup command see (comma separated, "
+        help="more environment variables the tests and the setup command see (comma or space "
+        "separated, "
         "NAME or PREFIX*); by default only an allow-list (PATH, HOME, locale, PYTHON*, ...)",
     )
     g.add_argument("--test-timeout", type=float, default=600.0, help="seconds per test run (600)")
