@@ -54,6 +54,12 @@ def main() -> int:
         inputs = {"INPUT_SETUP_COMMAND": f"pip install -q {dep}"}
     work = root / "work"
     git.Repo.clone_from(origin, work, branch="main")
+    # The runner mounts the workspace owned by its own user (uid 1001), not the container's root:
+    # git then needs it marked safe.directory, as the action does.
+    for folder, _, files in os.walk(work):
+        os.chown(folder, 1001, 1001)
+        for name in files:
+            os.chown(os.path.join(folder, name), 1001, 1001)
     state = GitHubState(owner="acme", name="calc", origin=origin, token=TOKEN)
     state.add_user("maint", "maintain")
     n = state.create_issue("Mul and docs", spec_body("multiply", "docs"))
