@@ -19,6 +19,7 @@ from autopack.app.finalizer import PhaseFinalizer
 from autopack.core.build import ExecutorConfig
 from autopack.core.spec import parse_spec
 from autopack.core.state import PhaseStatus
+from autopack.core.usage import Usage
 from autopack.demo.scenario import ndjson
 from support.pyrepos import make_repo
 
@@ -164,3 +165,34 @@ def test_a_repair_round_cut_off_fails_with_its_changes_in_the_patch(tmp_path: Pa
     assert "+    return a + b" in patch and "+half a fix" in patch
     assert state.phase("pow").status is PhaseStatus.blocked
     assert not git.Repo(tmp_path / "repo").is_dirty(untracked_files=True)
+
+
+def test_no_repair_round_is_sent_once_the_cost_budget_is_spent(tmp_path: Path) -> None:
+    """`budget.max_cost_usd`: "a phase's next request is not sent once the budget is spent". The
+    build of mul costs $1.00 (100K output tokens at $10/M) against a $0.50 budget; its gates block
+    it. The repair round is a further request of the phase: it must not be sent."""
+    root = tmp_path / "repo"
+    make_repo(root, BASE)
+    ws = GitWorkspace(root)
+    snapshots = GitSnapshots(root)
+    finalizer = PhaseFinalizer(
+        ws.root,
+        ws,
+        lambda p: snapshots.read_at("HEAD", p),
+        ws.head_sha,
+        tracker=BaselineTracker(PytestRunner(plugin_autoload=False), MemoryBaselineStore()),
+    )
+    expensive = Usage(output_tokens=100_000)
+    model = ReplayModelClient(
+        [
+            ReplayRecord(text=ndjson(MUL_FIRST), phase="mul", usage=expensive),
+            ReplayRecord(text=ndjson(MUL_FIX, 5), phase="mul", usage=expensive),
+        ]
+    )
+    spec = parse_spec({**SPEC, "model": "claude-sonnet-5-5", "budget": {"max_cost_usd": 0.5}})
+    config = ExecutorConfig(run_id="t", repair_rounds=1)
+    state = build_executor(
+        spec, ws, model, LocalForge(tmp_path / "out"), config, finalizer=finalizer
+    ).run()
+    assert [r.purpose for r in model.requests] == ["build"], "a repair round was sent past the cap"
+    assert state.phase("mul").cost_usd <= 1.0 + 1e-9
