@@ -376,3 +376,36 @@ def test_a_refused_continuation_ends_the_build_with_the_api_error(
     assert "prompt is too long" in outcome.error
     assert [r.stop_reason for r in outcome.requests] == ["max_tokens", "error"]
     assert changes.last_id == 1  # what arrived before stays applied (and is reported)
+
+
+@pytest.mark.parametrize("how", ["max_tokens", "dropped"])
+def test_a_cut_right_after_the_done_line_is_not_continued(
+    git_repo: Path, server: MessagesServer, how: str
+) -> None:
+    """Contract 2: `done` ends the stream. A response whose `done` line arrived complete and which
+    then stopped at max_tokens (or whose connection dropped before message_stop) is complete: no
+    continuation is asked for. Today the builder asks to "continue from operation id K+1 ... End
+    with `done`"; a model that obeys sends `done` K+1, which is rejected as an op after 'done', and
+    the phase needs a repair turn (here none is left: the complete phase fails)."""
+    expected = uncut(git_repo)
+    last_id = TEXT.count("\n")
+    cut = (
+        Reply(text=TEXT, stop_reason="max_tokens")
+        if how == "max_tokens"
+        else Reply(text=TEXT, drop_after=len(TEXT))
+    )
+    obeying = Reply(text=json.dumps({"op": "done", "id": last_id + 1, "summary": "done"}) + "\n")
+    server.add(cut, obeying)
+    changes = ChangeSet(GitWorkspace(git_repo))
+    outcome = build_phase(
+        client_for(server),
+        model=MODEL,
+        system="system prompt",
+        prompt="phase prompt",
+        changes=changes,
+        settings=BuildSettings(max_tokens=4000, repair_turns=0),
+        phase_id="big",
+    )
+    assert outcome.complete, outcome.error
+    assert changes.changes == expected
+    assert len(server.message_requests) == 1
