@@ -3,6 +3,7 @@ replay model answering the repair turn in the same conversation."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -196,3 +197,25 @@ def test_no_repair_round_is_sent_once_the_cost_budget_is_spent(tmp_path: Path) -
     ).run()
     assert [r.purpose for r in model.requests] == ["build"], "a repair round was sent past the cap"
     assert state.phase("mul").cost_usd <= 1.0 + 1e-9
+
+
+def test_a_repair_rounds_continuation_is_counted_in_the_phase_telemetry(tmp_path: Path) -> None:
+    """The repair round's response is cut at max_tokens and continued (Contract 3). The telemetry
+    (the check run's "continuations", telemetry.json) counts the build's continuations but not
+    the round's: `_account` adds the round's requests and one repair, never `built.continuations`."""
+    fix_edit, fix_done = ndjson(MUL_FIX, 5).splitlines(keepends=True)
+    records = [
+        record("mul", MUL_FIRST),
+        ReplayRecord(text=fix_edit, stop_reason="max_tokens", phase="mul"),
+        ReplayRecord(text=fix_done, phase="mul"),
+        record("pow", POW),
+        record("after", AFTER),
+    ]
+    state, _, model = run(tmp_path, records)
+    assert state.phase("mul").status is PhaseStatus.committed
+    assert [r.purpose for r in model.requests[:3]] == ["build", "repair", "continue"]
+    telemetry = json.loads((tmp_path / "out" / "telemetry.json").read_text(encoding="utf-8"))
+    mul = next(p for p in telemetry["phases"] if p["phase_id"] == "mul")
+    assert [r["stop_reason"] for r in mul["requests"]] == ["end_turn", "max_tokens", "end_turn"]
+    assert mul["continuations"] == 1
+    assert telemetry["totals"]["continuations"] == 1
