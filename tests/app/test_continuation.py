@@ -409,3 +409,24 @@ def test_a_cut_right_after_the_done_line_is_not_continued(
     assert outcome.complete, outcome.error
     assert changes.changes == expected
     assert len(server.message_requests) == 1
+
+
+@pytest.mark.parametrize("lead", ["\n", "\n\n", "  \n"])
+def test_a_cut_after_only_blank_lines_sends_no_empty_assistant_turn(
+    git_repo: Path, server: MessagesServer, lead: str
+) -> None:
+    """The Messages API refuses an empty or whitespace-only text block ("text content blocks must
+    be non-empty" / "must contain non-whitespace text"). A response that opened with a blank line
+    and was cut inside its first op has a `complete_text` of "\\n": the builder keeps it
+    (`if kept:`) and sends an assistant turn of "" (after rstrip), so the real API answers 400
+    and the phase fails. Nothing was kept: the request should simply be repeated."""
+    expected = uncut(git_repo)
+    starts = line_starts(TEXT)
+    cut_text = lead + TEXT[: starts[1] // 2]  # blank line(s), then half of op 1
+    server.add(Reply(text=cut_text, stop_reason="max_tokens"), Reply(text=TEXT))
+    outcome, changes = build(server, git_repo)
+    assert outcome.complete, outcome.error
+    assert changes.changes == expected
+    for req in server.message_requests:
+        texts = [req.message_text(i) for i in range(len(req.messages))]
+        assert all(t.strip() for t in texts), f"an empty text block was sent: {texts[:3]!r}"
