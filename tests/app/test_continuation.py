@@ -430,3 +430,24 @@ def test_a_cut_after_only_blank_lines_sends_no_empty_assistant_turn(
     for req in server.message_requests:
         texts = [req.message_text(i) for i in range(len(req.messages))]
         assert all(t.strip() for t in texts), f"an empty text block was sent: {texts[:3]!r}"
+
+
+def test_a_dropped_streams_output_is_counted_in_its_usage_and_cost(
+    git_repo: Path, server: MessagesServer
+) -> None:
+    """The text a dropped (or deadline-cut) stream delivered was generated and is billed, but the
+    record keeps message_start's usage, whose output_tokens is a placeholder (1): here ~5,800
+    characters of ops count as 1 output token, so telemetry and the cost budget (which stops a
+    phase only on counted spend) miss what the dropped requests cost."""
+    starts = line_starts(TEXT)
+    drop = starts[12] + 17  # inside line 13: twelve complete ops arrived
+    server.add(Reply(text=TEXT, drop_after=drop), Reply(text=TEXT[starts[12] :]))
+    outcome, _changes = build(server, git_repo)
+    assert outcome.complete, outcome.error
+    first = outcome.requests[0]
+    assert first.stop_reason == "dropped"
+    delivered = drop
+    assert first.usage.output_tokens >= delivered // 8, (
+        f"{delivered} characters delivered before the drop counted as "
+        f"{first.usage.output_tokens} output token(s)"
+    )
