@@ -219,3 +219,48 @@ def test_a_repair_rounds_continuation_is_counted_in_the_phase_telemetry(tmp_path
     assert [r["stop_reason"] for r in mul["requests"]] == ["end_turn", "max_tokens", "end_turn"]
     assert mul["continuations"] == 1
     assert telemetry["totals"]["continuations"] == 1
+
+
+def test_a_repair_round_of_an_auto_approved_phase_is_not_taken_for_a_protected_change(
+    tmp_path: Path,
+) -> None:
+    """tests/** is protected and auto-approval is on: mul's build writes tests/test_mul.py (held,
+    auto-approved, re-applied) and a wrong src/calc.py; the gates block it and the repair round
+    edits only src/calc.py. `touches_protected` checks every applied op of the re-applied change
+    set without the approved request's allowance, so the round ends as "protected": its changes
+    are discarded, the phase is held again under a second governance request (auto-approved
+    again) and finalized once more, as if the round had reached a protected path."""
+    root = tmp_path / "repo"
+    cfg = "protected_paths: ['tests/**']\nauto_approve: {enabled: true}\n"
+    make_repo(root, {**BASE, ".autopack.yml": cfg})
+    ws = GitWorkspace(root)
+    snapshots = GitSnapshots(root)
+    runner = PytestRunner(plugin_autoload=False)
+    finalizer = PhaseFinalizer(
+        ws.root,
+        ws,
+        lambda p: snapshots.read_at("HEAD", p),
+        ws.head_sha,
+        tracker=BaselineTracker(runner, MemoryBaselineStore()),
+    )
+    model = ReplayModelClient(
+        [
+            record("mul", MUL_FIRST),
+            record("mul", MUL_FIX, first_id=5),
+            record("pow", POW),
+            record("after", AFTER),
+        ]
+    )
+    lines: list[str] = []
+    state = build_executor(
+        parse_spec(SPEC),
+        ws,
+        model,
+        LocalForge(tmp_path / "out"),
+        ExecutorConfig(run_id="t", repair_rounds=1),
+        finalizer=finalizer,
+        progress=lines.append,
+    ).run()
+    assert state.phase("mul").status is PhaseStatus.committed
+    assert [r.phase_id for r in state.requests] == ["mul"], "the repair round made a new request"
+    assert not [line for line in lines if "held: request" in line][1:]
