@@ -451,3 +451,40 @@ def test_a_dropped_streams_output_is_counted_in_its_usage_and_cost(
         f"{delivered} characters delivered before the drop counted as "
         f"{first.usage.output_tokens} output token(s)"
     )
+
+
+def test_a_conversation_that_fills_the_context_window_stops_instead_of_asking_for_1_token(
+    git_repo: Path, server: MessagesServer
+) -> None:
+    """After a cut, max_tokens is the model's maximum inside the context window. When the grown
+    conversation leaves no room (input estimate >= the window), `max_tokens_at` returns
+    max(1, negative) = 1 and the builder sends the whole conversation again for one token of
+    output, cut again, repeated (nothing kept) until the continuation limit: each a full-price
+    request that cannot make progress. It should stop at once, naming the context window."""
+    starts = line_starts(TEXT)
+    first = TEXT[: starts[8] + 5]  # eight complete ops, then a cut
+    one_token = Reply(text='{"', stop_reason="max_tokens")
+    server.add(Reply(text=first, stop_reason="max_tokens"), *[one_token] * 5)
+    changes = ChangeSet(GitWorkspace(git_repo))
+    prompt = "phase prompt with the repo context\n" * 100  # 3,500 chars
+    window = int((len("system prompt") + len(prompt)) / 2.5) + 600
+    outcome = build_phase(
+        client_for(server),
+        model=MODEL,
+        system="system prompt",
+        prompt=prompt,
+        changes=changes,
+        settings=BuildSettings(
+            max_tokens=4000,
+            max_continuations=5,
+            max_output_tokens=64_000,
+            max_after_plan=True,
+            context_window=window,
+        ),
+        phase_id="big",
+    )
+    assert not outcome.complete
+    sent = [r.body["max_tokens"] for r in server.message_requests]
+    assert sent[0] == 600
+    assert 1 not in sent, f"requests for 1 output token were sent: max_tokens {sent}"
+    assert len(sent) <= 2
