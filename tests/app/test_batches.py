@@ -153,3 +153,44 @@ def test_autopack_context_prints_the_ordered_request_the_executor_sends(
     # settings.py (imported by app.py) is listed first, and the prompt says to keep the order.
     assert printed.prompt.index("`src/settings.py`") < printed.prompt.index("`src/app.py`")
     assert "Write the deliverables in the order listed" in printed.prompt
+
+
+def test_a_batch_that_numbers_its_ops_from_1_again_is_told_not_silently_dropped(
+    git_repo: Path,
+) -> None:
+    """Nothing was cut at a batch boundary, so there is no continuation whose repeats may be
+    ignored (Contract 3). A batch turn whose ops restart at id 1 must have them rejected with the
+    id to use (as a repair turn's are: ChangeSet.reopen), never ignored as "repeated after
+    continuation". Today `_next_batch` calls `resume_after(last_id)`: batch 2's write is dropped
+    without a word, the repair turn only says the `done` is missing, and the phase completes
+    without pkg/b.py."""
+    first = ops_text(
+        [{"op": "write", "path": "pkg/a.py", "content": "A = 1\n"}, {"op": "done", "summary": "a"}]
+    )
+    restarted = ops_text(
+        [{"op": "write", "path": "pkg/b.py", "content": "B = 2\n"}, {"op": "done", "summary": "b"}]
+    )  # ids 1 and 2 again
+    obeying = json.dumps({"op": "done", "id": 3, "summary": "b"}) + "\n"  # "continue from id 3"
+    batches = PhaseBatches(
+        [["pkg/a.py"], ["pkg/b.py"]], [BuildSettings(max_tokens=1000), BuildSettings()]
+    )
+    with MessagesServer([Reply(text=first), Reply(text=restarted), Reply(text=obeying)]) as server:
+        client = AnthropicModelClient(api_key="test", base_url=server.base_url, max_retries=0)
+        changes = ChangeSet(GitWorkspace(git_repo))
+        outcome = build_phase(
+            client,
+            model="claude-sonnet-4-6",
+            system="system",
+            prompt="phase prompt" + batch_note(0, 2, ["pkg/a.py"]),
+            changes=changes,
+            settings=batches.settings(0),
+            batches=batches,
+        )
+        client.close()
+        reqs = server.message_requests
+    ignored = [r.describe() for r in changes.results if r.status.value == "ignored"]
+    assert ignored == [], "ops of an uncut batch turn were ignored as continuation repeats"
+    if outcome.complete:
+        assert "pkg/b.py" in changes.changes, "the phase completed without batch 2's file"
+    if len(reqs) > 2:
+        assert "duplicate id" in reqs[2].message_text(-1)

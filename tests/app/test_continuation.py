@@ -376,3 +376,115 @@ def test_a_refused_continuation_ends_the_build_with_the_api_error(
     assert "prompt is too long" in outcome.error
     assert [r.stop_reason for r in outcome.requests] == ["max_tokens", "error"]
     assert changes.last_id == 1  # what arrived before stays applied (and is reported)
+
+
+@pytest.mark.parametrize("how", ["max_tokens", "dropped"])
+def test_a_cut_right_after_the_done_line_is_not_continued(
+    git_repo: Path, server: MessagesServer, how: str
+) -> None:
+    """Contract 2: `done` ends the stream. A response whose `done` line arrived complete and which
+    then stopped at max_tokens (or whose connection dropped before message_stop) is complete: no
+    continuation is asked for. Today the builder asks to "continue from operation id K+1 ... End
+    with `done`"; a model that obeys sends `done` K+1, which is rejected as an op after 'done', and
+    the phase needs a repair turn (here none is left: the complete phase fails)."""
+    expected = uncut(git_repo)
+    last_id = TEXT.count("\n")
+    cut = (
+        Reply(text=TEXT, stop_reason="max_tokens")
+        if how == "max_tokens"
+        else Reply(text=TEXT, drop_after=len(TEXT))
+    )
+    obeying = Reply(text=json.dumps({"op": "done", "id": last_id + 1, "summary": "done"}) + "\n")
+    server.add(cut, obeying)
+    changes = ChangeSet(GitWorkspace(git_repo))
+    outcome = build_phase(
+        client_for(server),
+        model=MODEL,
+        system="system prompt",
+        prompt="phase prompt",
+        changes=changes,
+        settings=BuildSettings(max_tokens=4000, repair_turns=0),
+        phase_id="big",
+    )
+    assert outcome.complete, outcome.error
+    assert changes.changes == expected
+    assert len(server.message_requests) == 1
+
+
+@pytest.mark.parametrize("lead", ["\n", "\n\n", "  \n"])
+def test_a_cut_after_only_blank_lines_sends_no_empty_assistant_turn(
+    git_repo: Path, server: MessagesServer, lead: str
+) -> None:
+    """The Messages API refuses an empty or whitespace-only text block ("text content blocks must
+    be non-empty" / "must contain non-whitespace text"). A response that opened with a blank line
+    and was cut inside its first op has a `complete_text` of "\\n": the builder keeps it
+    (`if kept:`) and sends an assistant turn of "" (after rstrip), so the real API answers 400
+    and the phase fails. Nothing was kept: the request should simply be repeated."""
+    expected = uncut(git_repo)
+    starts = line_starts(TEXT)
+    cut_text = lead + TEXT[: starts[1] // 2]  # blank line(s), then half of op 1
+    server.add(Reply(text=cut_text, stop_reason="max_tokens"), Reply(text=TEXT))
+    outcome, changes = build(server, git_repo)
+    assert outcome.complete, outcome.error
+    assert changes.changes == expected
+    for req in server.message_requests:
+        texts = [req.message_text(i) for i in range(len(req.messages))]
+        assert all(t.strip() for t in texts), f"an empty text block was sent: {texts[:3]!r}"
+
+
+def test_a_dropped_streams_output_is_counted_in_its_usage_and_cost(
+    git_repo: Path, server: MessagesServer
+) -> None:
+    """The text a dropped (or deadline-cut) stream delivered was generated and is billed, but the
+    record keeps message_start's usage, whose output_tokens is a placeholder (1): here ~5,800
+    characters of ops count as 1 output token, so telemetry and the cost budget (which stops a
+    phase only on counted spend) miss what the dropped requests cost."""
+    starts = line_starts(TEXT)
+    drop = starts[12] + 17  # inside line 13: twelve complete ops arrived
+    server.add(Reply(text=TEXT, drop_after=drop), Reply(text=TEXT[starts[12] :]))
+    outcome, _changes = build(server, git_repo)
+    assert outcome.complete, outcome.error
+    first = outcome.requests[0]
+    assert first.stop_reason == "dropped"
+    delivered = drop
+    assert first.usage.output_tokens >= delivered // 8, (
+        f"{delivered} characters delivered before the drop counted as "
+        f"{first.usage.output_tokens} output token(s)"
+    )
+
+
+def test_a_conversation_that_fills_the_context_window_stops_instead_of_asking_for_1_token(
+    git_repo: Path, server: MessagesServer
+) -> None:
+    """After a cut, max_tokens is the model's maximum inside the context window. When the grown
+    conversation leaves no room (input estimate >= the window), `max_tokens_at` returns
+    max(1, negative) = 1 and the builder sends the whole conversation again for one token of
+    output, cut again, repeated (nothing kept) until the continuation limit: each a full-price
+    request that cannot make progress. It should stop at once, naming the context window."""
+    starts = line_starts(TEXT)
+    first = TEXT[: starts[8] + 5]  # eight complete ops, then a cut
+    one_token = Reply(text='{"', stop_reason="max_tokens")
+    server.add(Reply(text=first, stop_reason="max_tokens"), *[one_token] * 5)
+    changes = ChangeSet(GitWorkspace(git_repo))
+    prompt = "phase prompt with the repo context\n" * 100  # 3,500 chars
+    window = int((len("system prompt") + len(prompt)) / 2.5) + 600
+    outcome = build_phase(
+        client_for(server),
+        model=MODEL,
+        system="system prompt",
+        prompt=prompt,
+        changes=changes,
+        settings=BuildSettings(
+            max_tokens=4000,
+            max_continuations=5,
+            max_output_tokens=64_000,
+            max_after_plan=True,
+            context_window=window,
+        ),
+        phase_id="big",
+    )
+    assert not outcome.complete
+    sent = [r.body["max_tokens"] for r in server.message_requests]
+    assert sent[0] == 600
+    assert 1 not in sent, f"requests for 1 output token were sent: max_tokens {sent}"
+    assert len(sent) <= 2

@@ -3,6 +3,7 @@ replay model answering the repair turn in the same conversation."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from autopack.app.finalizer import PhaseFinalizer
 from autopack.core.build import ExecutorConfig
 from autopack.core.spec import parse_spec
 from autopack.core.state import PhaseStatus
+from autopack.core.usage import Usage
 from autopack.demo.scenario import ndjson
 from support.pyrepos import make_repo
 
@@ -164,3 +166,101 @@ def test_a_repair_round_cut_off_fails_with_its_changes_in_the_patch(tmp_path: Pa
     assert "+    return a + b" in patch and "+half a fix" in patch
     assert state.phase("pow").status is PhaseStatus.blocked
     assert not git.Repo(tmp_path / "repo").is_dirty(untracked_files=True)
+
+
+def test_no_repair_round_is_sent_once_the_cost_budget_is_spent(tmp_path: Path) -> None:
+    """`budget.max_cost_usd`: "a phase's next request is not sent once the budget is spent". The
+    build of mul costs $1.00 (100K output tokens at $10/M) against a $0.50 budget; its gates block
+    it. The repair round is a further request of the phase: it must not be sent."""
+    root = tmp_path / "repo"
+    make_repo(root, BASE)
+    ws = GitWorkspace(root)
+    snapshots = GitSnapshots(root)
+    finalizer = PhaseFinalizer(
+        ws.root,
+        ws,
+        lambda p: snapshots.read_at("HEAD", p),
+        ws.head_sha,
+        tracker=BaselineTracker(PytestRunner(plugin_autoload=False), MemoryBaselineStore()),
+    )
+    expensive = Usage(output_tokens=100_000)
+    model = ReplayModelClient(
+        [
+            ReplayRecord(text=ndjson(MUL_FIRST), phase="mul", usage=expensive),
+            ReplayRecord(text=ndjson(MUL_FIX, 5), phase="mul", usage=expensive),
+        ]
+    )
+    spec = parse_spec({**SPEC, "model": "claude-sonnet-5-5", "budget": {"max_cost_usd": 0.5}})
+    config = ExecutorConfig(run_id="t", repair_rounds=1)
+    state = build_executor(
+        spec, ws, model, LocalForge(tmp_path / "out"), config, finalizer=finalizer
+    ).run()
+    assert [r.purpose for r in model.requests] == ["build"], "a repair round was sent past the cap"
+    assert state.phase("mul").cost_usd <= 1.0 + 1e-9
+
+
+def test_a_repair_rounds_continuation_is_counted_in_the_phase_telemetry(tmp_path: Path) -> None:
+    """The repair round's response is cut at max_tokens and continued (Contract 3). The telemetry
+    (the check run's "continuations", telemetry.json) counts the build's continuations but not
+    the round's: `_account` adds the round's requests and one repair, never `built.continuations`."""
+    fix_edit, fix_done = ndjson(MUL_FIX, 5).splitlines(keepends=True)
+    records = [
+        record("mul", MUL_FIRST),
+        ReplayRecord(text=fix_edit, stop_reason="max_tokens", phase="mul"),
+        ReplayRecord(text=fix_done, phase="mul"),
+        record("pow", POW),
+        record("after", AFTER),
+    ]
+    state, _, model = run(tmp_path, records)
+    assert state.phase("mul").status is PhaseStatus.committed
+    assert [r.purpose for r in model.requests[:3]] == ["build", "repair", "continue"]
+    telemetry = json.loads((tmp_path / "out" / "telemetry.json").read_text(encoding="utf-8"))
+    mul = next(p for p in telemetry["phases"] if p["phase_id"] == "mul")
+    assert [r["stop_reason"] for r in mul["requests"]] == ["end_turn", "max_tokens", "end_turn"]
+    assert mul["continuations"] == 1
+    assert telemetry["totals"]["continuations"] == 1
+
+
+def test_a_repair_round_of_an_auto_approved_phase_is_not_taken_for_a_protected_change(
+    tmp_path: Path,
+) -> None:
+    """tests/** is protected and auto-approval is on: mul's build writes tests/test_mul.py (held,
+    auto-approved, re-applied) and a wrong src/calc.py; the gates block it and the repair round
+    edits only src/calc.py. `touches_protected` checks every applied op of the re-applied change
+    set without the approved request's allowance, so the round ends as "protected": its changes
+    are discarded, the phase is held again under a second governance request (auto-approved
+    again) and finalized once more, as if the round had reached a protected path."""
+    root = tmp_path / "repo"
+    cfg = "protected_paths: ['tests/**']\nauto_approve: {enabled: true}\n"
+    make_repo(root, {**BASE, ".autopack.yml": cfg})
+    ws = GitWorkspace(root)
+    snapshots = GitSnapshots(root)
+    runner = PytestRunner(plugin_autoload=False)
+    finalizer = PhaseFinalizer(
+        ws.root,
+        ws,
+        lambda p: snapshots.read_at("HEAD", p),
+        ws.head_sha,
+        tracker=BaselineTracker(runner, MemoryBaselineStore()),
+    )
+    model = ReplayModelClient(
+        [
+            record("mul", MUL_FIRST),
+            record("mul", MUL_FIX, first_id=5),
+            record("pow", POW),
+            record("after", AFTER),
+        ]
+    )
+    lines: list[str] = []
+    state = build_executor(
+        parse_spec(SPEC),
+        ws,
+        model,
+        LocalForge(tmp_path / "out"),
+        ExecutorConfig(run_id="t", repair_rounds=1),
+        finalizer=finalizer,
+        progress=lines.append,
+    ).run()
+    assert state.phase("mul").status is PhaseStatus.committed
+    assert [r.phase_id for r in state.requests] == ["mul"], "the repair round made a new request"
+    assert not [line for line in lines if "held: request" in line][1:]

@@ -29,6 +29,7 @@ from autopack.core.gates.decision import GateResult, GateStatus, PhaseDecision
 from autopack.core.governance.requests import Decision, MemoryAuditLog
 from autopack.core.spec import parse_spec
 from autopack.core.state import RunState
+from autopack.core.usage import Usage
 
 ENV_TEXT = "# Settings\nAPI_URL=https://api.example.invalid\nTIMEOUT=30\n"
 SPEC: dict[str, Any] = {
@@ -435,3 +436,33 @@ def test_a_held_run_says_what_to_do_and_resume_keeps_the_runs_telemetry(
     assert after > before  # the resume's requests are added to the run's
     indep = w.state().phase("indep")
     assert indep.status.value == "committed" and indep.ops_applied == 2  # its ops are kept
+
+
+def test_resume_that_rebuilds_a_failed_phase_keeps_the_first_attempts_telemetry(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    """`resume` loads telemetry.json "so a resume adds to it" (the run's requests so far stay
+    counted). A phase that failed in the first run is built again by the resume; today
+    `RunTelemetry.add` replaces the phase's row, so the first attempt's requests and cost vanish
+    from the run's totals (and from what the cost budget counts as spent)."""
+    spec = {"goal": "g", "phases": [{"id": "a", "title": "A"}]}
+    w = World(git_repo, tmp_path, spec, {})
+    paid = Usage(input_tokens=1000, output_tokens=1000)
+    no_done = ndjson([{"op": "write", "path": "src/a.py", "content": "A = 1\n"}])
+    w.transcript.write_text(  # no `done`, twice (the build and its repair turn): `a` fails
+        dump_transcript([ReplayRecord(text=no_done, phase="a", usage=paid)] * 2), encoding="utf-8"
+    )
+    assert w.cli("run") == 1
+    assert w.statuses()["a"][0] == "failed"
+    first = json.loads((w.out / "telemetry.json").read_text())["totals"]
+    assert first["requests"] == 2
+
+    whole = ndjson([{"op": "write", "path": "src/a.py", "content": "A = 1\n"}, {"op": "done"}])
+    w.transcript.write_text(
+        dump_transcript([ReplayRecord(text=whole, phase="a", usage=paid)]), encoding="utf-8"
+    )
+    assert w.cli("resume") == 0
+    assert w.statuses()["a"][0] == "committed"
+    after = json.loads((w.out / "telemetry.json").read_text())["totals"]
+    assert after["requests"] == 3, "the failed attempt's requests were dropped from the run"
+    assert after["cost_usd"] == pytest.approx(first["cost_usd"] * 3 / 2)

@@ -132,3 +132,37 @@ def test_no_continuation_is_sent_once_the_budget_is_spent(git_repo: Path, tmp_pa
     assert not (git_repo / "one.txt").exists()  # nothing of the failed phase is left in the tree
     assert state.phase("two").status is PhaseStatus.blocked
     assert lookup(MODEL).cost_usd(Usage(output_tokens=100_000)) == 1.0
+
+
+def test_a_continuation_asks_for_no_more_output_than_the_remaining_budget_pays(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    """DESIGN: "a run that would exceed [max_cost_usd] stops cleanly". The first request is cut at
+    max_tokens after $0.90 of a $1.00 budget; what is left pays for 10,000 output tokens at $10/M.
+    Today the continuation is sent with the model's maximum (128,000 tokens, up to $1.28 more):
+    the guard only refuses a request once the budget is already spent, and max_tokens after a cut
+    ignores the budget. Here the continuation writes 50,000 tokens: the run ends at $1.40.
+    (A fix caps max_tokens at what is left, or stops the phase; either passes.)"""
+    cut = _write("one.txt", "1\n")  # no `done`: the response stops at max_tokens
+    model = ReplayModelClient(
+        [
+            ReplayRecord(text=cut, stop_reason="max_tokens", usage=Usage(output_tokens=90_000)),
+            ReplayRecord(text=_done(2), usage=Usage(output_tokens=50_000)),
+        ]
+    )
+    state = build_executor(
+        _spec(1.0),
+        GitWorkspace(git_repo),
+        model,
+        LocalForge(tmp_path / "out"),
+        ExecutorConfig(run_id="overshoot"),
+    ).run()
+    info = lookup(MODEL)
+    remaining = 1.0 - info.cost_usd(Usage(output_tokens=90_000))
+    for request in model.requests[1:]:
+        worst = info.cost_usd(Usage(output_tokens=request.max_tokens))
+        assert worst <= remaining + 1e-9, (
+            f"{request.purpose} request asks for {request.max_tokens} output tokens "
+            f"(up to ${worst:.2f}) with ${remaining:.2f} of the budget left"
+        )
+    assert state.phase("one").status is not PhaseStatus.committed or len(model.requests) == 2
