@@ -170,7 +170,10 @@ def test_a_batch_that_numbers_its_ops_from_1_again_is_told_not_silently_dropped(
     restarted = ops_text(
         [{"op": "write", "path": "pkg/b.py", "content": "B = 2\n"}, {"op": "done", "summary": "b"}]
     )  # ids 1 and 2 again
-    obeying = json.dumps({"op": "done", "id": 3, "summary": "b"}) + "\n"  # "continue from id 3"
+    obeying = ops_text(  # told the id to use: the batch's ops again, from 3
+        [{"op": "write", "path": "pkg/b.py", "content": "B = 2\n"}, {"op": "done", "summary": "b"}],
+        first_id=3,
+    )
     batches = PhaseBatches(
         [["pkg/a.py"], ["pkg/b.py"]], [BuildSettings(max_tokens=1000), BuildSettings()]
     )
@@ -190,7 +193,5 @@ def test_a_batch_that_numbers_its_ops_from_1_again_is_told_not_silently_dropped(
         reqs = server.message_requests
     ignored = [r.describe() for r in changes.results if r.status.value == "ignored"]
     assert ignored == [], "ops of an uncut batch turn were ignored as continuation repeats"
-    if outcome.complete:
-        assert "pkg/b.py" in changes.changes, "the phase completed without batch 2's file"
-    if len(reqs) > 2:
-        assert "duplicate id" in reqs[2].message_text(-1)
+    assert len(reqs) == 3 and "duplicate id" in reqs[2].message_text(-1)
+    assert outcome.complete and changes.changes["pkg/b.py"] == b"B = 2\n"

@@ -8,10 +8,10 @@ from typing import Any
 from support.messages_server import Reply
 
 
-def ops_text(ops: list[dict[str, Any]]) -> str:
+def ops_text(ops: list[dict[str, Any]], first_id: int = 1) -> str:
     lines = [
         json.dumps({"op": op["op"], "id": n, **{k: v for k, v in op.items() if k != "op"}})
-        for n, op in enumerate(ops, 1)
+        for n, op in enumerate(ops, first_id)
     ]
     return "\n".join(lines) + "\n"
 

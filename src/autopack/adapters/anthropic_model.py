@@ -53,6 +53,7 @@ DEFAULT_MAX_RETRIES = 4
 DEFAULT_TIMEOUT_S = 600.0
 DEFAULT_DEADLINE_S = 600.0
 DEADLINE_ENV = "AUTOPACK_REQUEST_DEADLINE_S"
+CHARS_PER_OUTPUT_TOKEN = 3.0  # output of a cut stream, counted high (code runs 3-4 chars a token)
 _EPHEMERAL: dict[str, str] = {"type": "ephemeral"}
 STOP_REASONS: frozenset[str] = frozenset(get_args(StopReason))
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -228,13 +229,18 @@ class _Progress:
         return ""
 
     def cut(self, why: str, detail: object = "") -> ModelConnectionError:
-        """The stream was cut short after it opened: continued by the builder like a drop."""
+        """The stream was cut short after it opened: continued by the builder like a drop. The
+        text that arrived was generated (and billed) but its final usage never came: its output
+        tokens are counted from its length (high: CHARS_PER_OUTPUT_TOKEN), never as the
+        placeholder `message_start` carries."""
         text = self.text
         said = f": {detail}" if str(detail) else ""
+        counted = math.ceil(len(text) / CHARS_PER_OUTPUT_TOKEN)
+        usage = self.usage.model_copy(
+            update={"output_tokens": max(self.usage.output_tokens, counted)}
+        )
         return ModelConnectionError(
-            f"{why} after {len(text)} characters of output{said}",
-            partial_text=text,
-            usage=self.usage,
+            f"{why} after {len(text)} characters of output{said}", partial_text=text, usage=usage
         )
 
 

@@ -20,7 +20,10 @@ from autopack.ports import Message, ModelClient, ModelRequest, ModelResponse, St
 
 OpListener = Callable[[OpResult], None]
 StopCheck = Callable[[Usage], str | None]  # usage so far in this build -> why to stop, or None
+# (usage so far, the next request's input tokens) -> output tokens the budget still pays for
+OutputRoom = Callable[[Usage, int], int | None]
 CHARS_PER_TOKEN_HIGH = 2.5  # a high token count for text, to keep input + max_tokens in the window
+MIN_OUTPUT_ROOM = 256  # fewer output tokens than this left in the context window: stop, not ask
 
 
 class BatchDriver(Protocol):
@@ -74,6 +77,7 @@ def build_phase(
     first_purpose: Literal["build", "repair"] = "build",
     stop_check: StopCheck | None = None,
     batches: BatchDriver | None = None,
+    output_room: OutputRoom | None = None,
 ) -> BuildOutcome:
     """With `history` (an earlier outcome's messages), `prompt` continues that conversation; with
     `batches`, `prompt` asks for the first batch and `settings` are its settings."""
@@ -81,6 +85,7 @@ def build_phase(
     build.messages = [*history, Message(role="user", content=prompt)]
     build.purpose = first_purpose
     build.batches = batches
+    build.output_room = output_room
     return build.run(stop_check)
 
 
@@ -109,6 +114,7 @@ class _Build:
         self.batch_continuations = 0
         self.cached_through: int | None = None  # the message a request marked for the cache
         self.summaries: list[str] = []  # of the batches before the current one
+        self.output_room: OutputRoom | None = None
 
     def run(self, stop_check: StopCheck | None) -> BuildOutcome:
         outcome = self.outcome
@@ -119,26 +125,53 @@ class _Build:
                     outcome.error = reason
                     return outcome
             turn = _Turn(self.changes, self.on_op)
-            response, failure = self._request(turn)
+            max_tokens, input_high = self._max_tokens()
+            if max_tokens < MIN_OUTPUT_ROOM and self.settings.context_window is not None:
+                outcome.error = (
+                    f"the conversation (about {input_high:,} input tokens, counted high) leaves "
+                    f"no room for output in the model's {self.settings.context_window:,}-token "
+                    f"context window; last complete op id {self.changes.last_id}"
+                )
+                return outcome
+            room = self.output_room(outcome.usage, input_high) if self.output_room else None
+            if room is not None and room < max_tokens:
+                if room < MIN_OUTPUT_ROOM:
+                    outcome.error = (
+                        f"cost budget: what is left pays for {room:,} output tokens; no further "
+                        "request"
+                    )
+                    return outcome
+                max_tokens = room  # never more output than the rest of the budget pays for
+            response, failure = self._request(turn, max_tokens)
             dropped = isinstance(failure, ModelConnectionError) and failure.mid_stream
             if failure is not None and not dropped:
                 outcome.error = f"model API error on {self.purpose} request: {failure}"
                 return outcome
-            # A dropped stream is cut off like max_tokens: continue after its last complete line.
-            if response is None or response.truncated:
+            # A dropped stream is cut off like max_tokens: continue after its last complete line
+            # (unless the cut came right after a complete `done`: then the response has ended).
+            cut = response is None or response.truncated
+            if cut and not (self.changes.done and not turn.decoder.tail.strip()):
                 if not self._continue(turn):
                     return outcome
                 continue
             if self._ended(turn):
                 return outcome
 
-    def _request(self, turn: _Turn) -> tuple[ModelResponse | None, ModelError | None]:
+    def _max_tokens(self) -> tuple[int, int]:
+        """(max_tokens of the next request, its input counted high)."""
         requests = self.outcome.requests
         n = len(requests) - self.batch_start  # request index within the batch
         previous = requests[-1].max_tokens if n > 0 else None
         sizes = [len(m.content) for m in self.messages]
         input_high = int((len(self.system) + sum(sizes)) / CHARS_PER_TOKEN_HIGH)
-        max_tokens = self.settings.max_tokens_at(n, previous, input_high)
+        return self.settings.max_tokens_at(n, previous, input_high), input_high
+
+    def _request(
+        self, turn: _Turn, max_tokens: int
+    ) -> tuple[ModelResponse | None, ModelError | None]:
+        requests = self.outcome.requests
+        n = len(requests) - self.batch_start  # request index within the batch
+        sizes = [len(m.content) for m in self.messages]
         planned = 1 + len(self.settings.next_max_tokens)
         later_batches = (self.batches.count - 1 - self.batch) if self.batches else 0
         marks = cache_marks(
@@ -180,7 +213,7 @@ class _Build:
         self.carried += turn.rejected
         changes.resume_after(changes.last_id)
         kept = turn.decoder.complete_text
-        if kept:
+        if kept.strip():  # the API refuses an empty or blank assistant turn
             self.messages += [
                 Message(role="assistant", content=kept.rstrip("\n")),
                 Message(role="user", content=continue_prompt(changes.last_id)),
@@ -197,7 +230,8 @@ class _Build:
             # model wrote, so it is decoded like any other; a broken one is reported as malformed.
             turn.on_text("\n")
         rejected_now, self.carried = self.carried + turn.rejected, []
-        said = (decoder.complete_text + decoder.tail).rstrip("\n") or "(no output)"
+        said = (decoder.complete_text + decoder.tail).rstrip("\n")
+        said = said if said.strip() else "(no output)"  # never a blank assistant turn
         if changes.done and not rejected_now:
             if self._next_batch(said):
                 return False
@@ -230,8 +264,7 @@ class _Build:
         self.batch_start, self.batch_continuations = len(self.outcome.requests), 0
         prompt = self.batches.next_prompt(self.batch, self.changes)
         self.summaries.append(self.changes.summary or "")
-        self.changes.reopen()
-        self.changes.resume_after(self.changes.last_id)
+        self.changes.reopen()  # a batch numbering its ops from 1 again is told the id to use
         self.messages += [
             Message(role="assistant", content=said),
             Message(role="user", content=prompt),

@@ -5,6 +5,7 @@ blocked. A phase already committed on the branch (found from its trailer) is not
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 
 from autopack.app.builder import build_phase
@@ -222,6 +223,7 @@ class Executor:
             on_op=self._on_op,
             stop_check=lambda used: guard.refuse_request(spent + self.model_info.cost_usd(used)),
             batches=prepared.batches,
+            output_room=functools.partial(guard.output_room, spent, self.model_info),
         )
         wall = (self.clock.now() - started).total_seconds()
         # Once the budget is spent, the phases after this one are not started.
@@ -373,10 +375,12 @@ class Executor:
             finalizer=finalizer,
             workspace=self.ws,
             touches_protected=self.gov.touches_protected,
+            applied_count=self.gov.applied_count,
             telemetry=self.telemetry,
             progress=self.progress,
             on_op=self._on_op,
             system=self.context.system if self.context is not None else "",
+            limit_usd=self.spec.budget.max_cost_usd,
         )
 
     def _on_op(self, result: OpResult) -> None:

@@ -112,11 +112,17 @@ class Governor:
     def new_changeset(self, source: FileSource) -> RecordingChangeSet:
         return RecordingChangeSet(source)
 
-    def touches_protected(self, changes: ChangeSet) -> bool:
+    def touches_protected(self, changes: ChangeSet, since: int = 0) -> bool:
+        """Whether the ops applied from the `since`-th on reach a protected path (a repair
+        round checks only its own: the ops before it were approved or are unprotected)."""
         ops = changes.applied_ops if isinstance(changes, RecordingChangeSet) else None
         if ops is None:
             raise GovernanceError("the executor must build phases on a RecordingChangeSet")
-        return bool(protected_ops(ops, self.policy))
+        return bool(protected_ops(ops[since:], self.policy))
+
+    @staticmethod
+    def applied_count(changes: ChangeSet) -> int:
+        return len(changes.applied_ops) if isinstance(changes, RecordingChangeSet) else 0
 
     def fail_unwritten(
         self, record: PhaseRecord, changes: ChangeSet, source: FileSource, reason: str

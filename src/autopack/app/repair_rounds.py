@@ -6,11 +6,13 @@ happens next (commit, fail with a patch, hold for approval) is the executor's ca
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from autopack.app.builder import OpListener, build_phase
+from autopack.core.budget.cost_guard import CostGuard
 from autopack.core.build import BuildOutcome, BuildSettings
 from autopack.core.edits.changeset import ChangeSet
 from autopack.core.gates.decision import PhaseDecision
@@ -20,6 +22,7 @@ from autopack.core.render.prompts import system_prompt
 from autopack.core.spec import Phase
 from autopack.core.state import PhaseRecord, PhaseStatus
 from autopack.core.telemetry import RunTelemetry, request_telemetry
+from autopack.core.usage import Usage
 from autopack.ports import Finalizer, ModelClient, Workspace
 
 
@@ -34,11 +37,13 @@ class RepairSetup:
     rounds: int
     finalizer: Finalizer
     workspace: Workspace
-    touches_protected: Callable[[ChangeSet], bool]
+    touches_protected: Callable[[ChangeSet, int], bool]  # (changes, ops applied before)
+    applied_count: Callable[[ChangeSet], int]
     telemetry: RunTelemetry
     progress: Callable[[str], None]
     on_op: OpListener
     system: str = ""  # the run's system prompt (its cached prefix); "" for the bare rules
+    limit_usd: float | None = None  # the run's cost budget: no round is sent once it is spent
 
 
 RepairEndKind = Literal["finalized", "incomplete", "protected"]
@@ -72,13 +77,20 @@ def finalize_with_repairs(
     """Finalize the written `changes`; repair while blocked (only with `built`, the conversation
     so far). Updates `record` (ops, requests, usage, cost, changed paths) and the phase telemetry."""
     decision = setup.finalizer.finalize(phase, changes)
+    guard = CostGuard(limit_usd=setup.limit_usd)
     for n in range(1, setup.rounds + 1):
         if not decision.blocked or built is None or not built.messages:
             break
         setup.progress(f"{prefix}: blocked ({'; '.join(decision.block_reasons())})")
+        spent = setup.telemetry.cost_usd
+        refused = guard.refuse_request(spent)
+        if refused:
+            setup.progress(f"{prefix}: no repair round ({refused})")
+            break
         setup.progress(f"{prefix}: repair round {n}/{setup.rounds}")
         record.move(PhaseStatus.building)
         changes.reopen()
+        before = setup.applied_count(changes)
         built = build_phase(
             setup.model,
             model=setup.model_id,
@@ -92,12 +104,14 @@ def finalize_with_repairs(
             on_op=setup.on_op,
             history=tuple(built.messages),
             first_purpose="repair",
+            stop_check=functools.partial(_over_budget, guard, setup.model_info, spent),
+            output_room=functools.partial(guard.output_room, spent, setup.model_info),
         )
         _account(setup, phase, record, changes, built)
         # The headline stays the gate that blocked; the round's own trouble follows it.
         blocked = "; ".join(decision.block_reasons())
         incomplete = f"{blocked} (repair round {n} did not finish: {built.error})"
-        if setup.touches_protected(changes):
+        if setup.touches_protected(changes, before):
             return RepairEnd("protected", decision, incomplete, complete=built.complete)
         fresh = changes.changed_paths()
         setup.workspace.write_changes({p: changes.changes[p] for p in fresh})
@@ -107,6 +121,11 @@ def finalize_with_repairs(
         record.move(PhaseStatus.applying)
         decision = setup.finalizer.finalize(phase, changes)
     return RepairEnd("finalized", decision)
+
+
+def _over_budget(guard: CostGuard, info: ModelInfo, spent: float, used: Usage) -> str | None:
+    """Why the round's next request must not be sent (the run's budget spent), or None."""
+    return guard.refuse_request(spent + info.cost_usd(used))
 
 
 def _account(
@@ -120,4 +139,5 @@ def _account(
     for pt in setup.telemetry.phases:
         if pt.phase_id == phase.id:
             pt.requests += request_telemetry(built.requests, setup.model_info)
-            pt.repairs += 1
+            pt.repairs += 1 + built.repairs  # the round, and any repair turn inside it
+            pt.continuations += built.continuations

@@ -115,7 +115,19 @@ class RunTelemetry(BaseModel):
         return sum(p.cache_saving_usd for p in self.phases)
 
     def add(self, phase: PhaseTelemetry) -> PhaseTelemetry:
-        """Add (or replace, on a re-run of the same phase) one phase's telemetry."""
+        """Add one phase's telemetry. A phase built again (a resume rebuilding a failed phase)
+        adds to its row: every request the run sent stays counted (and in the cost budget's
+        spend); status, estimate and context are the latest attempt's."""
+        old = next((p for p in self.phases if p.phase_id == phase.phase_id), None)
+        if old is not None:
+            phase.requests = [*old.requests, *phase.requests]
+            phase.continuations += old.continuations
+            phase.repairs += old.repairs
+            walls = [w for w in (old.wall_s, phase.wall_s) if w is not None]
+            phase.wall_s = round(sum(walls), 3) if walls else None
+            phase.test_runs += old.test_runs
+            phase.tests_executed += old.tests_executed
+            phase.test_wall_s += old.test_wall_s
         self.phases = [p for p in self.phases if p.phase_id != phase.phase_id] + [phase]
         return phase
 

@@ -1,6 +1,7 @@
 """The run's cost budget (`budget.max_cost_usd` in the spec, or the Action's max_cost_usd input),
 pure: a phase is not started when what was spent plus its projected cost would exceed the budget,
-and a phase's next request is not sent once the budget is spent. Committed phases stay; the rest of
+no request asks for more output than the rest of the budget pays for, and a phase's next request
+is not sent once the budget is spent. Committed phases stay; the rest of
 the run stops cleanly with the reason."""
 
 from __future__ import annotations
@@ -43,6 +44,18 @@ class CostGuard(BaseModel):
             f"cost budget: ${spent_usd:.4f} spent of ${self.limit_usd:.2f}; this phase is "
             f"estimated at ${projected_usd:.4f}"
         )
+
+    def output_room(
+        self, spent_usd: float, model: ModelInfo, used: Usage | None = None, input_tokens: int = 0
+    ) -> int | None:
+        """How many output tokens the rest of the budget pays for, after `spent_usd`, the phase's
+        `used` so far and a next request of `input_tokens` (None: no budget). A request never
+        asks for more (max_tokens is the most it can bill), so the budget holds."""
+        if self.limit_usd is None or model.output_usd_per_mtok <= 0:
+            return None
+        cost = model.cost_usd((used or Usage()) + Usage(input_tokens=input_tokens))
+        left = self.limit_usd - spent_usd - cost
+        return max(0, int(left * 1_000_000 / model.output_usd_per_mtok))
 
     def refuse_request(self, spent_usd: float) -> str | None:
         """Why no further request may be sent, or None."""
