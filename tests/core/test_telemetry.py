@@ -87,10 +87,10 @@ def test_phase_telemetry_from_a_continued_build(git_repo: Path) -> None:
 
     table = render_table(run)
     assert f"Token telemetry ({MODEL})" in table
-    assert f"Prompt caching saved ${2 * saving:.4f}" in table
-    assert f"| `big` | 2 | 1 | 0 | 400 | {u.output_tokens:,} |" in table
-    assert "| **total** | 4 | 2 | 0 |" in table
-    assert f"{2 * expected:.4f}" in table
+    assert f"Prompt caching saved ${3 * saving:.4f}" in table
+    assert f"| `big` | 4 | 2 | 0 | 400 | {2 * u.output_tokens:,} |" in table
+    assert "| **total** | 6 | 3 | 0 |" in table
+    assert f"{3 * expected:.4f}" in table
 
 
 def test_dropped_request_is_recorded(git_repo: Path) -> None:
