@@ -212,13 +212,17 @@ def parse_spec(data: Any, source: str | None = None) -> RunSpec:
 
 def parse_spec_text(text: str, source: str | None = None, fmt: str | None = None) -> RunSpec:
     """Parse YAML or JSON text (YAML is a superset; `fmt='json'` forces JSON)."""
+    kind = "JSON" if fmt == "json" else "YAML"
     try:
         data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise SpecError(
-            [f"(file): not valid {'JSON' if fmt == 'json' else 'YAML'}: {exc}"], source
-        ) from None
-    return parse_spec(data, source)
+        raise SpecError([f"(file): not valid {kind}: {exc}"], source) from None
+    except RecursionError:  # the parsers recurse once per level of nesting
+        raise SpecError([f"(file): the {kind} is nested too deeply to read"], source) from None
+    try:
+        return parse_spec(data, source)
+    except RecursionError:
+        raise SpecError(["(file): a value is nested too deeply to check"], source) from None
 
 
 def phase_digest(spec: RunSpec, phase: Phase) -> str:
