@@ -97,6 +97,9 @@ def test_malformed_records_name_line_and_field(tmp_path: Path) -> None:
         parse_records(_lines(bad), BenchRecord)
     with pytest.raises(RecordError, match="cannot read"):
         load_records(tmp_path / "missing.jsonl", BenchRecord)
+    (tmp_path / "blank.jsonl").write_text("\n  \n", encoding="utf-8")
+    with pytest.raises(RecordError, match=r"blank.jsonl: no records"):
+        load_records(tmp_path / "blank.jsonl", BenchRecord)
 
 
 def test_estimator_bench_scores_synthetic_records() -> None:

@@ -51,3 +51,14 @@ def test_order_and_waves_refuse_a_cycle() -> None:
         topological_order(nodes)
     with pytest.raises(ValueError, match="dependency cycle"):
         waves(nodes)
+
+
+def test_a_long_chain_listed_from_the_end() -> None:
+    n = 5000  # deeper than the recursion limit
+    nodes = [P(f"p{i}", *([f"p{i + 1}"] if i + 1 < n else [])) for i in range(n)]
+    assert find_cycle(nodes) is None
+    assert topological_order(nodes) == [f"p{i}" for i in reversed(range(n))]
+    assert waves(nodes) == [[f"p{i}"] for i in reversed(range(n))]
+    closed = [*nodes[:-1], P(f"p{n - 1}", "p0")]
+    cycle = find_cycle(closed)
+    assert cycle is not None and len(cycle) == n + 1 and cycle[0] == cycle[-1] == "p0"

@@ -12,6 +12,7 @@ from autopack.core.followup import (
     followup_phase_id,
     inert,
     mark_line,
+    requester_name,
 )
 from autopack.core.render.prompts import phase_prompt
 
@@ -30,8 +31,12 @@ def test_the_phase_fences_the_instruction_and_names_who_asked() -> None:
     )
     assert prompt.index("EXTRA") < prompt.index("Emit the NDJSON")
     assert (
-        followup_phase("followup-1", "x", "evil`name\n<b>").title == "Follow-up asked by evilnameb"
+        followup_phase("followup-1", "x", "evil`name\n<b>").title == "Follow-up asked by evilname b"
     )
+    assert requester_name("  Ana \t Lima\n") == "Ana Lima"
+    assert requester_name("Ana Lu\u0301cia") == "Ana Lúcia"  # NFC: the accent stays
+    assert requester_name("dependabot[bot]") == "dependabot[bot]"
+    assert requester_name(" `<>` \u202e ") == "a maintainer"
 
 
 def test_mark_line_marks_the_commented_line_in_a_gutter() -> None:

@@ -261,6 +261,18 @@ def test_expiry_after_the_ttl() -> None:
         decide(state, req.id, Decision.approve, "alice", HEAD, T0)
 
 
+def test_a_request_whose_phase_left_the_state() -> None:
+    req = request_for()
+    state = held_state(req)
+    state.phases = [p for p in state.phases if p.id != "config"]
+    for decision in Decision:
+        with pytest.raises(GovernanceError, match=f"{req.id} holds phase 'config'"):
+            decide(state, req.id, decision, "alice", HEAD, T0)
+    entries = expire_stale(state, T0 + timedelta(days=3), timedelta(days=2))
+    assert [e.action for e in entries] == ["expired"]
+    assert req.state is RequestState.expired
+
+
 def test_apply_decision_logs_decisions_and_refusals(tmp_path: Path) -> None:
     req = request_for()
     state = held_state(req)

@@ -187,3 +187,27 @@ def test_no_phases_is_reported_with_the_other_problems() -> None:
 def test_a_run_spec_built_in_code_may_have_no_phases() -> None:
     # The Action builds one (the goal only) to load the governance policy on a resume.
     assert RunSpec(goal="(resume)").phases == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt", "named"),
+    [
+        (
+            "goal: g\nphases: []\ngoal: h\n",
+            None,
+            "key 'goal' is given twice in one mapping (line 3)",
+        ),
+        ("goal: g\nphases:\n  - {id: a, title: A, id: b}\n", None, "key 'id' is given twice"),
+        ('{"goal": "g", "phases": [], "goal": "h"}', "json", "key 'goal' is given twice"),
+    ],
+)
+def test_a_key_given_twice_is_an_error(text: str, fmt: str | None, named: str) -> None:
+    with pytest.raises(
+        SpecError, match=r"\(file\): " + named.replace("(", r"\(").replace(")", r"\)")
+    ):
+        parse_spec_text(text, fmt=fmt)
+
+
+def test_a_merge_key_may_be_overridden() -> None:
+    text = "goal: g\nphases:\n  - <<: {id: x, title: T}\n    id: a\n"
+    assert [p.id for p in parse_spec_text(text).phases] == ["a"]

@@ -125,7 +125,10 @@ def load_records(path: str | Path, model: type[R]) -> list[R]:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise RecordError(f"{p}: cannot read: {exc.strerror or exc}") from exc
-    return parse_records(text, model, source=str(p))
+    records = parse_records(text, model, source=str(p))
+    if not records:
+        raise RecordError(f"{p}: no records (the file is empty or holds only blank lines)")
+    return records
 
 
 # --- predictors: record -> (full_file_tokens, edit_tokens, max_tokens_full, max_tokens_edit) ---

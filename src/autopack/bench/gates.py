@@ -27,6 +27,7 @@ from autopack.core.governance.policy import BUILTIN_PROTECTED, matches_any
 from autopack.core.spec import parse_spec
 from autopack.core.telemetry import RunTelemetry
 from autopack.core.usage import Usage
+from autopack.errors import WorkspaceError
 
 
 class GatesBenchConfig(BaseModel):
@@ -85,12 +86,31 @@ def commit_ops(repo: git.Repo, sha: str) -> list[dict[str, Any]]:
     return [*ops, {"op": "done", "summary": f"replayed {sha[:10]}"}]
 
 
+def _commits_to_replay(source: Path, commits: int) -> tuple[git.Repo, list[str]]:
+    """The repo and its last `commits` first-parent commits that have a parent, oldest first;
+    a WorkspaceError when `source` is no repository or has no such commit."""
+    try:
+        repo = git.Repo(source)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise WorkspaceError(f"--repo {source} is not a git repository") from None
+    try:
+        listed = repo.git.rev_list("--first-parent", f"--max-count={commits}", "HEAD").split()
+    except git.GitCommandError:
+        raise WorkspaceError(f"--repo {source} has no commits (HEAD names none)") from None
+    # A root commit has no parent to replay it on.
+    shas = [sha for sha in listed[::-1] if repo.commit(sha).parents]
+    if not shas:
+        raise WorkspaceError(
+            f"--repo {source} has no commit with a parent to replay (it needs at least two)"
+        )
+    return repo, shas
+
+
 def replay_material(
     source: Path, commits: int
 ) -> tuple[str, dict[str, Any], list[ReplayRecord], list[str]]:
     """The base commit, the spec (one phase per commit), the replay records and the subjects."""
-    repo = git.Repo(source)
-    shas = repo.git.rev_list("--first-parent", f"--max-count={commits}", "HEAD").split()[::-1]
+    repo, shas = _commits_to_replay(source, commits)
     base = repo.commit(shas[0]).parents[0].hexsha
     phases, records, subjects = [], [], []
     for n, sha in enumerate(shas, 1):

@@ -10,6 +10,7 @@ from typing import Any
 
 from autopack.bench.gates import GatesBenchConfig, render_gates_table, run_gates_bench
 from autopack.commands._common import progress
+from autopack.errors import AutopackError
 
 
 def register(kinds: Any) -> None:
@@ -26,6 +27,20 @@ def register(kinds: Any) -> None:
     p.set_defaults(func=run)
 
 
+def new_folder(workdir: Path) -> Path:
+    """`workdir`, created; an AutopackError when it exists or cannot be created."""
+    if workdir.exists() or workdir.is_symlink():
+        raise AutopackError(
+            f"--dir {workdir} already exists: give a new folder (the bench fills it with clones, "
+            "caches and reports)"
+        )
+    try:
+        workdir.mkdir(parents=True)
+    except OSError as exc:
+        raise AutopackError(f"--dir {workdir}: cannot create the folder: {exc}") from None
+    return workdir
+
+
 def run(args: argparse.Namespace) -> int:
     config = GatesBenchConfig(
         commits=args.commits,
@@ -36,8 +51,7 @@ def run(args: argparse.Namespace) -> int:
     say = progress if args.verbose else (lambda _msg: None)
     source = Path(args.repo).resolve()
     if args.dir:
-        workdir = Path(args.dir)
-        workdir.mkdir(parents=True, exist_ok=False)
+        workdir = new_folder(Path(args.dir))
         print(render_gates_table(run_gates_bench(source, workdir, config, say), source, config))
         return 0
     with tempfile.TemporaryDirectory(prefix="autopack-bench-gates-") as tmp:

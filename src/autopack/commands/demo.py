@@ -103,10 +103,23 @@ def whole_demo(first: RunState, resumed: RunState) -> RunState:
     return resumed.model_copy(update={"phases": phases})
 
 
+def demo_root(folder: str | None) -> Path:
+    """The demo's folder: `folder` (created if missing) or a new temp folder."""
+    if not folder:
+        return Path(tempfile.mkdtemp(prefix="autopack-demo-")).resolve()
+    root = Path(folder).resolve()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise AutopackError(f"--dir {root} is a file, not a folder: give a folder") from None
+    except OSError as exc:
+        raise AutopackError(f"--dir {root}: cannot create the folder: {exc}") from None
+    return root
+
+
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    root = Path(args.dir or tempfile.mkdtemp(prefix="autopack-demo-")).resolve()
-    root.mkdir(parents=True, exist_ok=True)
+    root = demo_root(args.dir)
     progress(f"autopack demo: creating a sample repo in {root}")
     work, origin = make_repo(root)
     spec_path = root / "spec.yaml"

@@ -73,15 +73,21 @@ def make_model(args: argparse.Namespace) -> ModelClient:
 
 
 def goal_text(args: argparse.Namespace) -> str | None:
+    """The goal of --goal or --goal-file, stripped; None when neither is given. An empty or
+    blank goal is an error (before any model request is made for it)."""
     if args.goal_file:
         try:
-            return Path(args.goal_file).read_text(encoding="utf-8")
+            goal: str | None = Path(args.goal_file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise AutopackError(f"cannot read --goal-file {args.goal_file}: {exc}") from None
-    goal: str | None = args.goal
-    if goal is not None and not goal.strip():
-        raise AutopackError("--goal is empty")
-    return goal
+        source = f"--goal-file {args.goal_file}"
+    else:
+        goal, source = args.goal, "--goal"
+    if goal is None:
+        return None
+    if not goal.strip():
+        raise AutopackError(f"{source} is empty")
+    return goal.strip()
 
 
 def repo_files(workspace: GitWorkspace) -> list[RepoFile]:

@@ -10,6 +10,7 @@ with the line marked and the diff hunk the comment was made on."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from pydantic import BaseModel, ConfigDict
 
@@ -41,10 +42,17 @@ def followup_phase_id(key: str) -> str:
     return f"followup-{slug}"
 
 
+def requester_name(asked_by: str) -> str:
+    """`asked_by` made safe for a commit subject: letters, digits, `_.[]-` and single spaces
+    (every run of whitespace, newlines included, becomes one space); at most 40 characters."""
+    kept = re.sub(r"[^\w\s.\[\]-]+", "", unicodedata.normalize("NFC", asked_by))
+    return " ".join(kept.split())[:40].strip() or "a maintainer"
+
+
 def followup_phase(phase_id: str, instruction: str, asked_by: str) -> Phase:
     """The phase: its goal is the fenced instruction; its title names who asked (never the
     instruction itself, which is untrusted text and would reach commit subjects and comments)."""
-    who = re.sub(r"[^A-Za-z0-9_.\[\]-]+", "", asked_by)[:40] or "a maintainer"
+    who = requester_name(asked_by)
     return Phase(
         id=phase_id,
         title=f"Follow-up asked by {who}",

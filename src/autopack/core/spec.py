@@ -210,15 +210,65 @@ def parse_spec(data: Any, source: str | None = None) -> RunSpec:
     return spec
 
 
+class DuplicateKeyError(ValueError):
+    """A mapping gives the same key twice (the parsers would keep the last value silently)."""
+
+    def __init__(self, key: object, line: int | None = None) -> None:
+        self.key, self.line = key, line
+        at = f" (line {line})" if line is not None else ""
+        super().__init__(
+            f"key {key!r} is given twice in one mapping{at}; only one value would be used"
+        )
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that refuses a mapping key given twice (merge keys `<<` may still be
+    overridden, as YAML intends)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                fresh = key not in seen
+            except TypeError:  # unhashable: the base class reports it
+                continue
+            if not fresh:
+                raise DuplicateKeyError(key, key_node.start_mark.line + 1)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json object_pairs_hook refusing a key given twice."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKeyError(key)
+        out[key] = value
+    return out
+
+
 def parse_spec_text(text: str, source: str | None = None, fmt: str | None = None) -> RunSpec:
     """Parse YAML or JSON text (YAML is a superset; `fmt='json'` forces JSON)."""
+    kind = "JSON" if fmt == "json" else "YAML"
     try:
-        data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
+        if fmt == "json":
+            data = json.loads(text, object_pairs_hook=_unique_pairs)
+        else:
+            data = yaml.load(text, Loader=UniqueKeyLoader)  # a SafeLoader subclass
+    except DuplicateKeyError as exc:
+        raise SpecError([f"(file): {exc}"], source) from None
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise SpecError(
-            [f"(file): not valid {'JSON' if fmt == 'json' else 'YAML'}: {exc}"], source
-        ) from None
-    return parse_spec(data, source)
+        raise SpecError([f"(file): not valid {kind}: {exc}"], source) from None
+    except RecursionError:  # the parsers recurse once per level of nesting
+        raise SpecError([f"(file): the {kind} is nested too deeply to read"], source) from None
+    try:
+        return parse_spec(data, source)
+    except RecursionError:
+        raise SpecError(["(file): a value is nested too deeply to check"], source) from None
 
 
 def phase_digest(spec: RunSpec, phase: Phase) -> str:

@@ -24,7 +24,7 @@ from autopack.core.governance.requests import (
     audit_entry,
     verify_integrity,
 )
-from autopack.core.state import PhaseStatus, RunState
+from autopack.core.state import PhaseRecord, PhaseStatus, RunState
 from autopack.errors import GovernanceError
 
 MIN_ID_PREFIX = 6
@@ -81,6 +81,19 @@ def find_request(state: RunState, request_id: str) -> GovernanceRequest:
     raise GovernanceError(f"request id {request_id!r} is ambiguous; known: {known}")
 
 
+def held_phase(state: RunState, request: GovernanceRequest) -> PhaseRecord:
+    """The phase record `request` holds; a GovernanceError when the run no longer has that phase
+    (a resume with a spec without it keeps the request but drops its phase)."""
+    for record in state.phases:
+        if record.id == request.phase_id:
+            return record
+    raise GovernanceError(
+        f"request {request.id} holds phase {request.phase_id!r}, which this run no longer has "
+        "(the spec it was resumed with has no such phase); resume with a spec that has it to "
+        "decide the request"
+    )
+
+
 def decide(
     state: RunState,
     request_id: str,
@@ -103,7 +116,7 @@ def decide(
             f"request {request.id} is already {request.state.value}{by}; it cannot be "
             f"{target.value} now"
         )
-    record = state.phase(request.phase_id)
+    record = held_phase(state, request)
     if record.status is not PhaseStatus.awaiting_approval:
         raise GovernanceError(
             f"request {request.id}: phase {record.id} is {record.status.value}, "
@@ -146,8 +159,8 @@ def expire_stale(state: RunState, now: datetime, ttl: timedelta) -> list[AuditEn
     for request in state.requests:
         if request.state is RequestState.pending and now - request.created_at > ttl:
             request.move(RequestState.expired, None, now, f"older than {ttl}")
-            record = state.phase(request.phase_id)
-            if record.status is PhaseStatus.awaiting_approval:
+            record = next((p for p in state.phases if p.id == request.phase_id), None)
+            if record is not None and record.status is PhaseStatus.awaiting_approval:
                 record.move(PhaseStatus.pending, f"governance request {request.id} expired")
             entries.append(audit_entry(request, "expired", "autopack", now, f"older than {ttl}"))
     return entries
@@ -159,5 +172,6 @@ __all__ = [
     "decide",
     "expire_stale",
     "find_request",
+    "held_phase",
     "waiting_reason",
 ]
