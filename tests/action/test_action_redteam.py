@@ -1,0 +1,58 @@
+"""Red-team findings on the Action's run lifecycle: each test shows a bug (it fails on the code it
+was written against). Same world as test_action_e2e.py: the local GitHub server through PyGithub,
+the local Messages API server, real git with a bare origin and a fresh checkout per run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import git
+import pytest
+from action_world import API_KEY, World, make_world, spec_body
+
+from autopack.action.tracking import Tracking, decode_state, state_key
+
+KEY = state_key(API_KEY)
+
+
+@pytest.fixture
+def world(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Iterator[World]:
+    yield from make_world(tmp_path, monkeypatch, capsys)
+
+
+def _tracking(world: World, number: int = 1) -> Tracking:
+    [t] = [t for c in world.state.comments_on(number) if (t := decode_state(c["body"], KEY))]
+    return t
+
+
+def _push_spec(world: World, name: str, *phase_ids: str) -> str:
+    seed = world.checkout()
+    (seed / "specs").mkdir(exist_ok=True)
+    path = f"specs/{name}.yaml"
+    (seed / path).write_text(
+        spec_body(*phase_ids).split("```autopack\n")[1].split("```")[0], encoding="utf-8"
+    )
+    repo = git.Repo(seed)
+    repo.git.add("specs")
+    repo.git.commit("-q", "-m", f"add {path}")
+    repo.git.push("-q", "origin", "main")
+    return path
+
+
+def test_a_spec_file_run_whose_first_phase_is_held_posts_its_request(world: World) -> None:
+    """workflow_dispatch with a spec file whose first phase touches a protected path: nothing is
+    committed yet, so there is no PR, and a spec-file run has no issue. The request must still be
+    posted somewhere a maintainer can approve it (and the run wait with action_required); instead
+    the run stops with "no issue or pull request to post the <id> comment on", leaves nothing on
+    GitHub, and every re-run pays for the same model call and stops the same way."""
+    world.defaults["test_command"] = "none"
+    path = _push_spec(world, "own", "owners")
+    payload = {"inputs": {"spec_path": path}, "sender": {"login": "maint"}}
+    fired = world.fire("workflow_dispatch", payload)
+    assert "no issue or pull request to post" not in fired.stdout, fired.stdout
+    assert fired.outputs["conclusion"] == "action_required", fired.stdout
+    assert fired.code == 3
+    assert any("autopack:governance" in c["body"] for c in world.state.comments.values())
