@@ -56,3 +56,31 @@ def test_a_spec_file_run_whose_first_phase_is_held_posts_its_request(world: Worl
     assert fired.outputs["conclusion"] == "action_required", fired.stdout
     assert fired.code == 3
     assert any("autopack:governance" in c["body"] for c in world.state.comments.values())
+
+
+def test_an_approval_cut_off_before_its_state_is_saved_is_finished_by_the_rerun(
+    world: World,
+) -> None:
+    """A maintainer's approve label: apply_decision edits the request comment ("approved") and
+    only then is the decision saved in the tracking comment. The job dies between the two (here
+    GitHub refuses the tracking edit; a kill or timeout there is the same). "Re-run jobs" must
+    finish the approval; instead the request comment's new updated_at makes the maintainer's
+    label "older than the request it would decide": it is refused and removed, while the request
+    comment already says "approved". The approval is lost and a fresh label is needed."""
+    world.defaults["test_command"] = "none"
+    n = world.state.create_issue("Mul and owners", spec_body("multiply", "owners"))
+    first = world.label_issue(n, "autopack", "maint")
+    assert first.outputs["conclusion"] == "action_required", first.stdout
+    [pr] = world.state.pulls()
+    number = pr["number"]
+    [tracking] = [c for c in world.state.comments_on(n) if "autopack:tracking" in c["body"]]
+    world.state.fail_once("PATCH", rf"/issues/comments/{tracking['id']}$", status=422)
+
+    died = world.label_pull(number, "autopack:approve", "maint")
+    assert died.code == 1, died.stdout
+    assert "autopack(owners): Add CODEOWNERS" not in world.branch_log("autopack/issue-1")
+
+    again = world.refire()
+    assert "older than the request" not in again.stdout, again.stdout
+    assert again.outputs["conclusion"] == "success", again.stdout
+    assert "autopack(owners): Add CODEOWNERS" in world.branch_log("autopack/issue-1")
