@@ -12,6 +12,8 @@ import pytest
 from action_world import API_KEY, World, make_world, spec_body
 
 from autopack.action.tracking import Tracking, decode_state, state_key
+from autopack.demo import scenario
+from support.messages_server import Reply
 
 KEY = state_key(API_KEY)
 
@@ -84,3 +86,40 @@ def test_an_approval_cut_off_before_its_state_is_saved_is_finished_by_the_rerun(
     assert "older than the request" not in again.stdout, again.stdout
     assert again.outputs["conclusion"] == "success", again.stdout
     assert "autopack(owners): Add CODEOWNERS" in world.branch_log("autopack/issue-1")
+
+
+def _opened(world: World) -> int:
+    """An issue run to a ready PR (one docs phase, no test gate); returns the PR number."""
+    world.defaults["test_command"] = "none"
+    n = world.state.create_issue("Docs", spec_body("docs"))
+    first = world.label_issue(n, "autopack", "maint")
+    assert first.outputs["conclusion"] == "success", first.stdout
+    [pr] = world.state.pulls()
+    return int(pr["number"])
+
+
+def _command(world: World, body: str) -> dict[str, object]:
+    return next(c for c in world.state.comments.values() if c["body"] == body)
+
+
+def test_a_follow_up_committed_before_its_check_run_failed_gets_it_on_the_rerun(
+    world: World,
+) -> None:
+    """The follow-up's commit is pushed, then its check run cannot be published (the job dies
+    there; here GitHub refuses it once). README: "a phase committed before a job died gets its
+    missing check run on the re-run". For a follow-up the run instead reports `success` (exit 0)
+    although it stopped with an error, and the re-run is ignored ("already committed"), so the
+    follow-up's check run is never published."""
+    pr = _opened(world)
+    world.followup_replies.append(Reply(text=scenario.ndjson(scenario.RESPONSES["multiply"][0][0])))
+    world.state.fail_once("POST", r"/check-runs$", status=422)
+    died = world.comment(pr, "/autopack add mul(a, b)", "maint")
+    cid = _command(world, "/autopack add mul(a, b)")["id"]
+    assert f"autopack(followup-{cid}): Follow-up asked by maint" in world.branch_log(
+        "autopack/issue-1"
+    )
+    assert "Autopack stopped" in died.stdout
+    assert died.outputs["conclusion"] != "success", died.stdout  # it stopped on an error
+
+    world.refire()
+    assert f"Autopack / followup-{cid}" in world.checks()
