@@ -123,3 +123,40 @@ def test_a_follow_up_committed_before_its_check_run_failed_gets_it_on_the_rerun(
 
     world.refire()
     assert f"Autopack / followup-{cid}" in world.checks()
+
+
+def test_a_cancelled_follow_up_is_built_again_by_the_rerun(world: World) -> None:
+    """ "Cancel workflow" (SIGTERM) while the follow-up's model stream is under way. README: the
+    cut phase is failed, the run ends `cancelled` with 143, and "a re-run resumes like any other:
+    ... the cut phase is built again". For a follow-up, settle_followups turns the cancelled
+    outcome into `failure` (exit 1, not 143), answers the comment "❌ not committed (failed):
+    cancelled ... a re-run builds it again", and then the re-run is ignored because `failed` is a
+    final follow-up state: the follow-up is lost."""
+    import os
+    import signal
+
+    from action_world import responder
+
+    pr = _opened(world)
+    mul = Reply(text=scenario.ndjson(scenario.RESPONSES["multiply"][0][0]))
+    cut: list[bool] = []
+
+    def cancel_first_followup(rec):  # type: ignore[no-untyped-def]
+        if "# Phase `followup-" in rec.message_text(0) and not cut:
+            cut.append(True)
+            os.kill(os.getpid(), signal.SIGTERM)  # the job is cancelled mid-stream
+            return Reply(text=mul.text, chunk_chars=10, stall_after=40, stall_s=3)
+        return responder(rec, [mul])
+
+    world.model.responder = cancel_first_followup
+    cancelled = world.comment(pr, "/autopack add mul(a, b)", "maint")
+    cid = _command(world, "/autopack add mul(a, b)")["id"]
+    assert cut and "cancelled (SIGTERM)" in cancelled.stdout, cancelled.stdout
+    assert cancelled.outputs["conclusion"] == "cancelled", cancelled.stdout
+    assert cancelled.code == 143
+
+    again = world.refire()
+    assert "already failed" not in again.stdout, again.stdout
+    assert f"autopack(followup-{cid}): Follow-up asked by maint" in world.branch_log(
+        "autopack/issue-1"
+    )
