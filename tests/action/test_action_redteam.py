@@ -160,3 +160,44 @@ def test_a_cancelled_follow_up_is_built_again_by_the_rerun(world: World) -> None
     assert f"autopack(followup-{cid}): Follow-up asked by maint" in world.branch_log(
         "autopack/issue-1"
     )
+
+
+BREAKING_OPS = [
+    {"op": "edit", "path": "src/calc/ops.py", "old": "return a + b", "new": "return a + b + 1"},
+    {"op": "done", "summary": "Made add generous."},
+]
+ENV_OPS = [
+    {"op": "write", "path": ".env.example", "content": "CALC_PRECISION=4\n"},
+    {"op": "done", "summary": "Documented the precision setting."},
+]
+
+
+def test_approving_a_held_follow_up_does_not_rebuild_an_earlier_failed_one(world: World) -> None:
+    """The README's own conversation: `/autopack make add return a + b + 1` fails its tests ("❌
+    not committed"), `/autopack document ... in .env.example` is held, an admin approves it. The
+    approval run resumes the whole spec (Decide._resume passes no `only`), so the earlier failed
+    follow-up, a final state its reply already answered, is built again: a model call (and cost)
+    nobody asked for, and possibly a commit of a change the maintainer gave up on."""
+    world.defaults.pop("test_command", None)  # the test gate is on: the first follow-up fails
+    n = world.state.create_issue("Docs", spec_body("docs"))
+    assert world.label_issue(n, "autopack", "maint").outputs["conclusion"] == "success"
+    [pr] = world.state.pulls()
+    number = int(pr["number"])
+    world.followup_replies += [
+        Reply(text=scenario.ndjson(BREAKING_OPS)),
+        Reply(text=scenario.ndjson([{"op": "done", "summary": "?"}], 3)),
+    ]
+    failed = world.comment(number, "/autopack make add return a + b + 1", "maint")
+    assert failed.outputs["conclusion"] == "failure", failed.stdout
+    world.followup_replies.append(Reply(text=scenario.ndjson(ENV_OPS)))
+    held = world.comment(number, "/autopack document the precision in .env.example", "maint")
+    assert held.outputs["conclusion"] == "action_required", held.stdout
+    [request] = [r for r in _tracking(world).state.requests]  # type: ignore[union-attr]
+    broken = _command(world, "/autopack make add return a + b + 1")["id"]
+    asked = len(world.model.message_requests)
+
+    ok = world.comment(number, f"/autopack approve {request.id}", "admin")
+
+    assert f"followup-{broken}: building" not in ok.stdout, ok.stdout
+    assert len(world.model.message_requests) == asked  # the approved ops are re-applied only
+    assert ok.outputs["conclusion"] == "success", ok.stdout
