@@ -201,3 +201,17 @@ def test_approving_a_held_follow_up_does_not_rebuild_an_earlier_failed_one(world
     assert f"followup-{broken}: building" not in ok.stdout, ok.stdout
     assert len(world.model.message_requests) == asked  # the approved ops are re-applied only
     assert ok.outputs["conclusion"] == "success", ok.stdout
+
+
+def test_a_run_that_stopped_on_an_error_has_the_conclusion_error(world: World) -> None:
+    """The session stops on an error (GitHub refuses a check run): the tracking comment says
+    `conclusion: **error**`, the log "Autopack stopped", and the README's outputs table says
+    `error (1; the run stopped)`. The `conclusion` output says `failure` ("a phase failed or was
+    blocked") instead: Session._ending sets t.conclusion but not outcome.conclusion."""
+    world.defaults["test_command"] = "none"
+    n = world.state.create_issue("Add mul", spec_body("multiply"))
+    world.state.fail_once("POST", r"/check-runs$", status=422)
+    died = world.label_issue(n, "autopack", "maint")
+    assert "Autopack stopped" in died.stdout
+    assert _tracking(world, n).conclusion == "error"
+    assert died.outputs["conclusion"] == "error", died.stdout
