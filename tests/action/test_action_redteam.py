@@ -215,3 +215,25 @@ def test_a_run_that_stopped_on_an_error_has_the_conclusion_error(world: World) -
     assert "Autopack stopped" in died.stdout
     assert _tracking(world, n).conclusion == "error"
     assert died.outputs["conclusion"] == "error", died.stdout
+
+
+def test_a_redelivered_approval_that_succeeded_changes_nothing(world: World) -> None:
+    """ "Re-run jobs" on an approval run that succeeded (or GitHub delivering the label event
+    twice). README: "A second identical approval changes nothing" and re-runs make "no duplicate
+    comment". The re-run instead posts a new "⛔ Autopack did not accept the label: there is no
+    pending governance request on this run" comment on the PR and ends `refused`, which reads as
+    if the maintainer's approval had been rejected."""
+    world.defaults["test_command"] = "none"
+    n = world.state.create_issue("Mul and owners", spec_body("multiply", "owners"))
+    world.label_issue(n, "autopack", "maint")
+    [pr] = world.state.pulls()
+    ok = world.label_pull(pr["number"], "autopack:approve", "maint")
+    assert ok.outputs["conclusion"] == "success", ok.stdout
+    before = sorted(world.state.comments)
+
+    again = world.refire()
+
+    assert sorted(world.state.comments) == before, [
+        world.state.comments[c]["body"] for c in world.state.comments if c not in before
+    ]
+    assert again.outputs["conclusion"] != "refused", again.stdout
