@@ -237,3 +237,33 @@ def test_a_redelivered_approval_that_succeeded_changes_nothing(world: World) -> 
         world.state.comments[c]["body"] for c in world.state.comments if c not in before
     ]
     assert again.outputs["conclusion"] != "refused", again.stdout
+
+
+def test_an_approval_is_not_applied_on_a_head_pushed_after_it_was_judged(world: World) -> None:
+    """The approval run reads the PR head from the API (it equals the request's head: the label
+    counts), then fetches the branch. A maintainer's push that lands between the two is what the
+    run checks out: the held ops are applied and committed on top of a commit the approver never
+    saw, although an approval "is refused when ... the branch head moved since the request was
+    posted". Decide._apply never compares the fetched head with the judged one."""
+    from autopack.adapters.github_push import ActionWorkspace
+
+    world.defaults["test_command"] = "none"
+    n = world.state.create_issue("Mul and owners", spec_body("multiply", "owners"))
+    world.label_issue(n, "autopack", "maint")
+    [pr] = world.state.pulls()
+    pushed: list[str] = []
+    adopt = ActionWorkspace.adopt_remote_branch
+
+    def racing_push(self: ActionWorkspace, branch: str) -> bool:
+        if not pushed:  # the approval run was judged; now the push lands
+            pushed.append(world.human_commit(branch))
+        return adopt(self, branch)
+
+    world.monkeypatch.setattr(ActionWorkspace, "adopt_remote_branch", racing_push)
+    world.label_pull(pr["number"], "autopack:approve", "maint")
+
+    assert pushed
+    on_top = git.Repo(world.origin).commit("autopack/issue-1")
+    assert not (
+        on_top.message.startswith("autopack(owners)") and on_top.parents[0].hexsha == pushed[0]
+    ), "the held ops were committed on a head the approval never saw"
