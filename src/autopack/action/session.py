@@ -179,7 +179,7 @@ class Session:
             if not isinstance(exc, AutopackError):
                 exc = AutopackError(f"internal error {type(exc).__name__}: {exc}")
             self.log.error(f"Autopack stopped: {exc}")
-            t.conclusion = "error"
+            t.conclusion = outcome.conclusion = "error"
             outcome.messages.append(f"Autopack stopped: {exc}")
             self._final_comment(f"## Autopack stopped\n\n{exc}\n\n" + self._state_summary())
             self.save_tracking()
