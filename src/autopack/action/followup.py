@@ -154,12 +154,14 @@ def settle_followups(
         f.status, f.commit_sha, f.reason = record.status.value, record.commit_sha, record.reason
         f.cost_usd = max(f.cost_usd, record.cost_usd)
         said = f.status
-        stopped = outcome.conclusion == "error"
-        if f.phase_id in focus and stopped and not _done(tracking, f):
+        stopped = outcome.conclusion in ("error", "cancelled")
+        if f.phase_id in outcome.cut:  # not final: a re-run builds it again
+            f.status = said = "cancelled"
+        elif f.phase_id in focus and stopped and not _done(tracking, f):
             said, f.reason = "error", (outcome.messages or ["the run stopped"])[0]
         if f.phase_id in focus and not stopped:  # a run that stopped says so, whatever its phase
             outcome.conclusion = CONCLUSIONS.get(said, "failure")
-        if said == f.reported or (said not in FINAL and said != "error"):
+        if said == f.reported or (said not in FINAL and said not in ("error", "cancelled")):
             continue
         _reply(runner, tracking, f, record, said)
         if said == "committed":

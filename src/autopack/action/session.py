@@ -39,6 +39,7 @@ class Outcome:
     cost_usd: float = 0.0
     output_tokens: int = 0
     messages: list[str] = field(default_factory=list)
+    cut: list[str] = field(default_factory=list)  # phases a cancel cut short (built again)
 
     def outputs(self) -> dict[str, str]:
         return {
@@ -228,7 +229,7 @@ class Session:
             f"${t.cost_usd:.4f}, {t.output_tokens} output tokens. Re-run to resume."
         )
         self.log.warning(message)
-        outcome = Outcome(conclusion="cancelled", branch=t.branch, messages=[message])
+        outcome = Outcome(conclusion="cancelled", branch=t.branch, messages=[message], cut=cut)
         return self._fill(outcome)
 
     def _discard(self, paths: list[str]) -> None:
