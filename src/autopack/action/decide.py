@@ -17,8 +17,10 @@ from autopack.action.events import BRANCH_PREFIX, DecideRequest
 from autopack.action.session import Outcome, finish, post_tracking
 from autopack.action.tracking import Tracking
 from autopack.adapters.clock import SystemClock
+from autopack.adapters.github_forge import GitHubForge
 from autopack.adapters.github_push import ActionWorkspace
-from autopack.app.governor import apply_decision, load_policy
+from autopack.app.governor import apply_decision, load_policy, render_request_comment
+from autopack.core.checks import CheckRun, PullRequestRef
 from autopack.core.governance.approval import LabelFact, Verdict, judge_approval
 from autopack.core.governance.comment import render_pending
 from autopack.core.governance.decide import find_request
@@ -47,6 +49,34 @@ def home_of(number: int, head_ref: str) -> int:
     if match:
         return int(match.group(1))
     return number
+
+
+class _SavedFirst:
+    """The forge apply_decision writes through: its request comment edits wait (`flush`) until
+    the decision is saved in the signed state. A run cut off in between is then finished by a
+    re-run; an edited comment first would make the label look older than the request."""
+
+    def __init__(self, forge: GitHubForge) -> None:
+        self.forge = forge
+        self.comments: dict[str, str] = {}
+
+    def upsert_comment(self, key: str, body: str) -> None:
+        self.comments[key] = body
+
+    def ensure_pull_request(
+        self, head: str, base: str, title: str, body: str, draft: bool = True
+    ) -> PullRequestRef:
+        return self.forge.ensure_pull_request(head, base, title, body, draft)
+
+    def publish_check_run(self, check: CheckRun) -> str:
+        return self.forge.publish_check_run(check)
+
+    def save_artifact(self, name: str, text: str) -> str:
+        return self.forge.save_artifact(name, text)
+
+    def flush(self) -> None:
+        for key, body in self.comments.items():
+            self.forge.upsert_comment(key, body)
 
 
 class Decide:
@@ -182,6 +212,7 @@ class Decide:
         ws.adopt_remote_branch(tracking.branch)
         decision = Decision.approve if intent.approve else Decision.deny
         policy = load_policy(ws, tracking.spec or RunSpec(goal="(resume)"))
+        saved_first, key = _SavedFirst(forge), self.inputs.signing_key
         try:
             apply_decision(
                 tracking.state,
@@ -191,18 +222,19 @@ class Decide:
                 head,
                 clock=SystemClock(),
                 audit=tracking,
-                forge=forge,
+                forge=saved_first,
                 ttl=timedelta(hours=policy.request_ttl_hours),
                 labels=self.inputs.decision_labels,
             )
         except GovernanceError as exc:
-            key = self.inputs.signing_key
             post_tracking(forge, tracking, self.inputs.decision_labels, key)  # expiry, audit
+            saved_first.flush()
             return self.refuse(str(exc), f"refused-{request.id}")
-        # The decision is durable (in the signed state) before the label is consumed: a run
-        # killed from here on is finished by a re-run, never asks for a second approval.
-        key = self.inputs.signing_key
+        # The decision is durable (in the signed state) before the request comment says it and
+        # the label is consumed: a run killed from here on is finished by a re-run, never asks
+        # for a second approval.
         post_tracking(forge, tracking, self.inputs.decision_labels, key)
+        saved_first.flush()
         if intent.label:  # consumed: a later request needs a new one
             forge.remove_label(intent.number, intent.label)
         self.log.info(f"request {request.id}: {decision.value}d by {who}; resuming")
@@ -224,6 +256,8 @@ class Decide:
         self.forge.target, self.forge.pull_number = tracking.issue_number, tracking.pr_number
         self.runner.home = tracking.issue_number or tracking.pr_number
         self.log.group(f"Autopack: finishing request {request.id} ({request.state.value} earlier)")
+        labels = self.inputs.decision_labels  # the run that decided may not have said it yet
+        self.forge.upsert_comment(request.id, render_request_comment(request, labels))
         ws = ActionWorkspace(self.runner.env.workspace, self.inputs.github_token)
         ws.adopt_remote_branch(tracking.branch)
         return self._resume(tracking, ws)
