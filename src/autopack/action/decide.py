@@ -243,10 +243,19 @@ class Decide:
     def _resume(self, tracking: Tracking, ws: ActionWorkspace) -> int:
         if tracking.spec is None:
             raise AutopackError("the tracking comment has no run spec; label the issue again")
-        runner = self.runner
+        runner, state = self.runner, tracking.state
         finalizer = runner.finalizer(ws)
+        # A follow-up that ended (committed, failed, blocked, denied) answered its comment: the
+        # approval run keeps it as it is (a failed one is not rebuilt unasked). One a cancel cut
+        # short is not final: it is built again like a planned phase.
+        ended = {p.id for p in state.phases if p.status.final} if state else set()
+        keep = tuple(
+            f.phase_id
+            for f in tracking.followups
+            if f.phase_id in ended and f.status != "cancelled"
+        )
         return runner.execute(
-            tracking, ws, runner.make_model(), tracking.spec, tracking.state, finalizer
+            tracking, ws, runner.make_model(), tracking.spec, state, finalizer, keep=keep
         )
 
     def _finish_decided(self, tracking: Tracking) -> int:

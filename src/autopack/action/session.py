@@ -190,17 +190,16 @@ class Session:
         self._tokens_check(telemetry)
         t.state = state
         pending = t.pending_requests()
+        ran = [p.status for p in state.phases if executor.config.runs(p.id)]  # kept: not judged
         if pending:
             if any(before.get(r.id, "") != r.head_sha for r in pending):
                 self._drop_stale_labels()
             t.conclusion = outcome.conclusion = "action_required"
-        elif any(p.status is PhaseStatus.denied for p in state.phases) and not any(
-            p.status is PhaseStatus.failed for p in state.phases
-        ):
+        elif PhaseStatus.denied in ran and PhaseStatus.failed not in ran:
             t.conclusion = outcome.conclusion = "denied"  # a maintainer's decision, not a failure
-        elif state.succeeded:
+        elif all(s is PhaseStatus.committed for s in ran):
             t.conclusion = outcome.conclusion = "success"
-            if self.forge.pull_number:
+            if state.succeeded and self.forge.pull_number:
                 self.forge.mark_ready_for_review(self.forge.pull_number)
         else:
             t.conclusion = outcome.conclusion = "failure"
