@@ -19,7 +19,12 @@ from autopack.action.tracking import Tracking
 from autopack.adapters.clock import SystemClock
 from autopack.adapters.github_forge import GitHubForge
 from autopack.adapters.github_push import ActionWorkspace
-from autopack.app.governor import apply_decision, load_policy, render_request_comment
+from autopack.app.governor import (
+    Governor,
+    apply_decision,
+    load_policy,
+    render_request_comment,
+)
 from autopack.core.checks import CheckRun, PullRequestRef
 from autopack.core.governance.approval import LabelFact, Verdict, judge_approval
 from autopack.core.governance.comment import render_pending
@@ -209,7 +214,8 @@ class Decide:
             c = intent.comment
             runner.react(c.id, c.review, "eyes", intent.number, c.review_body)
         ws = ActionWorkspace(runner.env.workspace, self.inputs.github_token)
-        ws.adopt_remote_branch(tracking.branch)
+        if ws.adopt_remote_branch(tracking.branch) and ws.head_sha() != head:
+            return self._moved(tracking, request, ws)
         decision = Decision.approve if intent.approve else Decision.deny
         policy = load_policy(ws, tracking.spec or RunSpec(goal="(resume)"))
         saved_first, key = _SavedFirst(forge), self.inputs.signing_key
@@ -239,6 +245,20 @@ class Decide:
             forge.remove_label(intent.number, intent.label)
         self.log.info(f"request {request.id}: {decision.value}d by {who}; resuming")
         return self._resume(tracking, ws)
+
+    def _moved(self, tracking: Tracking, request: GovernanceRequest, ws: ActionWorkspace) -> int:
+        """The branch moved between the judge and the checkout (a push landed in between):
+        refused as for a moved head, and the request re-posted at the new head (where a fresh
+        decision can approve it)."""
+        assert tracking.state is not None
+        fetched, was = ws.head_sha(), request.head_sha or "(none)"
+        labels, run_id = self.inputs.decision_labels, tracking.run_id
+        policy = load_policy(ws, tracking.spec or RunSpec(goal="(resume)"))
+        gov = Governor(policy, SystemClock(), self.forge, tracking, run_id, self.log.info, labels)
+        gov.publish(tracking.state, fetched, ws)
+        post_tracking(self.forge, tracking, labels, self.inputs.signing_key)
+        reason = f"the PR head moved to {fetched[:10]} since the request was made on {was[:10]}"
+        return self.refuse(reason, f"refused-{request.id}")
 
     def _resume(self, tracking: Tracking, ws: ActionWorkspace) -> int:
         if tracking.spec is None:
