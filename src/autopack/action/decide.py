@@ -117,6 +117,12 @@ class Decide:
         pending = tracking.pending_requests() if tracking else []
         if tracking is not None and not pending and tracking.unapplied_decision() is not None:
             return self._finish_decided(tracking)
+        done = self._decided_by_this(tracking)
+        if done is not None:  # a re-run or a re-delivered event: it changes nothing
+            return self.runner.ignore(
+                f"request {done.id} is already {done.state.value} by {done.decided_by}, "
+                f"by this {'label' if intent.comment is None else 'comment'}"
+            )
         if tracking is None or tracking.state is None or not pending:
             reason = "there is no pending governance request on this run"
             return self.refuse(reason, drop_label=False)
@@ -133,6 +139,30 @@ class Decide:
         if not verdict.allowed:
             return self.refuse(verdict.reason, f"refused-{request.id}")
         return self._apply(tracking, request, head, verdict.who)
+
+    def _decided_by_this(self, tracking: Tracking | None) -> GovernanceRequest | None:
+        """The request this label or comment already decided (same person, same decision, made
+        before the decision was): a re-run of its run or the event delivered again."""
+        intent = self.intent
+        want = RequestState.approved if intent.approve else RequestState.denied
+        requests = tracking.state.requests if tracking and tracking.state else []
+        decided = [r for r in requests if r.state is want and r.decided_at is not None]
+        if intent.comment is not None:
+            named = (intent.request_id or "-").strip().lower()
+            decided = [r for r in decided if r.id.startswith(named) or r.hash == named]
+        if not decided:
+            return None
+        if intent.comment is not None:
+            actor, at = intent.comment.author, intent.comment.created_at
+        else:
+            event = self.forge.last_labeled(intent.number, intent.label)
+            if event is None:
+                return None
+            actor, at = event.actor, event.created_at
+        return next(
+            (r for r in decided if r.decided_by == actor and r.decided_at and at <= r.decided_at),
+            None,
+        )
 
     def _pick(self, tracking: Tracking) -> GovernanceRequest:
         assert tracking.state is not None
