@@ -30,36 +30,6 @@ def _tracking(world: World, number: int = 1) -> Tracking:
     return t
 
 
-def _push_spec(world: World, name: str, *phase_ids: str) -> str:
-    seed = world.checkout()
-    (seed / "specs").mkdir(exist_ok=True)
-    path = f"specs/{name}.yaml"
-    (seed / path).write_text(
-        spec_body(*phase_ids).split("```autopack\n")[1].split("```")[0], encoding="utf-8"
-    )
-    repo = git.Repo(seed)
-    repo.git.add("specs")
-    repo.git.commit("-q", "-m", f"add {path}")
-    repo.git.push("-q", "origin", "main")
-    return path
-
-
-def test_a_spec_file_run_whose_first_phase_is_held_posts_its_request(world: World) -> None:
-    """workflow_dispatch with a spec file whose first phase touches a protected path: nothing is
-    committed yet, so there is no PR, and a spec-file run has no issue. The request must still be
-    posted somewhere a maintainer can approve it (and the run wait with action_required); instead
-    the run stops with "no issue or pull request to post the <id> comment on", leaves nothing on
-    GitHub, and every re-run pays for the same model call and stops the same way."""
-    world.defaults["test_command"] = "none"
-    path = _push_spec(world, "own", "owners")
-    payload = {"inputs": {"spec_path": path}, "sender": {"login": "maint"}}
-    fired = world.fire("workflow_dispatch", payload)
-    assert "no issue or pull request to post" not in fired.stdout, fired.stdout
-    assert fired.outputs["conclusion"] == "action_required", fired.stdout
-    assert fired.code == 3
-    assert any("autopack:governance" in c["body"] for c in world.state.comments.values())
-
-
 def test_an_approval_cut_off_before_its_state_is_saved_is_finished_by_the_rerun(
     world: World,
 ) -> None:
@@ -267,29 +237,3 @@ def test_an_approval_is_not_applied_on_a_head_pushed_after_it_was_judged(world: 
     assert not (
         on_top.message.startswith("autopack(owners)") and on_top.parents[0].hexsha == pushed[0]
     ), "the held ops were committed on a head the approval never saw"
-
-
-def test_long_unicode_follow_ups_do_not_overflow_the_tracking_comment(world: World) -> None:
-    """A PR reviewed in Chinese: each `/autopack` instruction is long (up to the 4,000 characters
-    a follow-up keeps). Every one is stored whole, forever, as its phase's goal in the spec inside
-    the signed state block: about 11 KB of base64 each, because CJK text is 3 bytes a character and
-    compresses little. The sixth such follow-up pushes the block past GitHub's comment limit:
-    render_tracking raises "the run state is too large ... split the work into smaller issues",
-    the run stops at the phase's first tracking save, the comment gets 👀 and never a reply, and
-    every later follow-up on the PR fails the same way."""
-    import random
-
-    pr = _opened(world)
-    rng = random.Random(7)
-    common = [chr(0x4E00 + i) for i in range(3000)]
-    for i in range(8):
-        text = "".join(rng.choice(common) for _ in range(3_990))
-        ops = [
-            {"op": "write", "path": f"notes/{i}.md", "content": f"note {i}\n"},
-            {"op": "done", "summary": f"Note {i}."},
-        ]
-        world.followup_replies.append(Reply(text=scenario.ndjson(ops)))
-        fired = world.comment(pr, f"/autopack {text}", "maint")
-        assert "run state is too large" not in fired.stdout, f"follow-up {i + 1}: {fired.stdout}"
-        assert fired.outputs["conclusion"] == "success", fired.stdout
-    assert len(_tracking(world).followups) == 8
