@@ -17,8 +17,15 @@ from autopack.action.events import BRANCH_PREFIX, DecideRequest
 from autopack.action.session import Outcome, finish, post_tracking
 from autopack.action.tracking import Tracking
 from autopack.adapters.clock import SystemClock
+from autopack.adapters.github_forge import GitHubForge
 from autopack.adapters.github_push import ActionWorkspace
-from autopack.app.governor import apply_decision, load_policy
+from autopack.app.governor import (
+    Governor,
+    apply_decision,
+    load_policy,
+    render_request_comment,
+)
+from autopack.core.checks import CheckRun, PullRequestRef
 from autopack.core.governance.approval import LabelFact, Verdict, judge_approval
 from autopack.core.governance.comment import render_pending
 from autopack.core.governance.decide import find_request
@@ -47,6 +54,34 @@ def home_of(number: int, head_ref: str) -> int:
     if match:
         return int(match.group(1))
     return number
+
+
+class _SavedFirst:
+    """The forge apply_decision writes through: its request comment edits wait (`flush`) until
+    the decision is saved in the signed state. A run cut off in between is then finished by a
+    re-run; an edited comment first would make the label look older than the request."""
+
+    def __init__(self, forge: GitHubForge) -> None:
+        self.forge = forge
+        self.comments: dict[str, str] = {}
+
+    def upsert_comment(self, key: str, body: str) -> None:
+        self.comments[key] = body
+
+    def ensure_pull_request(
+        self, head: str, base: str, title: str, body: str, draft: bool = True
+    ) -> PullRequestRef:
+        return self.forge.ensure_pull_request(head, base, title, body, draft)
+
+    def publish_check_run(self, check: CheckRun) -> str:
+        return self.forge.publish_check_run(check)
+
+    def save_artifact(self, name: str, text: str) -> str:
+        return self.forge.save_artifact(name, text)
+
+    def flush(self) -> None:
+        for key, body in self.comments.items():
+            self.forge.upsert_comment(key, body)
 
 
 class Decide:
@@ -82,6 +117,12 @@ class Decide:
         pending = tracking.pending_requests() if tracking else []
         if tracking is not None and not pending and tracking.unapplied_decision() is not None:
             return self._finish_decided(tracking)
+        done = self._decided_by_this(tracking)
+        if done is not None:  # a re-run or a re-delivered event: it changes nothing
+            return self.runner.ignore(
+                f"request {done.id} is already {done.state.value} by {done.decided_by}, "
+                f"by this {'label' if intent.comment is None else 'comment'}"
+            )
         if tracking is None or tracking.state is None or not pending:
             reason = "there is no pending governance request on this run"
             return self.refuse(reason, drop_label=False)
@@ -98,6 +139,30 @@ class Decide:
         if not verdict.allowed:
             return self.refuse(verdict.reason, f"refused-{request.id}")
         return self._apply(tracking, request, head, verdict.who)
+
+    def _decided_by_this(self, tracking: Tracking | None) -> GovernanceRequest | None:
+        """The request this label or comment already decided (same person, same decision, made
+        before the decision was): a re-run of its run or the event delivered again."""
+        intent = self.intent
+        want = RequestState.approved if intent.approve else RequestState.denied
+        requests = tracking.state.requests if tracking and tracking.state else []
+        decided = [r for r in requests if r.state is want and r.decided_at is not None]
+        if intent.comment is not None:
+            named = (intent.request_id or "-").strip().lower()
+            decided = [r for r in decided if r.id.startswith(named) or r.hash == named]
+        if not decided:
+            return None
+        if intent.comment is not None:
+            actor, at = intent.comment.author, intent.comment.created_at
+        else:
+            event = self.forge.last_labeled(intent.number, intent.label)
+            if event is None:
+                return None
+            actor, at = event.actor, event.created_at
+        return next(
+            (r for r in decided if r.decided_by == actor and r.decided_at and at <= r.decided_at),
+            None,
+        )
 
     def _pick(self, tracking: Tracking) -> GovernanceRequest:
         assert tracking.state is not None
@@ -179,9 +244,11 @@ class Decide:
             c = intent.comment
             runner.react(c.id, c.review, "eyes", intent.number, c.review_body)
         ws = ActionWorkspace(runner.env.workspace, self.inputs.github_token)
-        ws.adopt_remote_branch(tracking.branch)
+        if ws.adopt_remote_branch(tracking.branch) and ws.head_sha() != head:
+            return self._moved(tracking, request, ws)
         decision = Decision.approve if intent.approve else Decision.deny
         policy = load_policy(ws, tracking.spec or RunSpec(goal="(resume)"))
+        saved_first, key = _SavedFirst(forge), self.inputs.signing_key
         try:
             apply_decision(
                 tracking.state,
@@ -191,30 +258,54 @@ class Decide:
                 head,
                 clock=SystemClock(),
                 audit=tracking,
-                forge=forge,
+                forge=saved_first,
                 ttl=timedelta(hours=policy.request_ttl_hours),
                 labels=self.inputs.decision_labels,
             )
         except GovernanceError as exc:
-            key = self.inputs.signing_key
             post_tracking(forge, tracking, self.inputs.decision_labels, key)  # expiry, audit
+            saved_first.flush()
             return self.refuse(str(exc), f"refused-{request.id}")
-        # The decision is durable (in the signed state) before the label is consumed: a run
-        # killed from here on is finished by a re-run, never asks for a second approval.
-        key = self.inputs.signing_key
+        # The decision is durable (in the signed state) before the request comment says it and
+        # the label is consumed: a run killed from here on is finished by a re-run, never asks
+        # for a second approval.
         post_tracking(forge, tracking, self.inputs.decision_labels, key)
+        saved_first.flush()
         if intent.label:  # consumed: a later request needs a new one
             forge.remove_label(intent.number, intent.label)
         self.log.info(f"request {request.id}: {decision.value}d by {who}; resuming")
         return self._resume(tracking, ws)
 
+    def _moved(self, tracking: Tracking, request: GovernanceRequest, ws: ActionWorkspace) -> int:
+        """The branch moved between the judge and the checkout (a push landed in between):
+        refused as for a moved head, and the request re-posted at the new head (where a fresh
+        decision can approve it)."""
+        assert tracking.state is not None
+        fetched, was = ws.head_sha(), request.head_sha or "(none)"
+        labels, run_id = self.inputs.decision_labels, tracking.run_id
+        policy = load_policy(ws, tracking.spec or RunSpec(goal="(resume)"))
+        gov = Governor(policy, SystemClock(), self.forge, tracking, run_id, self.log.info, labels)
+        gov.publish(tracking.state, fetched, ws)
+        post_tracking(self.forge, tracking, labels, self.inputs.signing_key)
+        reason = f"the PR head moved to {fetched[:10]} since the request was made on {was[:10]}"
+        return self.refuse(reason, f"refused-{request.id}")
+
     def _resume(self, tracking: Tracking, ws: ActionWorkspace) -> int:
         if tracking.spec is None:
             raise AutopackError("the tracking comment has no run spec; label the issue again")
-        runner = self.runner
+        runner, state = self.runner, tracking.state
         finalizer = runner.finalizer(ws)
+        # A follow-up that ended (committed, failed, blocked, denied) answered its comment: the
+        # approval run keeps it as it is (a failed one is not rebuilt unasked). One a cancel cut
+        # short is not final: it is built again like a planned phase.
+        ended = {p.id for p in state.phases if p.status.final} if state else set()
+        keep = tuple(
+            f.phase_id
+            for f in tracking.followups
+            if f.phase_id in ended and f.status != "cancelled"
+        )
         return runner.execute(
-            tracking, ws, runner.make_model(), tracking.spec, tracking.state, finalizer
+            tracking, ws, runner.make_model(), tracking.spec, state, finalizer, keep=keep
         )
 
     def _finish_decided(self, tracking: Tracking) -> int:
@@ -224,6 +315,8 @@ class Decide:
         self.forge.target, self.forge.pull_number = tracking.issue_number, tracking.pr_number
         self.runner.home = tracking.issue_number or tracking.pr_number
         self.log.group(f"Autopack: finishing request {request.id} ({request.state.value} earlier)")
+        labels = self.inputs.decision_labels  # the run that decided may not have said it yet
+        self.forge.upsert_comment(request.id, render_request_comment(request, labels))
         ws = ActionWorkspace(self.runner.env.workspace, self.inputs.github_token)
         ws.adopt_remote_branch(tracking.branch)
         return self._resume(tracking, ws)

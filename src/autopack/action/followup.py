@@ -70,7 +70,7 @@ class FollowUp:
         if tracking is None or tracking.spec is None or tracking.state is None:
             return self.refuse("this pull request has no Autopack run state to follow up on")
         known = tracking.followup(self.key)
-        if known is not None and known.status in FINAL:
+        if known is not None and _done(tracking, known):
             return runner.ignore(f"the follow-up of comment {c.id} is already {known.status}")
         runner.home = intent.number
         forge.target, forge.pull_number = tracking.issue_number, tracking.pr_number
@@ -154,11 +154,14 @@ def settle_followups(
         f.status, f.commit_sha, f.reason = record.status.value, record.commit_sha, record.reason
         f.cost_usd = max(f.cost_usd, record.cost_usd)
         said = f.status
-        if f.phase_id in focus and outcome.conclusion == "error" and said not in FINAL:
+        stopped = outcome.conclusion in ("error", "cancelled")
+        if f.phase_id in outcome.cut:  # not final: a re-run builds it again
+            f.status = said = "cancelled"
+        elif f.phase_id in focus and stopped and not _done(tracking, f):
             said, f.reason = "error", (outcome.messages or ["the run stopped"])[0]
-        if f.phase_id in focus:
-            outcome.conclusion = CONCLUSIONS.get(said, "error" if said == "error" else "failure")
-        if said == f.reported or (said not in FINAL and said != "error"):
+        if f.phase_id in focus and not stopped:  # a run that stopped says so, whatever its phase
+            outcome.conclusion = CONCLUSIONS.get(said, "failure")
+        if said == f.reported or (said not in FINAL and said not in ("error", "cancelled")):
             continue
         _reply(runner, tracking, f, record, said)
         if said == "committed":
@@ -166,6 +169,15 @@ def settle_followups(
         f.reported = said
     inputs = runner.inputs
     post_tracking(runner.forge, tracking, inputs.decision_labels, inputs.signing_key)
+
+
+def _done(tracking: Tracking, f: FollowUpRecord) -> bool:
+    """Whether a re-delivered comment (a re-run) has nothing left to do for `f`: its state is
+    final, and a committed one has its check run (a job that died between the push and the check
+    run leaves it to the re-run)."""
+    if f.status == "committed":
+        return f.phase_id in tracking.check_urls
+    return f.status in FINAL
 
 
 def _reply(

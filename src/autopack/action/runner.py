@@ -293,9 +293,11 @@ class ActionRunner:
         finalizer: Finalizer,
         only: tuple[str, ...] = (),
         context: Mapping[str, str] | None = None,
+        keep: tuple[str, ...] = (),
     ) -> int:
-        """Run or resume the spec in a Session; then the follow-ups whose phase changed are
-        answered (a follow-up run's conclusion is its phase's)."""
+        """Run or resume the spec in a Session (`only` those phases, else all but `keep`, which
+        stay as they are and do not count for the conclusion); then the follow-ups whose phase
+        changed are answered (a follow-up run's conclusion is its phase's)."""
         session = Session(
             env=self.env,
             inputs=self.inputs,
@@ -306,7 +308,8 @@ class ActionRunner:
             tracking=tracking,
             log=self.log,
         )
-        outcome = session.run(spec, previous, only, context)
+        run = only or (tuple(p.id for p in spec.phases if p.id not in keep) if keep else ())
+        outcome = session.run(spec, previous, run, context)
         settle_followups(self, tracking, outcome, only)
         finish(self.env, self.log, outcome, "\n\n".join(outcome.messages))
         return exit_code(outcome.conclusion)

@@ -39,6 +39,7 @@ class Outcome:
     cost_usd: float = 0.0
     output_tokens: int = 0
     messages: list[str] = field(default_factory=list)
+    cut: list[str] = field(default_factory=list)  # phases a cancel cut short (built again)
 
     def outputs(self) -> dict[str, str]:
         return {
@@ -179,7 +180,7 @@ class Session:
             if not isinstance(exc, AutopackError):
                 exc = AutopackError(f"internal error {type(exc).__name__}: {exc}")
             self.log.error(f"Autopack stopped: {exc}")
-            t.conclusion = "error"
+            t.conclusion = outcome.conclusion = "error"
             outcome.messages.append(f"Autopack stopped: {exc}")
             self._final_comment(f"## Autopack stopped\n\n{exc}\n\n" + self._state_summary())
             self.save_tracking()
@@ -189,17 +190,16 @@ class Session:
         self._tokens_check(telemetry)
         t.state = state
         pending = t.pending_requests()
+        ran = [p.status for p in state.phases if executor.config.runs(p.id)]  # kept: not judged
         if pending:
             if any(before.get(r.id, "") != r.head_sha for r in pending):
                 self._drop_stale_labels()
             t.conclusion = outcome.conclusion = "action_required"
-        elif any(p.status is PhaseStatus.denied for p in state.phases) and not any(
-            p.status is PhaseStatus.failed for p in state.phases
-        ):
+        elif PhaseStatus.denied in ran and PhaseStatus.failed not in ran:
             t.conclusion = outcome.conclusion = "denied"  # a maintainer's decision, not a failure
-        elif state.succeeded:
+        elif all(s is PhaseStatus.committed for s in ran):
             t.conclusion = outcome.conclusion = "success"
-            if self.forge.pull_number:
+            if state.succeeded and self.forge.pull_number:
                 self.forge.mark_ready_for_review(self.forge.pull_number)
         else:
             t.conclusion = outcome.conclusion = "failure"
@@ -228,7 +228,7 @@ class Session:
             f"${t.cost_usd:.4f}, {t.output_tokens} output tokens. Re-run to resume."
         )
         self.log.warning(message)
-        outcome = Outcome(conclusion="cancelled", branch=t.branch, messages=[message])
+        outcome = Outcome(conclusion="cancelled", branch=t.branch, messages=[message], cut=cut)
         return self._fill(outcome)
 
     def _discard(self, paths: list[str]) -> None:

@@ -54,8 +54,9 @@ def _sign(key: bytes, payload: str) -> str:
 
 class FollowUpRecord(BaseModel):
     """A follow-up asked by a command comment on the PR: one phase (`phase_id`) of the run.
-    `status` is its phase's status (`running` until the phase has one); `reported` the status
-    the reply last said, so a re-run never answers twice."""
+    `status` is its phase's status (`running` until the phase has one; `cancelled` when a cancel
+    cut it short: a re-run builds it again); `reported` the status the reply last said, so a
+    re-run never answers twice."""
 
     model_config = ConfigDict(extra="forbid")
 
