@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 
 from autopack.app.builder import build_phase
 from autopack.app.context import FirstRequest, RunContext, committed_paths
-from autopack.app.forge_reports import ensure_pr, publish_check, save_records
+from autopack.app.forge_reports import ensure_pr, publish_check, save_records, save_spec
 from autopack.app.governor import Governor, load_policy
 from autopack.app.phase_budget import Budgeter, PreparedPhase
 from autopack.app.repair_rounds import RepairEnd, RepairSetup, finalize_with_repairs
@@ -106,7 +106,7 @@ class Executor:
         self.context = RunContext(
             self.ws, self.spec, self.model_info, self.config.context, self.budgeter.estimate_tokens
         )
-        self.forge.save_artifact("spec.json", self.spec.model_dump_json(indent=2) + "\n")
+        save_spec(self.forge, self.spec, state)
         self.started = True  # from here on, the run's records are saved however it ends
         try:
             self._run_phases(order, done)

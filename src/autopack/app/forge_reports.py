@@ -1,5 +1,5 @@
 """What a run tells the forge: the pull request, each phase's check run, and its records in the
-output folder. spec.json is saved when the run starts; telemetry.json and state.json when it ends,
+output folder. spec.json (and run.json, whose it is) is saved when the run starts; telemetry.json and state.json when it ends,
 also when it stops on an error after it started, so what its phases did (commits, held requests,
 cost) is never lost with the run's last step."""
 
@@ -11,7 +11,7 @@ from autopack.core.gates.decision import PhaseDecision
 from autopack.core.render.progress import pr_title
 from autopack.core.render.reports import phase_check_run, render_pr_body, render_summary
 from autopack.core.spec import Phase, RunSpec
-from autopack.core.state import PhaseRecord, RunState
+from autopack.core.state import PhaseRecord, RunState, SpecOwner
 from autopack.core.telemetry import RunTelemetry, render_table
 from autopack.ports import Forge
 
@@ -41,6 +41,13 @@ def publish_check(
     check = phase_check_run(phase, record, head_sha, decision)
     url = forge.publish_check_run(check)
     on_event(CheckPublished(phase_id=phase.id, name=check.name, url=url))
+
+
+def save_spec(forge: Forge, spec: RunSpec, state: RunState) -> None:
+    """spec.json, and run.json naming the run it belongs to (checked by a resume)."""
+    forge.save_artifact("spec.json", spec.model_dump_json(indent=2) + "\n")
+    owner = SpecOwner(run_id=state.run_id, branch=state.branch)
+    forge.save_artifact("run.json", owner.model_dump_json(indent=2) + "\n")
 
 
 def save_records(
