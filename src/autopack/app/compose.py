@@ -237,7 +237,7 @@ def build_finalizer(
             if settings.baseline_cache
             else MemoryBaselineStore()
         )
-        tracker = BaselineTracker(_test_runner(workspace, settings, progress), store)
+        tracker = BaselineTracker(_test_runner(workspace, settings, progress), store, progress)
     return PhaseFinalizer(
         workspace.root,
         workspace,
