@@ -152,3 +152,22 @@ def test_compute_delta_is_pure() -> None:
     assert [x.node_id for x in delta.newly_failing] == ["b"]
     assert [x.node_id for x in delta.still_failing] == ["a"]
     assert delta.fixed == ("c",)
+
+
+class _FullStore(MemoryBaselineStore):
+    def save(self, key: str, report: SuiteReport) -> None:
+        self.tries = getattr(self, "tries", 0) + 1
+        raise SuiteRunError("cannot write the baseline cache /x: No space left on device")
+
+
+def test_a_cache_that_cannot_be_written_is_a_warning_once(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    repo = make_repo(root, BASE)
+    store, warnings = _FullStore(), []
+    t = BaselineTracker(PytestRunner(plugin_autoload=False), store, warnings.append)
+    report = t.capture(str(root), repo.head.commit.hexsha)  # no error: the run goes on
+    t.remember("f" * 40, report)
+    assert t.captured(repo.head.commit.hexsha) is report  # kept in memory
+    assert store.tries == 1  # not asked again
+    [warning] = warnings
+    assert "No space left on device" in warning and "in memory" in warning

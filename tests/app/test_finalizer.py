@@ -4,8 +4,11 @@ deliverables and manifest gates)."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from autopack.adapters.git_workspace import GitWorkspace
 from autopack.app.compose import GateSettings, build_finalizer
@@ -14,6 +17,7 @@ from autopack.core.edits.ops import OP_ADAPTER
 from autopack.core.gates.decision import GateStatus, PhaseDecision
 from autopack.core.gates.manifest import check_symbols
 from autopack.core.spec import Phase
+from autopack.errors import SetupError
 from support.pyrepos import commit_all, flaky_test, make_repo
 
 CALC = "def add(a, b):\n    return a + b\n"
@@ -139,9 +143,18 @@ def test_new_collection_error_blocks(tmp_path: Path) -> None:
 def test_tests_that_cannot_run_block_with_the_reason(tmp_path: Path) -> None:
     make_repo(tmp_path, BASE)
     ops = [{"op": "edit", "path": "src/calc.py", "old": "a + b", "new": "b + a"}]
-    decision = finalize(tmp_path, PHASE, ops, test_python=str(tmp_path / "missing-python"))
+    # (a missing --test-python is refused when the gates are set up: the test below)
+    missing = str(tmp_path / "missing-program")
+    decision = finalize(tmp_path, PHASE, ops, test_command=f"{missing} -m pytest")
     status, reason = gate(decision, "tests")
     assert status is GateStatus.block and "cannot start the test command" in reason
+
+
+def test_a_missing_test_python_is_refused_when_the_gates_are_set_up(tmp_path: Path) -> None:
+    make_repo(tmp_path, BASE)
+    missing = str(tmp_path / "missing-python")
+    with pytest.raises(SetupError, match=f"the test interpreter {re.escape(missing)} cannot run"):
+        build_finalizer(GitWorkspace(tmp_path), GateSettings(test_python=missing))
 
 
 def test_deliverables_gate(tmp_path: Path) -> None:

@@ -12,11 +12,10 @@ it again) and reports the cost so far."""
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable
 from types import FrameType, TracebackType
 from typing import Any
 
-from autopack.core.state import PhaseStatus, RunState
+from autopack.app.interrupted import settle_interrupted  # shared with the CLI
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -71,22 +70,6 @@ class CancelGuard:
     def exit_code(self, code: int) -> int:
         """`code`, or 128 + the signal's number once a signal arrived."""
         return code if self.received is None else 128 + self.received
-
-
-def settle_interrupted(
-    state: RunState, discard: Callable[[list[str]], None], reason: str
-) -> list[str]:
-    """The phases a cancel cut short (building or applying) become failed with `reason`; the files
-    an applying phase had written are put back first (nothing of it is committed). Returns their
-    ids. A failed phase is built again by the next run."""
-    cut = []
-    for record in state.phases:
-        if record.status is PhaseStatus.applying and record.changed_paths:
-            discard(record.changed_paths)
-        if record.status in (PhaseStatus.building, PhaseStatus.applying):
-            record.move(PhaseStatus.failed, reason)
-            cut.append(record.id)
-    return cut
 
 
 __all__ = ["SIGNALS", "CancelGuard", "Cancelled", "settle_interrupted"]

@@ -49,7 +49,9 @@ def user_cache_dir(repo_root: str | Path, environ: Mapping[str, str] | None = No
 
 class DirBaselineStore:
     """`<folder>/<key>.json`, written atomically. An unreadable or invalid file counts as a miss
-    (and is overwritten by the next save), so a corrupt cache never blocks a run. A folder it
+    (and is overwritten by the next save), so a corrupt cache never blocks a run; nor does one
+    that cannot be written: `save` raises SuiteRunError, which the tracker (app/baseline.py) turns
+    into a warning. A folder it
     creates gets a `.gitignore` of `*`: inside a checkout, git never sees (nor commits) it."""
 
     def __init__(self, folder: str | Path) -> None:

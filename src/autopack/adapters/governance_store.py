@@ -14,13 +14,14 @@ from autopack.adapters.local_forge import write_text_atomic
 from autopack.core.governance.requests import AuditEntry
 from autopack.core.jsonl import parse_jsonl
 from autopack.core.spec import RunSpec, parse_spec
-from autopack.core.state import RunState
+from autopack.core.state import RunState, SpecOwner
 from autopack.core.telemetry import RunTelemetry
 from autopack.errors import GovernanceError, RecordError, SpecError
 
 STATE_FILE = "state.json"
 TELEMETRY_FILE = "telemetry.json"
 SPEC_FILE = "spec.json"
+OWNER_FILE = "run.json"  # the run spec.json belongs to
 AUDIT_FILE = "audit.jsonl"
 
 
@@ -63,8 +64,13 @@ class LocalGovernanceStore:
         except (OSError, ValueError) as exc:
             raise RecordError(f"{path}: unreadable telemetry: {exc}") from None
 
-    def load_spec(self) -> RunSpec:
+    def load_spec(self, run_id: str | None = None) -> RunSpec:
+        """spec.json; with `run_id` (the run of state.json), a spec.json saved by another run
+        that shared the folder is refused (run.json names its run; a folder without one, from an
+        older version, is taken as it is)."""
         path = self.out / SPEC_FILE
+        if run_id is not None:
+            self._check_owner(run_id)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -74,6 +80,22 @@ class LocalGovernanceStore:
         except (OSError, ValueError) as exc:
             raise SpecError([f"(file): cannot read: {exc}"], str(path)) from None
         return parse_spec(data, str(path))
+
+    def _check_owner(self, run_id: str) -> None:
+        path = self.out / OWNER_FILE
+        try:
+            owner = SpecOwner.model_validate_json(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return
+        except (OSError, UnicodeDecodeError, ValidationError) as exc:
+            raise GovernanceError(f"cannot read {path}: {exc}") from None
+        if owner.run_id != run_id:
+            raise GovernanceError(
+                f"{self.out / SPEC_FILE} is of run {owner.run_id} (branch {owner.branch}), but "
+                f"{self.out / STATE_FILE} is of run {run_id}: two runs shared this output folder "
+                f"(run {owner.run_id} saved no state there). Pass run {run_id}'s spec with "
+                "--spec, or give each run its own --out"
+            )
 
     # -- the audit log (AuditLog port) -------------------------------------------------------
     def append(self, entry: AuditEntry) -> None:

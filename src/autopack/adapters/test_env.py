@@ -76,7 +76,7 @@ class ManagedEnv:
     def key(self, setup_command: str) -> str:
         """What identifies the environment's content for the baseline cache: its base
         interpreter and the setup command (not the folder it is in)."""
-        raw = json.dumps([self.base_python, _version(self.base_python), setup_command])
+        raw = json.dumps([self.base_python, python_version(self.base_python), setup_command])
         return "managed-" + hashlib.sha256(raw.encode()).hexdigest()[:12]
 
 
@@ -103,7 +103,8 @@ def _run(
     return proc
 
 
-def _version(python: str) -> str:
+def python_version(python: str) -> str:
+    """The version `python` reports; SetupError (naming it) when it does not run."""
     try:
         out = subprocess.run(
             [python, "-c", "import sys; print(sys.version.split()[0])"],
@@ -161,7 +162,7 @@ def make_env(
     started = time.monotonic()
     target = Path(folder).absolute()
     base = str(Path(base_python or sys.executable).absolute())
-    _version(base)  # a clear error for a --test-python that does not run
+    python_version(base)  # a clear error for a --test-python that does not run
     uv = uv_binary() if use_uv else None
     installer = "uv" if uv else "pip"
     if not _reusable(target, base):

@@ -8,11 +8,14 @@ written; until then they exist only in memory). It is cached by commit SHA and t
 through a BaselineStore port. A gated run that becomes a commit is the next phase's baseline
 (`remember`): that tree is the one the next phase starts from, so it costs no extra run.
 
+A cache that cannot be written (an unwritable or full folder) never blocks a run: the first
+failure is a warning (`warn`), and the baselines stay in memory for the rest of the run.
+
 `cost` counts the suite runs, the tests they executed and their wall time since `reset_cost`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from autopack.core.gates.baseline import Assessment, compute_delta
 from autopack.core.gates.decision import GateCost
@@ -22,9 +25,16 @@ from autopack.ports import BaselineStore, SuiteRunner
 
 
 class BaselineTracker:
-    def __init__(self, runner: SuiteRunner, store: BaselineStore) -> None:
+    def __init__(
+        self,
+        runner: SuiteRunner,
+        store: BaselineStore,
+        warn: Callable[[str], None] = lambda _msg: None,
+    ) -> None:
         self.runner = runner
         self.store = store
+        self.warn = warn
+        self.cache_error = ""  # why the store could not save (then it is not asked again)
         self._memo: dict[str, SuiteReport] = {}
         self.cost = GateCost()
 
@@ -49,7 +59,7 @@ class BaselineTracker:
         hit = report is not None
         if report is None:
             report = self._run(root)
-            self.store.save(key, report)
+            self._save(key, report)
         self._memo[key] = report
         self.cost = self.cost + GateCost(baseline_cache="hit" if hit else "miss")
         return report
@@ -60,7 +70,18 @@ class BaselineTracker:
     def remember(self, sha: str, report: SuiteReport) -> None:
         """`report` was measured on the tree now committed as `sha`: it is that commit's baseline."""
         self._memo[self.key(sha)] = report
-        self.store.save(self.key(sha), report)
+        self._save(self.key(sha), report)
+
+    def _save(self, key: str, report: SuiteReport) -> None:
+        if self.cache_error:
+            return
+        try:
+            self.store.save(key, report)
+        except SuiteRunError as exc:
+            self.cache_error = str(exc)
+            self.warn(
+                f"autopack: warning: {exc}; the baselines are kept in memory for this run only"
+            )
 
     def assess(self, root: str, base_sha: str) -> Assessment:
         """Run the suite in `root` (the working tree with a phase's changes), compare it with the

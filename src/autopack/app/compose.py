@@ -20,7 +20,13 @@ from autopack.adapters.package_data import estimator_params, lookup
 from autopack.adapters.pytest_runner import DEFAULT_COMMAND, PytestRunner
 from autopack.adapters.replay_model import ReplayModelClient
 from autopack.adapters.ruff_lint import RuffLinter
-from autopack.adapters.test_env import ManagedEnv, file_digests, make_env, run_setup
+from autopack.adapters.test_env import (
+    ManagedEnv,
+    file_digests,
+    make_env,
+    python_version,
+    run_setup,
+)
 from autopack.app.baseline import BaselineTracker
 from autopack.app.context import FirstRequest, RunContext, plan_context
 from autopack.app.executor import Executor, Progress
@@ -185,7 +191,8 @@ def _test_runner(
 ) -> SuiteRunner:
     """The runner of the gates; with a setup command, in the managed environment, made (or
     reused) and set up now, before any model call, and set up again when a phase changes the
-    packaging files (app/test_setup.py)."""
+    packaging files (app/test_setup.py). A --test-python that does not run is an error now too,
+    not a blocked baseline after each phase was built."""
     runner = functools.partial(
         PytestRunner,
         settings.test_command,
@@ -196,6 +203,8 @@ def _test_runner(
     )
     command = settings.setup_command.strip()
     if not command:
+        if settings.test_python:
+            python_version(settings.test_python)  # one that does not run stops the run now
         return runner(python_exe=settings.test_python)
     if not settings.test_env_dir:
         raise SetupError("a setup command needs a folder for the test environment")
@@ -237,7 +246,7 @@ def build_finalizer(
             if settings.baseline_cache
             else MemoryBaselineStore()
         )
-        tracker = BaselineTracker(_test_runner(workspace, settings, progress), store)
+        tracker = BaselineTracker(_test_runner(workspace, settings, progress), store, progress)
     return PhaseFinalizer(
         workspace.root,
         workspace,

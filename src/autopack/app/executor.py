@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 
 from autopack.app.builder import build_phase
 from autopack.app.context import FirstRequest, RunContext, committed_paths
+from autopack.app.forge_reports import ensure_pr, publish_check, save_records, save_spec
 from autopack.app.governor import Governor, load_policy
 from autopack.app.phase_budget import Budgeter, PreparedPhase
 from autopack.app.repair_rounds import RepairEnd, RepairSetup, finalize_with_repairs
@@ -19,19 +20,18 @@ from autopack.core.budget.estimator import EstimatorParams
 from autopack.core.build import BuildOutcome, ExecutorConfig
 from autopack.core.dag import topological_order
 from autopack.core.edits.changeset import ChangeSet, OpResult
-from autopack.core.events import CheckPublished, EventSink, PhaseStarted, ignore
+from autopack.core.events import EventSink, PhaseStarted, ignore
 from autopack.core.gates.decision import NoGates, PhaseDecision
 from autopack.core.governance.comment import DEFAULT_LABELS
 from autopack.core.governance.decide import blocked_reason
 from autopack.core.governance.policy import GovernancePolicy
 from autopack.core.governance.requests import DecisionLabels, MemoryAuditLog
 from autopack.core.modeltable import ModelInfo
-from autopack.core.render.progress import build_lines, op_line, pr_title
-from autopack.core.render.reports import phase_check_run, render_pr_body, render_summary
+from autopack.core.render.progress import build_lines, op_line
 from autopack.core.spec import SPEC_TRAILER, Phase, RunSpec, phase_trailers, spec_conflict
 from autopack.core.state import PhaseRecord, PhaseStatus, RunState
-from autopack.core.telemetry import RunTelemetry, phase_telemetry, render_table
-from autopack.errors import WorkspaceError
+from autopack.core.telemetry import RunTelemetry, phase_telemetry
+from autopack.errors import AutopackError, WorkspaceError
 from autopack.ports import AuditLog, Clock, Finalizer, Forge, ModelClient, Workspace
 
 Progress = Callable[[str], None]
@@ -70,6 +70,7 @@ class Executor:
         self.model_info = model_info
         self.estimator = estimator
         self.state = RunState(run_id=config.run_id, branch=config.branch, goal=spec.goal)
+        self.started = False  # the run's records (spec.json) are being written
         self.stopped: str | None = None  # why the run stopped starting phases (cost budget)
         self.telemetry = telemetry or RunTelemetry()
         self.telemetry.run_id, self.telemetry.model = config.run_id, self.model_id
@@ -105,24 +106,36 @@ class Executor:
         self.context = RunContext(
             self.ws, self.spec, self.model_info, self.config.context, self.budgeter.estimate_tokens
         )
-        self.forge.save_artifact("spec.json", self.spec.model_dump_json(indent=2) + "\n")
+        save_spec(self.forge, self.spec, state)
+        self.started = True  # from here on, the run's records are saved however it ends
+        try:
+            self._run_phases(order, done)
+        except Exception:
+            self.save_records()  # what the phases did stays on record; the error is raised
+            raise
+        save_records(self.forge, state, self.telemetry, summary=True)
+        return state
+
+    def _run_phases(self, order: list[str], done: dict[str, str]) -> None:
         self._ensure_pr()
         for n, phase_id in enumerate(order, 1):
             self._step(n, len(order), phase_id, done)
-        if self.config.push and any(p.status is PhaseStatus.committed for p in state.phases):
-            self.ws.push(state.branch)
-            self.progress(f"pushed {state.branch}")
-        self.gov.publish(state, self.ws.head_sha())
+        # The held phases' requests are stamped with the head first: a failed push leaves them
+        # on record (state.json), to be approved and resumed.
+        self.gov.publish(self.state, self.ws.head_sha())
+        if self.config.push and any(p.status is PhaseStatus.committed for p in self.state.phases):
+            self.ws.push(self.state.branch)
+            self.progress(f"pushed {self.state.branch}")
         self._ensure_pr()
-        for pt in self.telemetry.phases:
-            if pt.phase_id in {p.id for p in state.phases}:
-                pt.status = state.phase(pt.phase_id).status.value
-        self.forge.save_artifact("telemetry.json", self.telemetry.to_json())
-        self.forge.upsert_comment(
-            "summary", render_summary(state) + "\n" + render_table(self.telemetry)
-        )
-        self.forge.save_artifact("state.json", state.model_dump_json(indent=2) + "\n")
-        return state
+
+    def save_records(self) -> None:
+        """state.json and telemetry.json of a run that stopped (an error, an interrupt) after it
+        started; a failure to save them is reported, never raised over the run's own error."""
+        try:
+            if self.started:
+                save_records(self.forge, self.state, self.telemetry)
+        except (AutopackError, OSError) as exc:
+            self.progress(f"autopack: could not save the run state: {exc}")
 
     def _step(self, n: int, total: int, phase_id: str, done: dict[str, str]) -> None:
         """One phase of the run: skip, apply approved held ops, block, or build it."""
@@ -175,17 +188,7 @@ class Executor:
             raise WorkspaceError(f"branch {self.state.branch} {conflict}")
 
     def _ensure_pr(self) -> None:
-        """Open the PR (or bring its body up to date). A forge that cannot open it before the
-        branch has a commit says so (`pending`); it is asked again after each commit."""
-        pr = self.forge.ensure_pull_request(
-            self.state.branch,
-            self.config.base_branch,
-            pr_title(self.spec.goal),
-            render_pr_body(self.state, self.config.issue_number),
-            True,
-        )
-        self.state.pr_url = self.state.pr_url if pr.pending and self.state.pr_url else pr.url
-        self.pr_pending = pr.pending
+        self.pr_pending = ensure_pr(self.forge, self.state, self.spec, self.config)
 
     def _run_phase(
         self, phase: Phase, record: PhaseRecord, prefix: str, started_event: PhaseStarted
@@ -388,6 +391,4 @@ class Executor:
         self.progress(op_line(result, held))
 
     def _publish(self, phase: Phase, record: PhaseRecord, decision: PhaseDecision | None) -> None:
-        check = phase_check_run(phase, record, self.ws.head_sha(), decision)
-        url = self.forge.publish_check_run(check)
-        self.on_event(CheckPublished(phase_id=phase.id, name=check.name, url=url))
+        publish_check(self.forge, self.ws.head_sha(), self.on_event, phase, record, decision)

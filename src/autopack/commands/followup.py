@@ -89,7 +89,8 @@ def run_followup(args: argparse.Namespace) -> int:
         raise AutopackError("--instruction is empty")
     anchor = _anchor(args)
     store = LocalGovernanceStore(args.out)
-    previous, spec = store.load_state(), store.load_spec()
+    previous = store.load_state()
+    spec = store.load_spec(previous.run_id)  # refused if of another run
     phase_id = followup_phase_id(_key(instruction, args.path, args.line))
     workspace = GitWorkspace(args.repo)
     if previous.branch not in workspace.repo.heads:

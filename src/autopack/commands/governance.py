@@ -85,7 +85,7 @@ def decide_locally(
     `autopack approve/deny` do, callable from the demo and tests."""
     store = LocalGovernanceStore(out)
     state = store.load_state()
-    spec = store.load_spec()
+    spec = store.load_spec(state.run_id)
     policy = load_policy(GitWorkspace(repo), spec)
     head = branch_head(repo, state.branch)
     try:
@@ -137,7 +137,7 @@ def resume_run(
 
     store = LocalGovernanceStore(out)
     previous = store.load_state()
-    spec = spec or store.load_spec()
+    spec = spec or store.load_spec(previous.run_id)  # refused if of another run
     telemetry = telemetry or store.load_telemetry()  # the run's requests so far stay counted
     settings = RunSettings(run_id=previous.run_id, **overrides)
     branch = settings.executor_config().branch

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import functools
+import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,8 @@ from autopack.app.compose import (
     replay_model,
     run_slug,
 )
+from autopack.app.executor import Executor
+from autopack.app.interrupted import settle_interrupted
 from autopack.app.planner import RepoFile
 from autopack.commands._common import add_context_arguments, instructions_text, next_steps, progress
 from autopack.commands._gates import add_gate_arguments, gate_settings
@@ -33,7 +38,9 @@ from autopack.core.spec import RunSpec
 from autopack.core.state import RunState
 from autopack.core.telemetry import RunTelemetry, render_table
 from autopack.errors import AutopackError
-from autopack.ports import Finalizer, ModelClient
+from autopack.ports import Finalizer, ModelClient, Workspace
+
+REASON = "interrupted (Ctrl-C) before it finished; a re-run builds it again"
 
 
 def register(sub: Any) -> None:
@@ -135,7 +142,35 @@ def execute(
         audit=LocalGovernanceStore(out),
         phase_context=phase_context,
     )
-    return executor.run(previous)
+    try:
+        return executor.run(previous)
+    except KeyboardInterrupt:  # Ctrl-C: cli.main reports it and exits 130
+        settle_interrupt(executor)
+        raise
+
+
+def settle_interrupt(executor: Executor) -> None:
+    """The phase Ctrl-C cut short is failed and the files it wrote are put back (only those:
+    never a file of the user's), so the checkout is as the last commit left it and a re-run builds
+    the phase again; state.json and telemetry.json are saved. A second Ctrl-C meanwhile is
+    ignored, so the checkout is not left half put back."""
+    ignoring = threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN) if ignoring else None
+    try:
+        cut = settle_interrupted(executor.state, functools.partial(_put_back, executor.ws), REASON)
+        executor.save_records()
+    finally:
+        if ignoring:
+            signal.signal(signal.SIGINT, before)
+    if cut:
+        progress(f"autopack: interrupted during {', '.join(cut)}; its files were put back")
+
+
+def _put_back(workspace: Workspace, paths: list[str]) -> None:
+    try:
+        workspace.discard_changes(paths)
+    except Exception as exc:  # a git command cut short may hold the index lock
+        progress(f"autopack: could not put back {', '.join(paths)}: {exc}")
 
 
 def plan(

@@ -129,3 +129,14 @@ class RunState(BaseModel):
     @property
     def cost_usd(self) -> float:
         return sum(p.cost_usd for p in self.phases)
+
+
+class SpecOwner(BaseModel):
+    """run.json, saved beside spec.json when a run starts: the run the spec belongs to. Runs that
+    share an output folder overwrite spec.json at their start but state.json only at their end, so
+    a resume checks the two are of the same run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str
+    branch: str
