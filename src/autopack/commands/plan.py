@@ -29,10 +29,11 @@ def register(sub: Any) -> None:
 def phase_layouts(spec: RunSpec, order: list[str], repo: str | None) -> list[dict[str, Any]]:
     """Per phase (in run order): its id, the writing order and the batches."""
     read = GitWorkspace(repo).read if repo else (lambda _path: None)
-    model = lookup(spec.model or DEFAULT_MODEL, warn=False)
+    model, params = lookup(spec.model or DEFAULT_MODEL, warn=False), estimator_params()
+    by_id = {p.id: p for p in spec.phases}  # not spec.phase(): a scan per phase
     out = []
     for pid in order:
-        found = budget_phase(spec.phase(pid), read, model, estimator_params())
+        found = budget_phase(by_id[pid], read, model, params)
         out.append({"id": pid, "order": found.layout.order, "batches": found.layout.batches})
     return out
 
@@ -46,8 +47,9 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"order": order, "waves": groups, "phases": phases}, indent=2))
         return 0
     print("Order:")
+    by_id = {p.id: p for p in spec.phases}
     for n, pid in enumerate(order, 1):
-        phase = spec.phase(pid)
+        phase = by_id[pid]
         deps = f" (after {', '.join(phase.depends_on)})" if phase.depends_on else ""
         print(f"  {n}. {pid}: {phase.title}{deps}")
     print("Waves (phases in a wave could run in parallel):")
