@@ -62,5 +62,13 @@ def test_demo_twice_in_one_folder_is_a_clear_error(tmp_path: Path, capsys) -> No
     capsys.readouterr()
     assert main(["demo", "--dir", str(tmp_path / "d")]) == 1
     err = capsys.readouterr().err
-    assert "already holds origin.git, calc, out (an earlier demo?)" in err
+    assert (
+        "already holds origin.git, calc, out, spec.yaml, transcript.jsonl (an earlier demo?)" in err
+    )
     assert "Traceback" not in err
+    # A folder holding only a file the demo would write is refused too, and left as it was.
+    (tmp_path / "e").mkdir()
+    (tmp_path / "e" / "spec.yaml").write_text("mine\n", encoding="utf-8")
+    assert main(["demo", "--dir", str(tmp_path / "e")]) == 1
+    assert "already holds spec.yaml" in capsys.readouterr().err
+    assert (tmp_path / "e" / "spec.yaml").read_text(encoding="utf-8") == "mine\n"

@@ -35,7 +35,8 @@ def register(sub: Any) -> None:
 def make_repo(root: Path) -> tuple[Path, Path]:
     """A checkout of a small package with tests, and its bare origin with `main` pushed."""
     origin, work = root / "origin.git", root / "calc"
-    taken = [p.name for p in (origin, work, root / "out") if p.exists()]
+    mine = (origin, work, root / "out", root / "spec.yaml", root / "transcript.jsonl")
+    taken = [p.name for p in mine if p.exists() or p.is_symlink()]
     if taken:
         raise AutopackError(
             f"--dir {root} already holds {', '.join(taken)} (an earlier demo?): give a new or "
