@@ -125,9 +125,11 @@ def check_plan(
             f"(answer): not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ]
     if isinstance(data, dict):
-        # The model and the budget are the operator's choice, never the planner's.
-        data.pop("model", None)
-        data.pop("budget", None)
+        # The model, the budgets and the trusted instructions are the operator's choice, never
+        # the planner's (it read untrusted issue text: its `instructions` would reach every
+        # phase's system prompt as maintainers' guidance).
+        for key in ("model", "budget", "context_budget", "instructions"):
+            data.pop(key, None)
         # The run's goal stays the text it was given (sanitised), not the planner's rewording.
         data["goal"] = sanitize(goal) or data.get("goal") or "(goal)"
     problems = _file_problems(data, {f.path for f in files})
