@@ -56,7 +56,7 @@ from autopack.core.paths import check_repo_path
 from autopack.core.spec import RunSpec
 from autopack.core.state import RunState
 from autopack.core.telemetry import RunTelemetry
-from autopack.errors import AutopackError
+from autopack.errors import AutopackError, PathPolicyError
 from autopack.ports import Finalizer, ModelClient
 
 
@@ -64,6 +64,15 @@ def _fact(event: LabelEvent | None) -> LabelFact | None:
     if event is None:
         return None
     return LabelFact(actor=event.actor, actor_type=event.actor_type, created_at=event.created_at)
+
+
+def _size(ws: ActionWorkspace, path: str) -> int:
+    """A file's size for the planner; 0 for a tracked symlink or FIFO (the workspace refuses to
+    read it, and one such path must not stop the planning)."""
+    try:
+        return len(ws.read(path) or b"")
+    except PathPolicyError:
+        return 0
 
 
 class ActionRunner:
@@ -245,7 +254,7 @@ class ActionRunner:
                 spec = spec.model_copy(update={"instructions": ""})
             return spec
         self.log.info(f"planning phases for issue #{issue.number} with the model")
-        files = [RepoFile(path=p, size=len(ws.read(p) or b"")) for p in ws.list_files()[:5000]]
+        files = [RepoFile(path=p, size=_size(ws, p)) for p in ws.list_files()[:5000]]
         telemetry = RunTelemetry()
         outcome = plan_run(
             model,
