@@ -56,7 +56,7 @@ from autopack.core.paths import check_repo_path
 from autopack.core.spec import RunSpec
 from autopack.core.state import RunState
 from autopack.core.telemetry import RunTelemetry
-from autopack.errors import AutopackError, PathPolicyError
+from autopack.errors import AutopackError
 from autopack.ports import Finalizer, ModelClient
 
 
@@ -67,11 +67,11 @@ def _fact(event: LabelEvent | None) -> LabelFact | None:
 
 
 def _size(ws: ActionWorkspace, path: str) -> int:
-    """A file's size for the planner; 0 for a tracked symlink or FIFO (the workspace refuses to
-    read it, and one such path must not stop the planning)."""
+    """A file's size for the planner (from the file system: every tracked file is listed, so
+    none is read); 0 for one that cannot be seen."""
     try:
-        return len(ws.read(path) or b"")
-    except PathPolicyError:
+        return (Path(ws.root) / path).lstat().st_size  # a symlink: not followed
+    except OSError:
         return 0
 
 
@@ -254,7 +254,7 @@ class ActionRunner:
                 spec = spec.model_copy(update={"instructions": ""})
             return spec
         self.log.info(f"planning phases for issue #{issue.number} with the model")
-        files = [RepoFile(path=p, size=_size(ws, p)) for p in ws.list_files()[:5000]]
+        files = [RepoFile(path=p, size=_size(ws, p)) for p in ws.list_files()]
         telemetry = RunTelemetry()
         outcome = plan_run(
             model,
