@@ -13,6 +13,7 @@ from autopack.core.budget.batching import (
     split,
 )
 from autopack.core.budget.deps import Item, dependencies, layer, module_names, order
+from autopack.core.context.uses import python_uses
 
 
 def test_python_imports_order_a_module_before_its_importers() -> None:
@@ -156,3 +157,13 @@ def test_a_large_deliverable_is_parsed_once_per_content(monkeypatch) -> None:
     first = dependencies(items)
     assert dependencies(items) == first == {"pkg/a.py": {"pkg/b.py"}, "pkg/b.py": set()}
     assert parsed.count(len(big)) == 1
+
+
+def test_a_module_too_deep_for_the_parser_is_read_as_one_that_does_not_parse() -> None:
+    # A long chain (`A = "a" + "b" + ...`, generated code) raises RecursionError in `ast.parse`,
+    # not SyntaxError: it stopped the sizing of the phase, and the run, with a traceback.
+    deep = "from .b import BETA\nA = " + " + ".join(["BETA"] * 5_000) + "\n"
+    items = [Item(path="pkg/a.py", text=deep), Item(path="pkg/b.py", text="BETA = 'b'\n")]
+    assert dependencies(items) == {"pkg/a.py": set(), "pkg/b.py": set()}
+    assert defined_names(deep) is None
+    assert "BETA" in python_uses(deep).names  # the identifiers, as for a file that does not parse

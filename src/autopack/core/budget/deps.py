@@ -127,7 +127,7 @@ def python_imports(text: str) -> tuple[tuple[int, str, tuple[str, ...]], ...]:
     parse. Cached: a run lays a phase out several times, and a large module takes seconds."""
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # too deep: as unparsable
         return ()
     found: list[tuple[int, str, tuple[str, ...]]] = []
     for node in ast.walk(tree):
