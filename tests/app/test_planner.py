@@ -244,3 +244,14 @@ def test_the_planner_cannot_write_trusted_instructions_or_a_context_budget(
     spec = plan(server).spec
     assert spec.instructions == ""
     assert spec.context_budget is None
+
+
+def test_a_path_written_with_dot_slash_is_the_repo_file(server: MessagesServer) -> None:
+    # The spec reads `./src/app.py` as `src/app.py`; the check for existing files compared the
+    # raw text, so the plan was refused ("not in the repository") and, after the repair, failed.
+    answer = json.loads(json.dumps(GOOD))
+    answer["phases"][0]["deliverables"][0]["path"] = "./src/app.py"
+    server.add(Reply(text=json.dumps(answer)))
+    outcome = plan(server)
+    assert outcome.repairs == 0
+    assert outcome.spec.phases[0].deliverables[0].path == "src/app.py"
