@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import git
 import pytest
 import yaml
 from action_world import World, make_world, spec_body
@@ -60,3 +61,17 @@ def test_the_planner_of_an_issue_sees_the_repo_map(world: World) -> None:
     assert fired.code == 0, fired.stdout
     plan_prompt = world.model.message_requests[0].message_text(0)
     assert "# Repository map" in plan_prompt and "def add(" in plan_prompt
+
+
+def test_the_planner_of_an_issue_plans_in_a_repo_with_a_symlink(world: World) -> None:
+    clone = world.checkout()
+    (clone / "docs").mkdir()
+    (clone / "docs" / "README.md").symlink_to("../README.md")
+    repo = git.Repo(clone)
+    repo.git.add("-A")
+    repo.git.commit("-q", "-m", "a symlink")
+    repo.git.push("-q", "origin", "main")
+    n = world.state.create_issue("Add mul", "Please add a mul() to calc.")
+    fired = world.label_issue(n, "autopack", "maint")
+    assert fired.code == 0, fired.stdout
+    assert "# Repository map" in world.model.message_requests[0].message_text(0)

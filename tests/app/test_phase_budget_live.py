@@ -5,6 +5,7 @@ count; typical sizes of similar files for files to create."""
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import git
@@ -119,3 +120,16 @@ def test_sizing_a_run_makes_no_model_client_only_building_a_phase_does(git_repo:
     assert made == []  # the run's context is sized offline: a resume may need no client at all
     budgeter.prepare(SPEC.phases[0])
     assert made == ["client"]  # a phase that is built asks its client to count (this one cannot)
+
+
+def test_a_symlink_among_a_new_files_neighbours_does_not_stop_the_sizing(git_repo: Path) -> None:
+    ws = _repo(git_repo)
+    os.symlink("test_0.py", git_repo / "tests" / "test_link.py")
+    os.symlink("/etc/hostname", git_repo / "tests" / "test_outside.py")
+    repo = git.Repo(git_repo)
+    repo.git.add("-A")
+    repo.git.commit("-q", "-m", "symlinks")
+    budgeter = Budgeter(ws, ReplayModelClient([]), MODEL, P, CONFIG)
+    # The typical size of a new test is taken from the regular files beside it.
+    assert budgeter.estimate_tokens(SPEC.phases[0]) is not None
+    assert budgeter.sizer.hint("tests/test_core.py") is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 from autopack.core.budget.batching import (
     MAX_BATCH_FILES,
     corrected,
@@ -11,6 +13,7 @@ from autopack.core.budget.batching import (
     split,
 )
 from autopack.core.budget.deps import Item, dependencies, layer, module_names, order
+from autopack.core.context.uses import python_uses
 
 
 def test_python_imports_order_a_module_before_its_importers() -> None:
@@ -136,3 +139,31 @@ def test_corrected_moves_the_defining_files_into_the_next_batch() -> None:
     batches = [["a.py"], ["b.py", "c.py"], ["d.py", "e.py"]]
     assert corrected(batches, 1, ["e.py"]) == [["a.py"], ["b.py", "c.py", "e.py"], ["d.py"]]
     assert corrected(batches, 1, ["d.py", "e.py"]) == [["a.py"], ["b.py", "c.py", "d.py", "e.py"]]
+
+
+def test_a_large_deliverable_is_parsed_once_per_content(monkeypatch) -> None:
+    # The sizing asks for a phase's layout several times (the run's context budgets, then each
+    # batch): a 1 MB module took seconds to parse, each time.
+    parsed: list[int] = []
+    real_parse = ast.parse
+
+    def counting(text: str, *args: object, **kwargs: object) -> ast.AST:
+        parsed.append(len(text))
+        return real_parse(text, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ast, "parse", counting)
+    big = "from .b import B\n" + "x = 1\n" * 1000 + "# unique to this test\n"
+    items = [Item(path="pkg/a.py", text=big), Item(path="pkg/b.py", text="B = 1\n# t2\n")]
+    first = dependencies(items)
+    assert dependencies(items) == first == {"pkg/a.py": {"pkg/b.py"}, "pkg/b.py": set()}
+    assert parsed.count(len(big)) == 1
+
+
+def test_a_module_too_deep_for_the_parser_is_read_as_one_that_does_not_parse() -> None:
+    # A long chain (`A = "a" + "b" + ...`, generated code) raises RecursionError in `ast.parse`,
+    # not SyntaxError: it stopped the sizing of the phase, and the run, with a traceback.
+    deep = "from .b import BETA\nA = " + " + ".join(["BETA"] * 5_000) + "\n"
+    items = [Item(path="pkg/a.py", text=deep), Item(path="pkg/b.py", text="BETA = 'b'\n")]
+    assert dependencies(items) == {"pkg/a.py": set(), "pkg/b.py": set()}
+    assert defined_names(deep) is None
+    assert "BETA" in python_uses(deep).names  # the identifiers, as for a file that does not parse

@@ -188,3 +188,21 @@ def test_pagerank_is_personalized_and_deterministic() -> None:
     assert pagerank(nodes, graph, {"a": 1.0}) == rank
     uniform = pagerank(["x", "y"], {"x": {"y": 1.0}, "y": {"x": 1.0}})
     assert uniform["x"] == pytest.approx(uniform["y"])
+
+
+def test_relative_imports_in_a_namespace_package_resolve_by_folder() -> None:
+    # No `__init__.py` anywhere (PEP 420): `from .util import f` in src/ns/app/main.py is
+    # src/ns/app/util.py, not the shallower util.py another folder happens to hold.
+    files = {
+        "tools/util.py": "def f(): pass\n",
+        "src/ns/app/util.py": "def f(): pass\n",
+        "src/ns/app/main.py": "from .util import f\nfrom . import util\n",
+        "src/ns/helpers.py": "def h(): pass\n",
+        "src/ns/app/deep.py": "from ..helpers import h\n",
+    }
+    index = RepoIndex(RepoFiles(paths=sorted(files), texts=files))
+    main = "src/ns/app/main.py"
+    for ref in index.scans[main].imports:
+        assert index.reached(main, ref) == ["src/ns/app/util.py"]
+    deep = "src/ns/app/deep.py"
+    assert index.reached(deep, index.scans[deep].imports[0]) == ["src/ns/helpers.py"]

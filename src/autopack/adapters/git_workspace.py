@@ -235,7 +235,10 @@ class GitWorkspace:
 
     # -- git -------------------------------------------------------------------------------
     def head_sha(self) -> str:
-        return self._repo.head.commit.hexsha
+        try:
+            return self._repo.head.commit.hexsha
+        except ValueError as exc:  # an unborn branch: GitPython's error names no remedy
+            raise WorkspaceError(f"{self._root} has no commits yet") from exc
 
     def is_dirty(self) -> bool:
         return self._repo.is_dirty(untracked_files=False)

@@ -22,6 +22,7 @@ from autopack.core.edits.changeset import ChangeSet
 from autopack.core.modeltable import ModelInfo
 from autopack.core.render.prompts import batch_note
 from autopack.core.spec import Phase
+from autopack.errors import PathPolicyError
 from autopack.ports import ModelClient, TokenCounter, Workspace
 
 MAX_SIMILAR_FILES = 25
@@ -144,7 +145,10 @@ class Sizer:
         ][:MAX_SIMILAR_FILES]
         sizes = []
         for f in similar:
-            data = self.ws.read(f)
+            try:
+                data = self.ws.read(f)
+            except PathPolicyError:  # a symlink or FIFO beside the file: not a typical size
+                continue
             if data is None:
                 continue
             text = data.decode("utf-8", "replace")

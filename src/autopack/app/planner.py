@@ -16,10 +16,11 @@ from autopack.core.budget.split import split_large_phases
 from autopack.core.build import RequestRecord
 from autopack.core.context.engine import SharedContext
 from autopack.core.modeltable import ModelInfo
+from autopack.core.paths import check_repo_path
 from autopack.core.render.prompts import render
 from autopack.core.spec import DeliverableAction, RunSpec, parse_spec
 from autopack.core.untrusted import delimit, note, sanitize
-from autopack.errors import SpecError
+from autopack.errors import PathPolicyError, SpecError
 from autopack.ports import Message, ModelClient, ModelRequest, ModelResponse
 
 PLAN_SYSTEM = (
@@ -84,6 +85,15 @@ def _json_of(text: str) -> Any:
     return json.loads(body)
 
 
+def _repo_path(path: str) -> str | None:
+    """`path` as the spec reads it (`./a.py` is `a.py`); None when the spec refuses it (the spec's
+    own check names the problem)."""
+    try:
+        return check_repo_path(path)
+    except PathPolicyError:
+        return None
+
+
 def _file_problems(data: Any, known: set[str]) -> list[str]:
     """Deliverables that must name an existing file but do not (checked on the raw answer, so
     they are reported together with any schema problems)."""
@@ -100,9 +110,9 @@ def _file_problems(data: Any, known: set[str]) -> list[str]:
                 old = d.get("old_path")
                 if not isinstance(old, str):
                     problems.append(f"{where}.old_path: required for action rename")
-                elif old not in known:
+                elif _repo_path(old) not in known:
                     problems.append(f"{where}.old_path: {old!r} is not in the repository")
-            elif action != DeliverableAction.create.value and d["path"] not in known:
+            elif action != DeliverableAction.create.value and _repo_path(d["path"]) not in known:
                 problems.append(
                     f"{where}.path: {d['path']!r} is not in the repository (action {action})"
                 )
@@ -125,9 +135,11 @@ def check_plan(
             f"(answer): not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ]
     if isinstance(data, dict):
-        # The model and the budget are the operator's choice, never the planner's.
-        data.pop("model", None)
-        data.pop("budget", None)
+        # The model, the budgets and the trusted instructions are the operator's choice, never
+        # the planner's (it read untrusted issue text: its `instructions` would reach every
+        # phase's system prompt as maintainers' guidance).
+        for key in ("model", "budget", "context_budget", "instructions"):
+            data.pop(key, None)
         # The run's goal stays the text it was given (sanitised), not the planner's rewording.
         data["goal"] = sanitize(goal) or data.get("goal") or "(goal)"
     problems = _file_problems(data, {f.path for f in files})

@@ -72,7 +72,7 @@ def defined_names(text: str) -> set[str] | None:
     if/try/with), or None when it does not parse."""
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # too deep: as unparsable
         return None
     names: set[str] = set()
     body = list(tree.body)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict
 
@@ -120,20 +121,21 @@ def _package(importer: str) -> list[str]:
     return parts[:-1]
 
 
-def python_imports(text: str) -> list[tuple[int, str, tuple[str, ...]]]:
-    """(level, module, imported names) of every import of a Python source; [] if it does not
-    parse."""
+@lru_cache(maxsize=64)
+def python_imports(text: str) -> tuple[tuple[int, str, tuple[str, ...]], ...]:
+    """(level, module, imported names) of every import of a Python source; () if it does not
+    parse. Cached: a run lays a phase out several times, and a large module takes seconds."""
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError):
-        return []
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # too deep: as unparsable
+        return ()
     found: list[tuple[int, str, tuple[str, ...]]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found += [(0, alias.name, ()) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             found.append((node.level, node.module or "", tuple(a.name for a in node.names)))
-    return found
+    return tuple(found)
 
 
 def _python_deps(item: Item, index: ModuleIndex) -> set[str]:

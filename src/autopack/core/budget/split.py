@@ -81,6 +81,7 @@ def split_large_phases(
         if not parts or taken & {p.id for p in parts}:
             phases.append(phase)  # one batch (or the part ids are taken: left whole)
             continue
+        taken |= {p.id for p in parts}  # a long id is cut: another phase's parts may match
         renamed[phase.id] = parts[-1].id
         phases += parts
     if not renamed:

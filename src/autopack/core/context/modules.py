@@ -50,9 +50,12 @@ class ModuleIndex:
         packages = {p.rsplit("/", 1)[0] for p in files if p.endswith("/__init__.py")}
         self.by_module: dict[str, str] = {}
         self.module_of: dict[str, str] = {}
+        self.loose: set[str] = set()  # files in a folder outside any package (namespace ones)
         for path in files:
             name = module_name(path, packages)
             self.module_of[path] = name
+            if "/" in path and name == path.rsplit("/", 1)[-1][: -len(".py")]:
+                self.loose.add(path)
             self.by_module.setdefault(name, path)
             dotted = path[: -len(".py")].replace("/", ".").removesuffix(".__init__")
             self.by_module.setdefault(dotted, path)  # `import tests.helpers` from the root
@@ -61,9 +64,12 @@ class ModuleIndex:
         """The absolute module name an import in `importer` names."""
         if ref.level == 0:
             return ref.module
-        own = self.module_of.get(importer, "")
-        package = own if importer.endswith("/__init__.py") else own.rpartition(".")[0]
-        parts = package.split(".") if package else []
+        if importer in self.loose:  # its package is its folder (by path: the name is the stem)
+            parts = importer.split("/")[:-1]
+        else:
+            own = self.module_of.get(importer, "")
+            package = own if importer.endswith("/__init__.py") else own.rpartition(".")[0]
+            parts = package.split(".") if package else []
         base = parts[: max(0, len(parts) - (ref.level - 1))]
         return ".".join([*base, ref.module] if ref.module else base)
 

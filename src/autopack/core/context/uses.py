@@ -60,7 +60,7 @@ def python_uses(text: str) -> Uses:
     run asks again for each phase (callers must not change the result)."""
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # too deep: as unparsable
         return Uses(names=frozenset(set(_IDENT.findall(text)) - _BUILTINS))
     imports: list[ImportRef] = []
     read: set[str] = set()
