@@ -147,9 +147,12 @@ class Decide:
         want = RequestState.approved if intent.approve else RequestState.denied
         requests = tracking.state.requests if tracking and tracking.state else []
         decided = [r for r in requests if r.state is want and r.decided_at is not None]
-        if intent.comment is not None:
-            named = (intent.request_id or "-").strip().lower()
-            decided = [r for r in decided if r.id.startswith(named) or r.hash == named]
+        if intent.comment is not None and tracking and tracking.state:
+            try:  # the request the comment names, as a decision would find it
+                named = find_request(tracking.state, intent.request_id or "")
+            except GovernanceError:
+                return None
+            decided = [r for r in decided if r is named]
         if not decided:
             return None
         if intent.comment is not None:

@@ -66,15 +66,6 @@ def _fact(event: LabelEvent | None) -> LabelFact | None:
     return LabelFact(actor=event.actor, actor_type=event.actor_type, created_at=event.created_at)
 
 
-def _size(ws: ActionWorkspace, path: str) -> int:
-    """A file's size for the planner (from the file system: every tracked file is listed, so
-    none is read); 0 for one that cannot be seen."""
-    try:
-        return (Path(ws.root) / path).lstat().st_size  # a symlink: not followed
-    except OSError:
-        return 0
-
-
 class ActionRunner:
     def __init__(
         self,
@@ -254,7 +245,7 @@ class ActionRunner:
                 spec = spec.model_copy(update={"instructions": ""})
             return spec
         self.log.info(f"planning phases for issue #{issue.number} with the model")
-        files = [RepoFile(path=p, size=_size(ws, p)) for p in ws.list_files()]
+        files = [RepoFile(path=p, size=size) for p, size in ws.file_sizes()]
         telemetry = RunTelemetry()
         outcome = plan_run(
             model,

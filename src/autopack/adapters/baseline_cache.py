@@ -51,8 +51,8 @@ class DirBaselineStore:
     """`<folder>/<key>.json`, written atomically. An unreadable or invalid file counts as a miss
     (and is overwritten by the next save), so a corrupt cache never blocks a run; nor does one
     that cannot be written: `save` raises SuiteRunError, which the tracker (app/baseline.py) turns
-    into a warning. A folder it
-    creates gets a `.gitignore` of `*`: inside a checkout, git never sees (nor commits) it."""
+    into a warning. A folder it creates gets a `.gitignore` of `*`: inside a checkout, git never
+    sees (nor commits) it."""
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)

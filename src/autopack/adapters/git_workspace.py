@@ -227,6 +227,17 @@ class GitWorkspace:
     def list_files(self) -> list[str]:
         return sorted(p for p in self._repo.git.ls_files("-z").split("\0") if p)
 
+    def file_sizes(self) -> list[tuple[str, int]]:
+        """Every tracked file that is in the working tree, with its size in bytes (from the
+        file system, nothing read; a symlink is not followed)."""
+        sizes = []
+        for path in self.list_files():
+            try:
+                sizes.append((path, (self._root / path).lstat().st_size))
+            except OSError:
+                continue
+        return sizes
+
     def dirty_paths(self) -> set[str]:
         out = self._repo.git.status(
             "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--ignore-submodules"

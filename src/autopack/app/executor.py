@@ -224,13 +224,13 @@ class Executor:
             settings=prepared.settings,
             phase_id=phase.id,
             on_op=self._on_op,
-            stop_check=lambda used: guard.refuse_request(spent + self.model_info.cost_usd(used)),
+            stop_check=functools.partial(guard.refuse_after, spent, self.model_info),
             batches=prepared.batches,
             output_room=functools.partial(guard.output_room, spent, self.model_info),
         )
         wall = (self.clock.now() - started).total_seconds()
         # Once the budget is spent, the phases after this one are not started.
-        self.stopped = guard.refuse_request(spent + self.model_info.cost_usd(outcome.usage))
+        self.stopped = guard.refuse_after(spent, self.model_info, outcome.usage)
         self.telemetry.add(
             phase_telemetry(
                 phase.id,

@@ -1,7 +1,7 @@
 """What a run tells the forge: the pull request, each phase's check run, and its records in the
-output folder. spec.json (and run.json, whose it is) is saved when the run starts; telemetry.json and state.json when it ends,
-also when it stops on an error after it started, so what its phases did (commits, held requests,
-cost) is never lost with the run's last step."""
+output folder. spec.json (and run.json, whose it is) is saved when the run starts; telemetry.json
+and state.json when it ends, also when it stops on an error after it started, so what its phases
+did (commits, held requests, cost) is never lost with the run's last step."""
 
 from __future__ import annotations
 

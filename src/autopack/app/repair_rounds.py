@@ -22,7 +22,6 @@ from autopack.core.render.prompts import system_prompt
 from autopack.core.spec import Phase
 from autopack.core.state import PhaseRecord, PhaseStatus
 from autopack.core.telemetry import RunTelemetry, request_telemetry
-from autopack.core.usage import Usage
 from autopack.ports import Finalizer, ModelClient, Workspace
 
 
@@ -104,7 +103,7 @@ def finalize_with_repairs(
             on_op=setup.on_op,
             history=tuple(built.messages),
             first_purpose="repair",
-            stop_check=functools.partial(_over_budget, guard, setup.model_info, spent),
+            stop_check=functools.partial(guard.refuse_after, spent, setup.model_info),
             output_room=functools.partial(guard.output_room, spent, setup.model_info),
         )
         _account(setup, phase, record, changes, built)
@@ -121,11 +120,6 @@ def finalize_with_repairs(
         record.move(PhaseStatus.applying)
         decision = setup.finalizer.finalize(phase, changes)
     return RepairEnd("finalized", decision)
-
-
-def _over_budget(guard: CostGuard, info: ModelInfo, spent: float, used: Usage) -> str | None:
-    """Why the round's next request must not be sent (the run's budget spent), or None."""
-    return guard.refuse_request(spent + info.cost_usd(used))
 
 
 def _account(

@@ -100,14 +100,7 @@ def goal_text(args: argparse.Namespace) -> str | None:
 def repo_files(workspace: GitWorkspace) -> list[RepoFile]:
     """Tracked files and their sizes, for the planner: every one (its answer is checked against
     them; the prompt lists at most a few hundred)."""
-    files = []
-    for path in workspace.list_files():
-        try:
-            size = (Path(workspace.root) / path).stat().st_size
-        except OSError:
-            continue
-        files.append(RepoFile(path=path, size=size))
-    return files
+    return [RepoFile(path=path, size=size) for path, size in workspace.file_sizes()]
 
 
 def execute(

@@ -57,6 +57,10 @@ class CostGuard(BaseModel):
         left = self.limit_usd - spent_usd - cost
         return max(0, int(left * 1_000_000 / model.output_usd_per_mtok))
 
+    def refuse_after(self, spent_usd: float, model: ModelInfo, used: Usage) -> str | None:
+        """refuse_request once a phase has also used `used` (its requests so far)."""
+        return self.refuse_request(spent_usd + model.cost_usd(used))
+
     def refuse_request(self, spent_usd: float) -> str | None:
         """Why no further request may be sent, or None."""
         if self.limit_usd is None or spent_usd < self.limit_usd:
