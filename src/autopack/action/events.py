@@ -16,6 +16,7 @@ from autopack.action.payloads import (
     DispatchEvent,
     IssueCommentEvent,
     IssuesEvent,
+    PullRef,
     PullRequestEvent,
     ReviewCommentEvent,
     ReviewEvent,
@@ -259,15 +260,23 @@ def _issue_comment(payload: dict[str, Any], inputs: ActionInputs) -> Intent:
     return _command("comment", ev.issue.number, is_pull, "", fact, ev.comment.body or "", inputs)
 
 
-def _review_comment(payload: dict[str, Any], inputs: ActionInputs) -> Intent:
-    ev = ReviewCommentEvent.model_validate(payload)
-    pr = ev.pull_request
-    if ev.action != "created":
-        return Ignore(reason=f"review comment event with action {ev.action!r}: nothing to do")
+def _not_on_our_pr(event: str, action: str, wanted: str, pr: PullRef) -> Ignore | None:
+    """Why a review event is ignored (another action, not an open Autopack PR), or None."""
+    if action != wanted:
+        return Ignore(reason=f"{event} event with action {action!r}: nothing to do")
     if not pr.head.ref.startswith(BRANCH_PREFIX):
         return Ignore(reason=f"PR #{pr.number} is not an Autopack PR (branch {pr.head.ref})")
     if pr.state != "open":
         return Ignore(reason=f"PR #{pr.number} is {pr.state}")
+    return None
+
+
+def _review_comment(payload: dict[str, Any], inputs: ActionInputs) -> Intent:
+    ev = ReviewCommentEvent.model_validate(payload)
+    pr = ev.pull_request
+    ignored = _not_on_our_pr("review comment", ev.action, "created", pr)
+    if ignored is not None:
+        return ignored
     fact = _comment_fact(ev.comment, review=True)
     body = ev.comment.body or ""
     return _command("review comment", pr.number, True, pr.head.ref, fact, body, inputs)
@@ -277,12 +286,9 @@ def _review(payload: dict[str, Any], inputs: ActionInputs) -> Intent:
     """A submitted review whose body is a command (Comment, Approve or Request changes)."""
     ev = ReviewEvent.model_validate(payload)
     pr, review = ev.pull_request, ev.review
-    if ev.action != "submitted":
-        return Ignore(reason=f"review event with action {ev.action!r}: nothing to do")
-    if not pr.head.ref.startswith(BRANCH_PREFIX):
-        return Ignore(reason=f"PR #{pr.number} is not an Autopack PR (branch {pr.head.ref})")
-    if pr.state != "open":
-        return Ignore(reason=f"PR #{pr.number} is {pr.state}")
+    ignored = _not_on_our_pr("review", ev.action, "submitted", pr)
+    if ignored is not None:
+        return ignored
     fact = CommentFact(
         id=review.id,
         author=review.user.login,
